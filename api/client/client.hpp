@@ -1,0 +1,135 @@
+#pragma once
+
+// HTTP/1.1 client over Asio, to unix sockets, TCP and TLS.
+//
+// Everything runs on the io_context's one thread: callbacks are invoked there,
+// exactly once per request (stream callbacks: on_head at most once, on_data
+// any number of times, on_end exactly once). Callers that are actors turn the
+// callback into a message to themselves; this library knows nothing of CAF.
+//
+// Thread-safety: a client may be created on any thread, but send()/stream()/
+// close() must be called on the io thread (use asio::post from elsewhere).
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace bosun::http {
+
+// Where a client connects: "unix:///var/run/docker.sock", "http://host:port",
+// "https://host[:port]". A bare path ("/run/docker.sock") means unix.
+struct endpoint {
+  enum class kind { unix_socket, tcp, tls };
+  kind type = kind::unix_socket;
+  std::string path; // unix socket path
+  std::string host; // tcp/tls host name or address; also the Host header
+  uint16_t port = 0;
+};
+
+// Parses an endpoint URL; std::nullopt with `why` set when it is not one.
+std::optional<endpoint> parse_endpoint(std::string_view url,
+                                       std::string* why = nullptr);
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct request {
+  std::string method = "GET";
+  std::string target = "/"; // path and query, already escaped
+  header_list headers;      // Host and Content-Length are added when absent
+  std::string body;
+  // Whole exchange for send(); for stream(), time to the response head and
+  // the longest allowed silence between body pieces (0 = no idle limit).
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+
+struct response {
+  int status = 0;
+  header_list headers;
+  std::string body; // de-chunked
+  // Case-insensitive lookup; empty when absent.
+  std::string_view header(std::string_view name) const;
+};
+
+enum class errc {
+  refused = 1, // nothing listens at the endpoint (ECONNREFUSED, ENOENT, DNS)
+  closed,      // the peer closed or reset before the response completed
+  timeout,     // the request's timeout passed
+  garbled,     // the peer's bytes are not valid HTTP
+  tls,         // TLS handshake or verification failed
+  cancelled,   // close() or cancel() was called
+};
+const char* to_string(errc);
+
+struct error {
+  errc code;
+  std::string message; // human-readable, names the endpoint and the cause
+};
+
+template <class T>
+struct result {
+  std::optional<error> err; // set on failure; then `value` is meaningless
+  T value{};
+  explicit operator bool() const {
+    return !err;
+  }
+};
+
+struct stream_callbacks {
+  std::function<void(int status, const header_list&)> on_head;
+  std::function<void(std::string_view piece)> on_data; // de-chunked bytes
+  // Called once: no error when the body ended normally.
+  std::function<void(std::optional<error>)> on_end;
+};
+
+class stream_handle {
+public:
+  stream_handle() = default;
+  explicit stream_handle(std::function<void()> cancel)
+    : cancel_(std::move(cancel)) {
+  }
+  // Ends the stream: on_end is called with errc::cancelled (on the io thread).
+  void cancel() {
+    if (cancel_)
+      cancel_();
+  }
+
+private:
+  std::function<void()> cancel_;
+};
+
+struct client_options {
+  std::size_t max_idle_connections = 4; // keep-alive pool size
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  bool verify_tls = true;    // system CA store
+  std::string user_agent;    // sent when not empty
+};
+
+class client : public std::enable_shared_from_this<client> {
+public:
+  static std::shared_ptr<client> make(asio::io_context& io, endpoint ep,
+                                      client_options opts = {});
+  virtual ~client() = default;
+
+  // Sends a request and buffers the whole response body. Reuses an idle
+  // keep-alive connection when one is available.
+  virtual void send(request req, std::function<void(result<response>)> done)
+    = 0;
+
+  // Sends a request whose body is read incrementally (events, logs, pull
+  // progress). The connection is not returned to the pool.
+  virtual stream_handle stream(request req, stream_callbacks cbs) = 0;
+
+  // Cancels everything in flight (callbacks get errc::cancelled) and closes
+  // idle connections. The client stays usable.
+  virtual void close() = 0;
+
+  virtual const endpoint& where() const = 0;
+};
+
+} // namespace bosun::http

@@ -21,8 +21,8 @@ inline bool eventually(std::chrono::milliseconds deadline,
     if (pred(last))
       return true;
     if (std::chrono::steady_clock::now() >= until) {
-      FAIL_CHECK("timed out after ", deadline.count(), " ms waiting for ",
-                 what, "; last seen: ", last);
+      FAIL_CHECK("timed out after ", deadline.count(), " ms waiting for ", what,
+                 "; last seen: ", last);
       return false;
     }
     // Polling interval, not synchronisation: the predicate decides.

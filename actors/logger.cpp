@@ -1,0 +1,64 @@
+#include "actors/logger.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <unistd.h>
+
+namespace bosun {
+
+bool parse_log_level(std::string_view text, log_level& out) {
+  static constexpr std::pair<std::string_view, log_level> names[] = {
+    {"debug", log_level::debug}, {"info", log_level::info},
+    {"warn", log_level::warn},   {"warning", log_level::warn},
+    {"error", log_level::error},
+  };
+  for (auto& [name, level] : names)
+    if (name == text) {
+      out = level;
+      return true;
+    }
+  return false;
+}
+
+const char* to_string(log_level l) {
+  switch (l) {
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warn:
+      return "warn";
+    case log_level::error:
+      return "error";
+  }
+  return "?";
+}
+
+void logger::write(log_level l, std::string_view component,
+                   std::string_view message) const {
+  if (!enabled(l))
+    return;
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto secs = system_clock::to_time_t(now);
+  auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  auto line
+    = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {:<5} {}: "
+                  "{}\n",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, ms, to_string(l), component, message);
+  // One write per line keeps lines from different threads whole.
+  const char* p = line.data();
+  auto left = line.size();
+  while (left > 0) {
+    auto n = ::write(fd_, p, left);
+    if (n <= 0)
+      return;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+} // namespace bosun

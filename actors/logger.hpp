@@ -1,0 +1,62 @@
+#pragma once
+
+// One line per significant event, to stderr:
+//   2026-11-23T11:06:18.123Z info  engine: connected to
+//   unix:///var/run/docker.sock
+// A logger is immutable after construction and writes each line with one
+// write(2), so actors on any thread may share it without locks.
+#include <fmt/format.h>
+#include <string_view>
+
+namespace bosun {
+
+enum class log_level { debug = 0, info, warn, error };
+
+// "debug" | "info" | "warn" | "error"; false when the text is none of them.
+bool parse_log_level(std::string_view text, log_level& out);
+const char* to_string(log_level);
+
+class logger {
+public:
+  explicit logger(log_level min = log_level::info, int fd = 2)
+      : min_(min), fd_(fd) {}
+
+  bool enabled(log_level l) const {
+    return l >= min_;
+  }
+
+  void write(log_level l, std::string_view component,
+             std::string_view message) const;
+
+  template <class... Ts>
+  void log(log_level l, std::string_view component,
+           fmt::format_string<Ts...> format, Ts&&... xs) const {
+    if (enabled(l))
+      write(l, component, fmt::format(format, std::forward<Ts>(xs)...));
+  }
+
+  template <class... Ts>
+  void debug(std::string_view c, fmt::format_string<Ts...> f,
+             Ts&&... xs) const {
+    log(log_level::debug, c, f, std::forward<Ts>(xs)...);
+  }
+  template <class... Ts>
+  void info(std::string_view c, fmt::format_string<Ts...> f, Ts&&... xs) const {
+    log(log_level::info, c, f, std::forward<Ts>(xs)...);
+  }
+  template <class... Ts>
+  void warn(std::string_view c, fmt::format_string<Ts...> f, Ts&&... xs) const {
+    log(log_level::warn, c, f, std::forward<Ts>(xs)...);
+  }
+  template <class... Ts>
+  void error(std::string_view c, fmt::format_string<Ts...> f,
+             Ts&&... xs) const {
+    log(log_level::error, c, f, std::forward<Ts>(xs)...);
+  }
+
+private:
+  log_level min_;
+  int fd_;
+};
+
+} // namespace bosun

@@ -1,0 +1,118 @@
+#include "actors/root/root.hpp"
+
+#include "actors/root/restart_window.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace bosun {
+
+namespace {
+
+struct child {
+  child_spec spec;
+  caf::actor handle;
+  child_status status;
+  restart_window window;
+};
+
+struct root_state {
+  static inline const char* name = "root";
+  std::vector<child> children;
+  std::shared_ptr<const logger> log;
+};
+
+using root_self = root_actor::stateful_pointer<root_state>;
+
+void start_child(root_self self, child& c) {
+  c.handle = c.spec.spawn(self->system());
+  // Linked both ways: the child's failure reaches us as an exit_msg (we
+  // trap it), and our exit takes the children down with us.
+  self->link_to(c.handle);
+  c.status.running = true;
+}
+
+child* find_child(root_self self, const caf::actor_addr& addr) {
+  for (auto& c : self->state.children)
+    if (c.handle && c.handle.address() == addr)
+      return &c;
+  return nullptr;
+}
+
+root_actor::behavior_type root_impl(root_self self, root_options opts) {
+  auto& st = self->state;
+  st.log = opts.log ? opts.log : std::make_shared<const logger>();
+  for (auto& spec : opts.children) {
+    st.children.push_back(child{
+      std::move(spec), {}, {}, restart_window{opts.max_restarts, opts.window}});
+    st.children.back().status.name = st.children.back().spec.name;
+  }
+  for (auto& c : st.children)
+    start_child(self, c);
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto* c = find_child(self, em.source);
+    if (c == nullptr) {
+      // Not a child: someone (main, on SIGTERM) asks us to stop. Stop the
+      // children in reverse start order, then ourselves.
+      for (auto it = self->state.children.rbegin();
+           it != self->state.children.rend(); ++it)
+        if (it->handle)
+          self->send_exit(it->handle, em.reason);
+      self->quit(em.reason);
+      return;
+    }
+    c->handle = nullptr;
+    c->status.running = false;
+    if (!em.reason || em.reason == caf::exit_reason::normal) {
+      self->state.log->info("root", "{} stopped", c->spec.name);
+      return;
+    }
+    auto why = self->system().render(em.reason);
+    c->status.last_error = why;
+    if (!c->window.allow(std::chrono::steady_clock::now())) {
+      self->state.log->error("root",
+                             "{} failed {} times within the restart window "
+                             "({}); giving up",
+                             c->spec.name, c->window.recent() + 1, why);
+      self->quit(em.reason);
+      return;
+    }
+    ++c->status.restarts;
+    self->state.log->warn("root", "{} failed ({}); restarting it", c->spec.name,
+                          why);
+    start_child(self, *c);
+  });
+  return {
+    [self](caf::get_atom, const std::string& name) -> caf::actor {
+      for (auto& c : self->state.children)
+        if (c.spec.name == name)
+          return c.handle;
+      return nullptr;
+    },
+    [self](children_atom) {
+      std::vector<child_status> out;
+      for (auto& c : self->state.children)
+        out.push_back(c.status);
+      return out;
+    },
+    [self](health_atom) {
+      agent_health h;
+      for (auto& c : self->state.children)
+        if (!c.status.running) {
+          h.healthy = false;
+          h.problems.push_back(c.spec.name + " is not running");
+        }
+      return h;
+    },
+  };
+}
+
+} // namespace
+
+root_actor spawn_root(caf::actor_system& sys, root_options opts) {
+  return sys.spawn(root_impl, std::move(opts));
+}
+
+} // namespace bosun

@@ -1,4 +1,119 @@
-// Placeholder until the agent is assembled (config, db, engine land first).
-int main() {
-  return 0;
+// bosun: parses the configuration, starts the actor system, the agent's
+// actors and the device API, then waits for SIGTERM/SIGINT or for the agent
+// to fail.
+#include "actors/agent.hpp"
+#include "actors/logger.hpp"
+#include "api/server/server.hpp"
+#include "config/config.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+caf::actor_system_config& system_config(caf::actor_system_config& cfg) {
+  // Two workers: the device has few cores and the agent is mostly idle.
+  cfg.set("scheduler.max-threads", 2);
+  // CAF's own logger and its console output stay quiet; we log ourselves.
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  return cfg;
+}
+
+int run(const bosun::config& cfg) {
+  auto log = std::make_shared<const bosun::logger>(cfg.level);
+  log->info("main", "bosun {} starting (data {}, engine {}, {})", BOSUN_VERSION,
+            cfg.data_dir, cfg.engine,
+            cfg.local_mode ? "local mode" : "cloud mode");
+  if (!cfg.config_file_found)
+    log->info("main", "no config.json at {}: running unmanaged",
+              cfg.config_path);
+
+  // The io_context outlives the actor system: actors hold handles to it.
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{system_config(sys_cfg)};
+
+  auto started = bosun::start_agent(sys, cfg, {io, log});
+  if (auto* err = std::get_if<std::string>(&started)) {
+    log->error("main", "{}", *err);
+    return 1;
+  }
+  auto agent = std::get<bosun::agent>(std::move(started));
+
+  int exit_code = 0;
+  std::unique_ptr<bosun::api_server> server;
+  caf::scoped_actor self{sys};
+  self->monitor(agent.root);
+  auto root = agent.root;
+  auto stop_all
+    = [root](caf::exit_reason why) { caf::anon_send_exit(root, why); };
+  server = bosun::api_server::start(
+    io, {cfg.listen_address, cfg.listen_port}, {sys, agent.root, log},
+    [log, stop_all](const std::string& why) {
+      log->error("api", "cannot listen: {}", why);
+      stop_all(caf::exit_reason::unhandled_exception);
+    });
+  log->info("api", "device API on http://{}:{} (API key {})",
+            cfg.listen_address, cfg.listen_port, agent.api_key);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([log, stop_all](const std::error_code& ec, int sig) {
+    if (ec)
+      return;
+    log->info("main", "{} received; shutting down",
+              sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop_all(caf::exit_reason::user_shutdown);
+  });
+  std::thread io_thread([&io] { io.run(); });
+
+  self->receive([&](caf::down_msg& dm) {
+    if (dm.reason != caf::exit_reason::user_shutdown) {
+      log->error("main", "the agent failed: {}", sys.render(dm.reason));
+      exit_code = 1;
+    }
+  });
+  // Stop the API on the io thread, then let io.run() return; outstanding
+  // engine I/O must not hold the process past the grace period.
+  asio::steady_timer grace(io);
+  asio::post(io, [&] {
+    signals.cancel();
+    grace.expires_after(5s);
+    grace.async_wait([&io](const std::error_code&) { io.stop(); });
+    server->close([&io] { io.stop(); });
+  });
+  io_thread.join();
+  log->info("main", "stopped");
+  return exit_code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto loaded
+    = bosun::load_config({argv + 1, argv + argc}, bosun::process_environment());
+  if (auto* e = std::get_if<bosun::config_error>(&loaded)) {
+    std::cerr << "bosun: " << e->what() << '\n';
+    return 2;
+  }
+  if (auto* h = std::get_if<bosun::show_help>(&loaded)) {
+    std::cout << h->text;
+    return 0;
+  }
+  if (auto* v = std::get_if<bosun::show_version>(&loaded)) {
+    std::cout << v->text << '\n';
+    return 0;
+  }
+  return run(std::get<bosun::config>(loaded));
 }

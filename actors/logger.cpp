@@ -6,34 +6,6 @@
 
 namespace bosun {
 
-bool parse_log_level(std::string_view text, log_level& out) {
-  static constexpr std::pair<std::string_view, log_level> names[] = {
-    {"debug", log_level::debug}, {"info", log_level::info},
-    {"warn", log_level::warn},   {"warning", log_level::warn},
-    {"error", log_level::error},
-  };
-  for (auto& [name, level] : names)
-    if (name == text) {
-      out = level;
-      return true;
-    }
-  return false;
-}
-
-const char* to_string(log_level l) {
-  switch (l) {
-    case log_level::debug:
-      return "debug";
-    case log_level::info:
-      return "info";
-    case log_level::warn:
-      return "warn";
-    case log_level::error:
-      return "error";
-  }
-  return "?";
-}
-
 void logger::write(log_level l, std::string_view component,
                    std::string_view message) const {
   if (!enabled(l))

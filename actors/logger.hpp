@@ -5,16 +5,12 @@
 //   unix:///var/run/docker.sock
 // A logger is immutable after construction and writes each line with one
 // write(2), so actors on any thread may share it without locks.
+#include "config/config.hpp" // log_level
+
 #include <fmt/format.h>
 #include <string_view>
 
 namespace bosun {
-
-enum class log_level { debug = 0, info, warn, error };
-
-// "debug" | "info" | "warn" | "error"; false when the text is none of them.
-bool parse_log_level(std::string_view text, log_level& out);
-const char* to_string(log_level);
 
 class logger {
 public:

@@ -2,9 +2,11 @@
 // actors and the device API, then waits for SIGTERM/SIGINT or for the agent
 // to fail.
 #include "actors/agent.hpp"
+#include "actors/engine/engine.hpp"
 #include "actors/logger.hpp"
 #include "api/server/server.hpp"
 #include "config/config.hpp"
+#include "persistence/db.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -27,6 +29,8 @@ caf::actor_system_config& system_config(caf::actor_system_config& cfg) {
   cfg.set("scheduler.max-threads", 2);
   // CAF's own logger and its console output stay quiet; we log ourselves.
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  bosun::add_db_error_category(cfg);
+  bosun::add_engine_error_renderer(cfg);
   return cfg;
 }
 

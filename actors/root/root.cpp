@@ -28,6 +28,14 @@ using root_self = root_actor::stateful_pointer<root_state>;
 
 void start_child(root_self self, child& c) {
   c.handle = c.spec.spawn(self->system());
+  if (!c.handle) {
+    // The factory logged why (e.g. the database cannot be opened): without
+    // this core actor the agent cannot work, so escalate.
+    c.status.running = false;
+    c.status.last_error = c.spec.name + " could not be started";
+    self->quit(caf::make_error(caf::sec::runtime_error, c.status.last_error));
+    return;
+  }
   // Linked both ways: the child's failure reaches us as an exit_msg (we
   // trap it), and our exit takes the children down with us.
   self->link_to(c.handle);

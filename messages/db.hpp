@@ -1,0 +1,79 @@
+#pragma once
+
+// The db actor's typed interface: the only way the agent reads or writes its
+// SQLite database (persistence/db.hpp spawns it). Requests are answered in
+// order, one at a time, on the actor's own thread; every request may fail
+// with a db_errc error whose context is one std::string with the SQLite
+// message.
+//
+//   self->request(db, 5s, caf::get_atom_v, bosun::config_kv_atom_v, "k")
+//     .then([](const std::optional<std::string>& v) {...},
+//           [](const caf::error& e) {... bosun::db_error_message(e) ...});
+#include "messages/message.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace bosun {
+
+enum class db_errc : uint8_t {
+  open_failed = 1,  // the file could not be opened or is not a database
+  schema_too_new,   // written by a newer bosun; refused, left untouched
+  migration_failed, // a migration failed; rolled back, database unchanged
+  query_failed,     // a statement failed
+};
+
+inline const char* to_string(db_errc x) {
+  switch (x) {
+    case db_errc::open_failed:
+      return "open_failed";
+    case db_errc::schema_too_new:
+      return "schema_too_new";
+    case db_errc::migration_failed:
+      return "migration_failed";
+    case db_errc::query_failed:
+      return "query_failed";
+  }
+  return "unknown";
+}
+
+} // namespace bosun
+
+CAF_ERROR_CODE_ENUM(bosun::db_errc, "db")
+
+// Selects the config key/value table in db requests.
+CAF_ADD_ATOM(bosun, bosun, config_kv_atom, "config_kv")
+
+// Reply types that CAF cannot inspect. Guarded, so that another messages/
+// header may declare the same type the same way.
+#ifndef BOSUN_MESSAGE_OPTIONAL_STRING
+#define BOSUN_MESSAGE_OPTIONAL_STRING
+BOSUN_MESSAGE(std::optional<std::string>)
+#endif
+
+namespace bosun {
+
+using db_actor = caf::typed_actor<
+  // The value stored under a key; std::nullopt when there is none.
+  caf::replies_to<caf::get_atom, config_kv_atom,
+                  std::string>::with<std::optional<std::string>>,
+  // Every key and value.
+  caf::replies_to<caf::get_atom,
+                  config_kv_atom>::with<std::map<std::string, std::string>>,
+  // Stores (inserts or replaces) one key.
+  caf::replies_to<caf::put_atom, config_kv_atom, std::string,
+                  std::string>::with<void>,
+  // Stores several keys in one transaction: all or none.
+  caf::replies_to<caf::put_atom, config_kv_atom,
+                  std::map<std::string, std::string>>::with<void>,
+  // Removes a key; removing an absent key is not an error.
+  caf::replies_to<caf::delete_atom, config_kv_atom, std::string>::with<void>>;
+
+} // namespace bosun

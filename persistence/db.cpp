@@ -1,0 +1,82 @@
+#include "persistence/db.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <memory>
+
+namespace bosun {
+
+namespace {
+
+struct db_state {
+  static inline const char* name = "db";
+  // shared_ptr only because spawn arguments must be copyable; the actor is
+  // the sole user.
+  std::shared_ptr<store> db;
+};
+
+using db_pointer = db_actor::stateful_pointer<db_state>;
+
+db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
+  self->state.db = std::move(db);
+  return {
+    [=](caf::get_atom, config_kv_atom,
+        const std::string& key) -> caf::result<std::optional<std::string>> {
+      return self->state.db->get_config(key);
+    },
+    [=](caf::get_atom,
+        config_kv_atom) -> caf::result<std::map<std::string, std::string>> {
+      return self->state.db->all_config();
+    },
+    [=](caf::put_atom, config_kv_atom, const std::string& key,
+        const std::string& value) -> caf::result<void> {
+      return self->state.db->put_config(key, value);
+    },
+    [=](caf::put_atom, config_kv_atom,
+        const std::map<std::string, std::string>& entries)
+      -> caf::result<void> { return self->state.db->put_config(entries); },
+    [=](caf::delete_atom, config_kv_atom, const std::string& key)
+      -> caf::result<void> { return self->state.db->delete_config(key); },
+  };
+}
+
+const std::string* sentence(const caf::error& err) {
+  if (!err || err.category() != caf::atom("db"))
+    return nullptr;
+  const auto& ctx = err.context();
+  if (!ctx.match_elements<std::string>())
+    return nullptr;
+  return &ctx.get_as<std::string>(0);
+}
+
+} // namespace
+
+caf::expected<store> open_db(const std::string& path) {
+  return store::open(path);
+}
+
+db_actor spawn_db(caf::actor_system& sys, store db) {
+  return sys.spawn<caf::detached>(db_impl,
+                                  std::make_shared<store>(std::move(db)));
+}
+
+std::string db_error_message(const caf::error& err) {
+  if (auto* s = sentence(err))
+    return *s;
+  return caf::to_string(err);
+}
+
+void add_db_error_category(caf::actor_system_config& cfg) {
+  cfg.add_error_category(caf::atom("db"), [](uint8_t code, caf::atom_value,
+                                             const caf::message& ctx) {
+    std::string out = "db: ";
+    out += to_string(static_cast<db_errc>(code));
+    if (ctx.match_elements<std::string>())
+      out += ": " + ctx.get_as<std::string>(0);
+    return out;
+  });
+}
+
+} // namespace bosun

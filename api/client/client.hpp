@@ -33,8 +33,14 @@ struct endpoint {
 };
 
 // Parses an endpoint URL; std::nullopt with `why` set when it is not one.
+// Also accepts "tcp://host:port" (DOCKER_HOST style, plain HTTP). URLs may end
+// in "/" but carry no other path, query or user info.
 std::optional<endpoint> parse_endpoint(std::string_view url,
                                        std::string* why = nullptr);
+
+// The endpoint as a URL ("unix:///var/run/docker.sock", "https://host:443"),
+// as error messages name it.
+std::string to_string(const endpoint& ep);
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
@@ -44,7 +50,8 @@ struct request {
   header_list headers;      // Host and Content-Length are added when absent
   std::string body;
   // Whole exchange for send(); for stream(), time to the response head and
-  // the longest allowed silence between body pieces (0 = no idle limit).
+  // the longest allowed silence between body pieces. 0 = no limit (the
+  // connect phase stays bounded by client_options::connect_timeout).
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 
@@ -60,7 +67,8 @@ enum class errc {
   refused = 1, // nothing listens at the endpoint (ECONNREFUSED, ENOENT, DNS)
   closed,      // the peer closed or reset before the response completed
   timeout,     // the request's timeout passed
-  garbled,     // the peer's bytes are not valid HTTP
+  garbled,     // the peer's bytes are not valid HTTP, or the request could
+               // not be encoded (CR/LF in a header, target without '/')
   tls,         // TLS handshake or verification failed
   cancelled,   // close() or cancel() was called
 };
@@ -91,9 +99,11 @@ class stream_handle {
 public:
   stream_handle() = default;
   explicit stream_handle(std::function<void()> cancel)
-    : cancel_(std::move(cancel)) {
-  }
-  // Ends the stream: on_end is called with errc::cancelled (on the io thread).
+      : cancel_(std::move(cancel)) {}
+  // Ends the stream: on_end is called with errc::cancelled (on the io thread,
+  // never from inside cancel() itself), unless the stream already ended; no
+  // on_data follows a cancel() made on the io thread. Callable from any
+  // thread while the io_context exists; a no-op on a default handle.
   void cancel() {
     if (cancel_)
       cancel_();
@@ -105,9 +115,13 @@ private:
 
 struct client_options {
   std::size_t max_idle_connections = 4; // keep-alive pool size
+  // Resolve + connect (+ TLS handshake); 0 = only the request timeout.
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
-  bool verify_tls = true;    // system CA store
-  std::string user_agent;    // sent when not empty
+  bool verify_tls = true; // system CA store
+  std::string user_agent; // sent when not empty
+  // PEM certificates trusted in addition to the system store (e.g. the
+  // decoded balenaRootCA of config.json); a bad PEM fails requests with tls.
+  std::string extra_ca_pem;
 };
 
 class client : public std::enable_shared_from_this<client> {
@@ -127,6 +141,12 @@ public:
 
   // Cancels everything in flight (callbacks get errc::cancelled) and closes
   // idle connections. The client stays usable.
+  //
+  // Destroying the client (dropping the last shared_ptr, on any thread) does
+  // the same: requests in flight are cancelled, and their callbacks still run
+  // once, later, on the io thread with errc::cancelled. Callbacks are dropped
+  // without being called only when the io_context stops running for good
+  // (its pending handlers are destroyed, never invoked).
   virtual void close() = 0;
 
   virtual const endpoint& where() const = 0;

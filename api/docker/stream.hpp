@@ -87,6 +87,7 @@ private:
   mode mode_;
   std::size_t max_frame_;
   std::string buf_;
+  std::size_t consumed_ = 0; // bytes of complete frames, for error offsets
   std::optional<std::string> error_;
 };
 

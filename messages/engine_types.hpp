@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace bosun {
@@ -509,7 +510,7 @@ struct volume_list {
 
 // -------------------------------------------------------------- networks --
 
-struct ipam_pool {
+struct network_ipam_pool {
   std::string subnet;
   std::string gateway;
   std::string ip_range;
@@ -518,7 +519,7 @@ struct ipam_pool {
 
 struct network_ipam {
   std::string driver; // empty = "default"
-  std::vector<ipam_pool> config;
+  std::vector<network_ipam_pool> config;
   string_map options;
 };
 
@@ -602,6 +603,45 @@ struct events_query {
   std::optional<int64_t> until;
   std::map<std::string, string_list> filters;
 };
+
+// ------------------------------------------------------------- equality --
+// Member-wise equality for the small value types that sit inside lists,
+// maps and optionals of a container's config, so that a comparison of
+// container and spec can compare those collections directly.
+
+#define BOSUN_ENGINE_EQ(type, ...)                                             \
+  inline bool operator==(const type& a, const type& b) {                       \
+    auto t = [](const type& x) { return std::tie(__VA_ARGS__); };              \
+    return t(a) == t(b);                                                       \
+  }                                                                            \
+  inline bool operator!=(const type& a, const type& b) {                       \
+    return !(a == b);                                                          \
+  }
+
+BOSUN_ENGINE_EQ(health_config, x.test, x.interval, x.timeout, x.start_period,
+                x.retries)
+BOSUN_ENGINE_EQ(port_binding, x.host_ip, x.host_port)
+BOSUN_ENGINE_EQ(restart_policy_config, x.name, x.maximum_retry_count)
+BOSUN_ENGINE_EQ(device_mapping, x.path_on_host, x.path_in_container,
+                x.cgroup_permissions)
+BOSUN_ENGINE_EQ(device_request, x.driver, x.count, x.device_ids, x.capabilities,
+                x.options)
+BOSUN_ENGINE_EQ(ulimit, x.name, x.soft, x.hard)
+BOSUN_ENGINE_EQ(logging_config, x.type, x.config)
+BOSUN_ENGINE_EQ(mount_config::bind_options_t, x.propagation, x.non_recursive)
+BOSUN_ENGINE_EQ(mount_config::volume_options_t, x.no_copy, x.labels,
+                x.driver_name, x.driver_options)
+BOSUN_ENGINE_EQ(mount_config::tmpfs_options_t, x.size_bytes, x.mode)
+BOSUN_ENGINE_EQ(mount_config, x.type, x.source, x.target, x.read_only,
+                x.consistency, x.bind_options, x.volume_options,
+                x.tmpfs_options)
+BOSUN_ENGINE_EQ(endpoint_ipam_config, x.ipv4_address, x.ipv6_address,
+                x.link_local_ips)
+BOSUN_ENGINE_EQ(network_ipam_pool, x.subnet, x.gateway, x.ip_range,
+                x.aux_addresses)
+BOSUN_ENGINE_EQ(network_ipam, x.driver, x.config, x.options)
+
+#undef BOSUN_ENGINE_EQ
 
 } // namespace bosun
 

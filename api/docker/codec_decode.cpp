@@ -53,7 +53,7 @@ void read(const value&, const std::string&, container_summary&);
 void read(const value&, const std::string&, image_summary&);
 void read(const value&, const std::string&, image_delete_item&);
 void read(const value&, const std::string&, volume_info&);
-void read(const value&, const std::string&, ipam_pool&);
+void read(const value&, const std::string&, network_ipam_pool&);
 void read(const value&, const std::string&, network_ipam&);
 void read(const value&, const std::string&, network_container&);
 void read(const value&, const std::string&, network_info&);
@@ -449,7 +449,7 @@ void read(const value& v, const std::string& p, volume_info& vol) {
   field(v, p, "Scope", vol.scope);
 }
 
-void read(const value& v, const std::string& p, ipam_pool& pool) {
+void read(const value& v, const std::string& p, network_ipam_pool& pool) {
   expect_object(v, p);
   field(v, p, "Subnet", pool.subnet);
   field(v, p, "Gateway", pool.gateway);

@@ -223,6 +223,21 @@ TEST_SUITE("docker codec: bodies") {
     expected.host.runtime = "runc";
     expected.host.cgroupns_mode = "host";
     CHECK(encode(from_inspect) == encode(expected));
+    // Field by field, with the value types' operator==.
+    CHECK(got->host.mounts == sent->host.mounts);
+    CHECK(got->host.port_bindings == sent->host.port_bindings);
+    CHECK(got->host.devices == sent->host.devices);
+    CHECK(got->host.device_requests == sent->host.device_requests);
+    CHECK(got->host.ulimits == sent->host.ulimits);
+    CHECK(got->host.log_config == sent->host.log_config);
+    CHECK(got->host.restart_policy == sent->host.restart_policy);
+    CHECK(got->config.healthcheck == sent->config.healthcheck);
+    auto other = sent->host.mounts;
+    other[0].volume_options->labels["k"] = "w";
+    CHECK(got->host.mounts != other);
+    other = sent->host.mounts;
+    other[2].bind_options->propagation = "rshared";
+    CHECK(got->host.mounts != other);
     // And the inspect-derived body is itself a valid create body.
     auto again = decode_container_create(encode(from_inspect));
     REQUIRE(again);

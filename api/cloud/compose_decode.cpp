@@ -38,6 +38,12 @@ int64_t byte_size(const json& v, const std::string& path) {
       fail(path, "byte size must not be negative");
     return v.GetInt64();
   }
+  if (v.IsNumber()) {
+    double d = v.GetDouble();
+    if (d >= 9.2e18 || v.IsUint64())
+      fail(path, "byte size out of range");
+    fail(path, "expected a whole number of bytes");
+  }
   if (v.IsString()) {
     auto b = parse_byte_size(view(v));
     if (!b)

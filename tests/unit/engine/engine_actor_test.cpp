@@ -1,0 +1,340 @@
+// The engine actor's down/up logic against a scripted http client: no
+// dockerd, the test plays the engine by completing requests on the io thread.
+#include "actors/engine/engine.hpp"
+#include "tests/support/eventually.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <atomic>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <doctest/doctest.h>
+#include <future>
+#include <mutex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using bosun::test::eventually;
+
+namespace bosun {
+namespace {
+
+// Records every exchange; the test completes them (on the io thread).
+class scripted_client : public http::client {
+public:
+  struct exchange {
+    http::request req;
+    std::function<void(http::result<http::response>)> done; // send()
+    http::stream_callbacks cbs;                             // stream()
+    std::atomic<bool> cancelled{false};
+  };
+
+  void send(http::request req,
+            std::function<void(http::result<http::response>)> done) override {
+    auto x = std::make_shared<exchange>();
+    x->req = std::move(req);
+    x->done = std::move(done);
+    std::lock_guard<std::mutex> g{m};
+    log.push_back(x);
+  }
+
+  http::stream_handle stream(http::request req,
+                             http::stream_callbacks cbs) override {
+    auto x = std::make_shared<exchange>();
+    x->req = std::move(req);
+    x->cbs = std::move(cbs);
+    std::lock_guard<std::mutex> g{m};
+    log.push_back(x);
+    return http::stream_handle{[x] { x->cancelled = true; }};
+  }
+
+  void close() override {}
+
+  const http::endpoint& where() const override {
+    return ep;
+  }
+
+  // The n-th exchange whose target starts with `prefix`, if any yet.
+  std::shared_ptr<exchange> find(const std::string& prefix, size_t n = 0) {
+    std::lock_guard<std::mutex> g{m};
+    for (auto& x : log)
+      if (x->req.target.rfind(prefix, 0) == 0 && n-- == 0)
+        return x;
+    return nullptr;
+  }
+
+  std::mutex m;
+  std::vector<std::shared_ptr<exchange>> log;
+  http::endpoint ep;
+};
+
+http::result<http::response> ok(int status, std::string body = {}) {
+  http::result<http::response> r;
+  r.value.status = status;
+  r.value.body = std::move(body);
+  return r;
+}
+
+http::result<http::response> failed(http::errc c) {
+  http::result<http::response> r;
+  r.err = http::error{c, "scripted failure"};
+  return r;
+}
+
+struct seen {
+  std::mutex m;
+  std::vector<engine_event> events;
+  std::vector<engine_state> states;
+};
+
+engine_listener_actor::behavior_type
+listener_impl(engine_listener_actor::pointer, std::shared_ptr<seen> s) {
+  return {
+    [s](engine_event& e) {
+      std::lock_guard<std::mutex> g{s->m};
+      s->events.push_back(std::move(e));
+    },
+    [s](engine_status& st) {
+      std::lock_guard<std::mutex> g{s->m};
+      s->states.push_back(st.state);
+    },
+  };
+}
+
+struct fixture {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work{
+    io.get_executor()};
+  std::thread io_thread{[this] { io.run(); }};
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<scripted_client> client = std::make_shared<scripted_client>();
+  engine_actor engine;
+  std::shared_ptr<seen> rec = std::make_shared<seen>();
+  engine_listener_actor listener;
+
+  fixture() {
+    cfg.set("scheduler.max-threads", 2);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    engine_options opts;
+    opts.backoff_initial = 5ms;
+    opts.backoff_max = 20ms;
+    engine = spawn_engine(*sys, io, client, opts);
+    listener = sys->spawn(listener_impl, rec);
+    caf::scoped_actor self{*sys};
+    self->request(engine, 5s, engine_subscribe{listener})
+      .receive([](engine_status&) {}, [](caf::error&) {});
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+    engine = nullptr;
+    listener = nullptr;
+    sys.reset();
+    work.reset();
+    io.stop();
+    io_thread.join();
+  }
+
+  // Runs f on the io thread, as the real client's callbacks would be.
+  template <class F>
+  void on_io(F f) {
+    std::promise<void> done;
+    asio::post(io, [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  std::shared_ptr<scripted_client::exchange> wait_for(const std::string& prefix,
+                                                      size_t n = 0) {
+    std::shared_ptr<scripted_client::exchange> x;
+    eventually(
+      5s,
+      [&] {
+        x = client->find(prefix, n);
+        return x != nullptr;
+      },
+      "a request to " + prefix);
+    REQUIRE(x);
+    return x;
+  }
+
+  std::vector<engine_state> states() {
+    std::lock_guard<std::mutex> g{rec->m};
+    return rec->states;
+  }
+
+  engine_telemetry telemetry() {
+    caf::scoped_actor self{*sys};
+    engine_telemetry t;
+    self->request(engine, 5s, caf::get_atom_v)
+      .receive([&](engine_telemetry& x) { t = x; }, [](caf::error&) {});
+    return t;
+  }
+
+  // Sends a request from a helper actor; the reply lands in `out`.
+  std::shared_ptr<std::promise<caf::error>>
+  inspect_async(const std::string& id) {
+    auto p = std::make_shared<std::promise<caf::error>>();
+    sys->spawn([=, e = engine](caf::event_based_actor* a) {
+      a->request(e, 10s, container_inspect_req{id})
+        .then([p](container_inspect&) { p->set_value(caf::error{}); },
+              [p](caf::error& err) { p->set_value(err); });
+    });
+    return p;
+  }
+};
+
+const std::string events_prefix = "/v1.41/events";
+
+} // namespace
+
+TEST_SUITE("engine actor (scripted client)") {
+  TEST_CASE_FIXTURE(fixture, "is up once the events stream answers") {
+    auto ev = wait_for(events_prefix);
+    CHECK(ev->req.target.find("since=") == std::string::npos);
+    CHECK(ev->req.timeout == 0ms);
+    CHECK(telemetry().state == engine_state::starting);
+    on_io([&] { ev->cbs.on_head(200, {}); });
+    CHECK(eventually(5s, [&] { return states().size() == 1; }));
+    CHECK(states() == std::vector<engine_state>{engine_state::up});
+  }
+
+  TEST_CASE_FIXTURE(fixture, "publishes events split across body pieces") {
+    auto ev = wait_for(events_prefix);
+    on_io([&] {
+      ev->cbs.on_head(200, {});
+      ev->cbs.on_data(R"({"Type":"container","Action":"start","Actor":)");
+      ev->cbs.on_data(R"({"ID":"abc","Attributes":{"name":"web"}},)"
+                      R"("time":1700000000,"timeNano":1700000000000000005})"
+                      "\n");
+      ev->cbs.on_data("not json\n");
+    });
+    CHECK(eventually(5s, [&] {
+      std::lock_guard<std::mutex> g{rec->m};
+      return rec->events.size() == 1;
+    }));
+    std::lock_guard<std::mutex> g{rec->m};
+    CHECK(rec->events[0].action == "start");
+    CHECK(rec->events[0].actor_id == "abc");
+    CHECK(rec->events[0].attributes["name"] == "web");
+  }
+
+  TEST_CASE_FIXTURE(fixture,
+                    "fails in-flight requests when the engine goes down, then "
+                    "reconnects from the last event") {
+    auto ev = wait_for(events_prefix);
+    on_io([&] {
+      ev->cbs.on_head(200, {});
+      ev->cbs.on_data(R"({"Type":"container","Action":"die","Actor":{"ID":"a"})"
+                      R"(,"time":1700000000,"timeNano":1700000000000000005})"
+                      "\n");
+    });
+    REQUIRE(eventually(5s, [&] { return states().size() == 1; }));
+    auto reply = inspect_async("web");
+    auto inflight = wait_for("/v1.41/containers/web/json");
+
+    on_io([&] { ev->cbs.on_end(http::error{http::errc::closed, "EOF"}); });
+    auto fut = reply->get_future();
+    REQUIRE(fut.wait_for(5s) == std::future_status::ready);
+    auto err = fut.get();
+    CHECK(err == engine_errc::unavailable);
+    CHECK(engine_error_message(err).find("EOF") != std::string::npos);
+    CHECK(eventually(5s, [&] { return states().size() == 2; }));
+    CHECK(states().back() == engine_state::down);
+
+    // A late completion of the failed request is ignored.
+    on_io([&] { inflight->done(ok(200, "{}")); });
+
+    // Requests while down fail fast, without reaching the client.
+    auto fast = inspect_async("db")->get_future();
+    REQUIRE(fast.wait_for(5s) == std::future_status::ready);
+    CHECK(fast.get() == engine_errc::unavailable);
+    CHECK(client->find("/v1.41/containers/db") == nullptr);
+
+    // The first ping fails, the second answers: then /events reopens.
+    auto ping1 = wait_for("/v1.41/_ping");
+    on_io([&] { ping1->done(failed(http::errc::refused)); });
+    auto ping2 = wait_for("/v1.41/_ping", 1);
+    on_io([&] { ping2->done(ok(200, "OK")); });
+    auto ev2 = wait_for(events_prefix, 1);
+    CHECK(ev2->req.target.find("since=1700000000.000000006")
+          != std::string::npos);
+    CHECK(states().back() == engine_state::down); // not before the head
+    on_io([&] { ev2->cbs.on_head(200, {}); });
+    CHECK(eventually(5s, [&] { return states().size() == 3; }));
+    CHECK(states()
+          == std::vector<engine_state>{engine_state::up, engine_state::down,
+                                       engine_state::up});
+    auto t = telemetry();
+    CHECK(t.reconnects == 1);
+    CHECK(t.reconnect_attempts == 2);
+    CHECK(t.requests_in_flight == 0);
+    CHECK(t.events_seen == 1);
+  }
+
+  TEST_CASE_FIXTURE(fixture, "a refused request takes the engine down once") {
+    auto ev = wait_for(events_prefix);
+    on_io([&] { ev->cbs.on_head(200, {}); });
+    REQUIRE(eventually(5s, [&] { return states().size() == 1; }));
+    auto a = inspect_async("a");
+    auto b = inspect_async("b");
+    auto xa = wait_for("/v1.41/containers/a/json");
+    auto xb = wait_for("/v1.41/containers/b/json");
+    on_io([&] { xa->done(failed(http::errc::refused)); });
+    auto fa = a->get_future();
+    auto fb = b->get_future();
+    REQUIRE(fa.wait_for(5s) == std::future_status::ready);
+    REQUIRE(fb.wait_for(5s) == std::future_status::ready);
+    CHECK(fa.get() == engine_errc::unavailable);
+    CHECK(fb.get() == engine_errc::unavailable);
+    CHECK(eventually(5s, [&] { return states().size() == 2; }));
+    // The events stream is cancelled, and its end does not count again.
+    CHECK(eventually(5s, [&] { return ev->cancelled.load(); }));
+    on_io([&] { ev->cbs.on_end(http::error{http::errc::cancelled, "x"}); });
+    on_io([&] { xb->done(failed(http::errc::closed)); });
+    CHECK(eventually(5s, [&] { return telemetry().reconnect_attempts >= 1; }));
+    CHECK(states()
+          == std::vector<engine_state>{engine_state::up, engine_state::down});
+  }
+
+  TEST_CASE_FIXTURE(fixture, "maps an engine error reply to a typed error") {
+    auto ev = wait_for(events_prefix);
+    on_io([&] { ev->cbs.on_head(200, {}); });
+    auto reply = inspect_async("ghost");
+    auto x = wait_for("/v1.41/containers/ghost/json");
+    on_io(
+      [&] { x->done(ok(404, R"({"message":"No such container: ghost"})")); });
+    auto f = reply->get_future();
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    auto err = f.get();
+    CHECK(err == engine_errc::not_found);
+    CHECK(engine_error_message(err) == "No such container: ghost");
+    auto garbled = inspect_async("junk");
+    auto y = wait_for("/v1.41/containers/junk/json");
+    on_io([&] { y->done(ok(200, "{not json")); });
+    auto g = garbled->get_future();
+    REQUIRE(g.wait_for(5s) == std::future_status::ready);
+    CHECK(g.get() == engine_errc::protocol);
+    CHECK(states() == std::vector<engine_state>{engine_state::up});
+  }
+
+  TEST_CASE_FIXTURE(fixture, "goes down when the first /events is refused") {
+    auto ev = wait_for(events_prefix);
+    on_io([&] { ev->cbs.on_end(http::error{http::errc::refused, "ENOENT"}); });
+    CHECK(eventually(5s, [&] { return states().size() == 1; }));
+    CHECK(states() == std::vector<engine_state>{engine_state::down});
+    // A probe follows after the backoff.
+    wait_for("/v1.41/_ping");
+  }
+}
+
+} // namespace bosun

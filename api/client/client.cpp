@@ -64,7 +64,7 @@ std::string to_string(const endpoint& ep) {
 }
 
 std::optional<endpoint> parse_endpoint(std::string_view url, std::string* why) {
-  auto fail = [&](std::string text) -> std::optional<endpoint> {
+  auto fail = [&](const std::string& text) -> std::optional<endpoint> {
     if (why)
       *why = std::string(url) + ": " + text;
     return std::nullopt;
@@ -242,7 +242,8 @@ protected:
 class unix_connection final
     : public basic_connection<asio::local::stream_protocol::socket> {
 public:
-  explicit unix_connection(ctx_ptr ctx) : basic_connection(ctx, ctx->io) {}
+  explicit unix_connection(const ctx_ptr& ctx)
+      : basic_connection(ctx, ctx->io) {}
 
   void async_connect(connect_handler h) override {
     const auto& path = ctx_->ep.path;
@@ -318,7 +319,7 @@ protected:
 
 class tcp_connection final : public tcp_base<asio::ip::tcp::socket> {
 public:
-  explicit tcp_connection(ctx_ptr ctx) : tcp_base(ctx, ctx->io) {}
+  explicit tcp_connection(const ctx_ptr& ctx) : tcp_base(ctx, ctx->io) {}
 
   void async_connect(connect_handler h) override {
     connect_tcp(std::move(h));
@@ -328,15 +329,17 @@ public:
 class tls_connection final
     : public tcp_base<asio::ssl::stream<asio::ip::tcp::socket>> {
 public:
-  explicit tls_connection(ctx_ptr ctx) : tcp_base(ctx, ctx->io, *ctx->tls) {}
+  explicit tls_connection(const ctx_ptr& ctx)
+      : tcp_base(ctx, ctx->io, *ctx->tls) {}
 
   void async_connect(connect_handler h) override {
     auto self = shared_from_this();
-    connect_tcp([this, self, h = std::move(h)](std::optional<error> err) {
-      if (err)
-        return h(std::move(err));
-      handshake(std::move(h));
-    });
+    connect_tcp(
+      [this, self, h = std::move(h)](std::optional<error> err) mutable {
+        if (err)
+          return h(std::move(err));
+        handshake(std::move(h));
+      });
   }
 
 private:
@@ -705,7 +708,7 @@ private:
   std::unique_ptr<wire::response_parser> parser_;
   std::string wire_;
   std::shared_ptr<connection> conn_;
-  std::array<char, 16 * 1024> buf_;
+  std::array<char, std::size_t{16} * 1024> buf_;
 
   bool request_says_close_ = false;
   bool done_ = false;
@@ -744,7 +747,7 @@ public:
 
   void send(request req, std::function<void(result<response>)> done) override {
     if (!done)
-      done = [](result<response>) {};
+      done = [](const result<response>&) {};
     auto ex = make_exchange(std::move(req), std::move(done), {});
     ex->start(take_idle());
   }

@@ -2,6 +2,7 @@
 #include "tests/unit/client/test_server.hpp"
 
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <doctest/doctest.h>
 #include <optional>
 #include <string>
@@ -95,7 +96,7 @@ TEST_SUITE("http client: responses") {
       CAPTURE(static_cast<int>(kind));
       asio::io_context io;
       test_server srv(io, kind);
-      srv.on_request([](conn_ptr c, const std::string&) {
+      srv.on_request([](const conn_ptr& c, const std::string&) {
         c->send(ok_response("OK", "Api-Version: 1.41\r\n"));
       });
       auto cl = client::make(io, srv.ep());
@@ -126,7 +127,7 @@ TEST_SUITE("http client: responses") {
     std::size_t k = 0;
     // The second part goes out only once the client has read the first, so
     // the client's parser really sees the split.
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       auto rest = bytes.substr(k);
       c->send(bytes.substr(0, k), [c, rest] {
         c->send(rest);
@@ -149,7 +150,7 @@ TEST_SUITE("http client: responses") {
   TEST_CASE("an EOF-delimited body ends when the server closes") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
               [c] { c->close(); });
     });
@@ -167,7 +168,7 @@ TEST_SUITE("http client: responses") {
          "HTTP/1.1 204 No Content\r\n\r\n", "HTTP/1.1 304 Not Modified\r\n\r\n",
          ok_response("after")};
     std::size_t next = 0;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       c->send(replies.at(next++));
       c->next();
     });
@@ -199,10 +200,11 @@ TEST_SUITE("http client: responses") {
     asio::io_context io;
     test_server srv(io);
     std::string body;
-    for (int i = 0; body.size() < 1024 * 1024; ++i)
+    for (int i = 0; body.size() < std::size_t{1024} * 1024; ++i)
       body += std::to_string(i) + ",";
-    srv.on_request(
-      [&](conn_ptr c, const std::string&) { c->send(ok_response(body)); });
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
+      c->send(ok_response(body));
+    });
     auto cl = client::make(io, srv.ep());
     auto r = send_wait(io, *cl, get());
     REQUIRE(r);
@@ -213,8 +215,9 @@ TEST_SUITE("http client: responses") {
   TEST_CASE("a request body reaches the server with its length") {
     asio::io_context io;
     test_server srv(io, test_server::kind::tcp);
-    srv.on_request(
-      [](conn_ptr c, const std::string&) { c->send(ok_response("{}")); });
+    srv.on_request([](const conn_ptr& c, const std::string&) {
+      c->send(ok_response("{}"));
+    });
     client_options opts;
     opts.user_agent = "bosun-test";
     auto cl = client::make(io, srv.ep(), opts);
@@ -238,7 +241,7 @@ TEST_SUITE("http client: keep-alive") {
       CAPTURE(static_cast<int>(kind));
       asio::io_context io;
       test_server srv(io, kind);
-      srv.on_request([](conn_ptr c, const std::string&) {
+      srv.on_request([](const conn_ptr& c, const std::string&) {
         c->send(ok_response("OK"));
         c->next();
       });
@@ -253,7 +256,7 @@ TEST_SUITE("http client: keep-alive") {
   TEST_CASE("Connection: close from the server means a new connection") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send(ok_response("bye", "Connection: close\r\n"), [c] { c->close(); });
     });
     auto cl = client::make(io, srv.ep());
@@ -267,7 +270,7 @@ TEST_SUITE("http client: keep-alive") {
   TEST_CASE("Connection: close from the caller is honoured too") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send(ok_response("OK"));
       c->next();
     });
@@ -283,7 +286,7 @@ TEST_SUITE("http client: keep-alive") {
     asio::io_context io;
     test_server srv(io);
     bool closed = false;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       if (c->index == 1) {
         c->send(ok_response("first"), [c, &closed] {
           c->close();
@@ -307,7 +310,7 @@ TEST_SUITE("http client: keep-alive") {
     asio::io_context io;
     test_server srv(io);
     int seen = 0;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       ++seen;
       if (seen == 2)
         return c->close(); // the idle-timeout race: request read, no answer
@@ -329,7 +332,7 @@ TEST_SUITE("http client: keep-alive") {
     asio::io_context io;
     test_server srv(io);
     int seen = 0;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       if (++seen == 1) {
         c->send(ok_response("OK"));
         return c->next();
@@ -350,7 +353,7 @@ TEST_SUITE("http client: keep-alive") {
   TEST_CASE("a fresh connection closed before responding is not retried") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) { c->close(); });
+    srv.on_request([](const conn_ptr& c, const std::string&) { c->close(); });
     auto cl = client::make(io, srv.ep());
     auto r = send_wait(io, *cl, get());
     REQUIRE_FALSE(r);
@@ -362,7 +365,7 @@ TEST_SUITE("http client: keep-alive") {
     asio::io_context io;
     test_server srv(io);
     std::vector<conn_ptr> waiting;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       // Answer once all three are in, proving they were concurrent.
       waiting.push_back(c);
       if (waiting.size() == 3 && srv.accepts() == 3)
@@ -380,7 +383,7 @@ TEST_SUITE("http client: keep-alive") {
     auto cl = client::make(io, srv.ep(), opts);
     int ok = 0;
     for (int i = 0; i < 3; ++i)
-      cl->send(get(), [&](result<response> r) { ok += r ? 1 : 0; });
+      cl->send(get(), [&](const result<response>& r) { ok += r ? 1 : 0; });
     REQUIRE(run_until(io, [&] { return ok == 3; }));
     CHECK(srv.accepts() == 3);
     auto r = send_wait(io, *cl, get());
@@ -394,7 +397,7 @@ TEST_SUITE("http client: keep-alive") {
   TEST_CASE("max_idle_connections = 0 disables reuse") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send(ok_response("OK"));
       c->next();
     });
@@ -454,8 +457,9 @@ TEST_SUITE("http client: errors") {
   TEST_CASE("bytes that are not HTTP are garbled, with the parser's reason") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request(
-      [](conn_ptr c, const std::string&) { c->send("HTTP/1.1 abc\r\n"); });
+    srv.on_request([](const conn_ptr& c, const std::string&) {
+      c->send("HTTP/1.1 abc\r\n");
+    });
     auto cl = client::make(io, srv.ep());
     auto r = send_wait(io, *cl, get());
     REQUIRE_FALSE(r);
@@ -484,7 +488,7 @@ TEST_SUITE("http client: errors") {
   TEST_CASE("a server closing mid-body is closed, not complete") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
               [c] { c->close(); });
     });
@@ -518,7 +522,7 @@ TEST_SUITE("http client: streams") {
     asio::io_context io;
     test_server srv(io);
     conn_ptr held;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       held = c;
       c->send(stream_head + chunk("one\n"));
     });
@@ -552,7 +556,7 @@ TEST_SUITE("http client: streams") {
   TEST_CASE("cancel ends a stream once, with cancelled, and stops its data") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       // Both chunks in one write: the second is parsed in the same read.
       c->send(stream_head + chunk("one") + chunk("two"));
       c->next(); // to see the client close
@@ -580,7 +584,7 @@ TEST_SUITE("http client: streams") {
     asio::io_context io;
     test_server srv(io);
     srv.on_request(
-      [&](conn_ptr c, const std::string&) { c->send(stream_head); });
+      [&](const conn_ptr& c, const std::string&) { c->send(stream_head); });
     auto cl = client::make(io, srv.ep());
     stream_log log;
     stream_handle handle;
@@ -602,7 +606,7 @@ TEST_SUITE("http client: streams") {
   TEST_CASE("a silent stream times out after its head") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       c->send(stream_head + chunk("only"));
     });
     auto cl = client::make(io, srv.ep());
@@ -616,6 +620,36 @@ TEST_SUITE("http client: streams") {
     REQUIRE(log.end_error);
     CHECK(log.end_error->code == errc::timeout);
     CHECK(contains(log.end_error->message, "idle for 100 ms"));
+  }
+
+  TEST_CASE("a stream outlives its timeout while pieces keep coming") {
+    asio::io_context io;
+    test_server srv(io);
+    conn_ptr held;
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
+      held = c;
+      c->send(stream_head + chunk("0"));
+    });
+    auto cl = client::make(io, srv.ep());
+    stream_log log;
+    asio::steady_timer pace(io);
+    // Each piece 30 ms after the last: 12 of them span well over the 300 ms
+    // idle limit, which only a silence may trigger.
+    log.after_piece = [&](std::size_t n) {
+      pace.expires_after(30ms);
+      pace.async_wait([&, n](const std::error_code& ec) {
+        if (!ec)
+          held->send(n < 12 ? chunk(std::to_string(n)) : "0\r\n\r\n");
+      });
+    };
+    request req = get("/events");
+    req.timeout = 300ms;
+    auto start = std::chrono::steady_clock::now();
+    cl->stream(req, log.callbacks());
+    REQUIRE(run_until(io, [&] { return log.ends > 0; }));
+    CHECK(std::chrono::steady_clock::now() - start > 300ms);
+    CHECK(log.pieces.size() == 12);
+    CHECK_FALSE(log.end_error);
   }
 
   TEST_CASE("a stream that fails before its head gets only on_end") {
@@ -639,7 +673,7 @@ TEST_SUITE("http client: lifetime") {
     asio::io_context io;
     test_server srv(io);
     bool answer = false;
-    srv.on_request([&](conn_ptr c, const std::string&) {
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
       if (answer)
         c->send(ok_response("OK"));
     });
@@ -665,11 +699,11 @@ TEST_SUITE("http client: lifetime") {
   TEST_CASE("destroying the client cancels in-flight requests, each once") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr, const std::string&) {});
+    srv.on_request([](const conn_ptr&, const std::string&) {});
     auto cl = client::make(io, srv.ep());
     int sends = 0;
     std::optional<error> send_error;
-    cl->send(get(), [&](result<response> r) {
+    cl->send(get(), [&](const result<response>& r) {
       ++sends;
       send_error = r.err;
     });
@@ -691,7 +725,7 @@ TEST_SUITE("http client: lifetime") {
   TEST_CASE("a client dropped inside its own callback does not crash") {
     asio::io_context io;
     test_server srv(io);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send(ok_response("OK"));
       c->next();
     });

@@ -122,7 +122,7 @@ public:
 
   // Writes `bytes`; `then` runs once the client has read all of them (unix:
   // the socket's send queue is empty) or, on TCP/TLS, once they are written.
-  void send(std::string bytes, std::function<void()> then = {}) {
+  void send(std::string bytes, const std::function<void()>& then = {}) {
     auto buf = std::make_shared<std::string>(std::move(bytes));
     auto self = shared_from_this();
     write(asio::buffer(*buf),
@@ -192,7 +192,7 @@ protected:
     return true;
   }
 
-  void when_consumed(std::function<void()> then) {
+  void when_consumed(const std::function<void()>& then) {
     int queued = 0;
     int fd = queue_fd();
     if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued == 0)

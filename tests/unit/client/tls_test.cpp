@@ -24,7 +24,7 @@ result<response> fetch(asio::io_context& io, client& c,
 }
 
 void answer_ok(test_server& srv) {
-  srv.on_request([](conn_ptr c, const std::string&) {
+  srv.on_request([](const conn_ptr& c, const std::string&) {
     c->send("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsecured");
     c->next();
   });
@@ -112,10 +112,39 @@ TEST_SUITE("http client: TLS") {
     CHECK(srv.accepts() == 0);
   }
 
+  TEST_CASE("a handshake that never completes is a connect timeout") {
+    asio::io_context io;
+    // A plain TCP server: it reads the ClientHello and never answers.
+    test_server srv(io, test_server::kind::tcp);
+    auto ep = srv.ep("localhost");
+    ep.type = endpoint::kind::tls;
+    client_options opts;
+    opts.connect_timeout = std::chrono::milliseconds(100);
+    auto cl = client::make(io, ep, opts);
+    auto r = fetch(io, *cl);
+    REQUIRE_FALSE(r);
+    CHECK(r.err->code == errc::timeout);
+    CHECK(r.err->message.find("timed out connecting after 100 ms")
+          != std::string::npos);
+    CHECK(srv.accepts() == 1);
+
+    // A shorter request timeout bounds the connect phase too.
+    opts.connect_timeout = std::chrono::seconds(30);
+    auto quick = client::make(io, ep, opts);
+    std::optional<result<response>> out;
+    request req;
+    req.timeout = std::chrono::milliseconds(100);
+    quick->send(req, [&](result<response> x) { out = std::move(x); });
+    REQUIRE(run_until(io, [&] { return out.has_value(); }));
+    REQUIRE_FALSE(*out);
+    CHECK(out->err->code == errc::timeout);
+    CHECK(out->err->message.find("within 100 ms") != std::string::npos);
+  }
+
   TEST_CASE("a chunked stream over TLS arrives and ends") {
     asio::io_context io;
     test_server srv(io, test_server::kind::tls);
-    srv.on_request([](conn_ptr c, const std::string&) {
+    srv.on_request([](const conn_ptr& c, const std::string&) {
       c->send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
               "3\r\nabc\r\n0\r\n\r\n");
     });

@@ -125,7 +125,8 @@ struct port_range {
 // One compose `ports` entry, `[[ip:]host[-end]:]cont[-end][/proto]` (or the
 // long form {target, published, host_ip, protocol}).
 // A bare "80" binds host port 80 (balena's behaviour, unlike compose's
-// random port): `host` is then equal to `container`, so `host` is always set.
+// random port): `host` is then equal to `container`. An empty host part
+// ("127.0.0.1::80", ":80") leaves host {0, 0}: the engine picks the port.
 struct service_port {
   std::string host_ip; // "" = all interfaces
   port_range host;
@@ -266,8 +267,8 @@ struct target_service {
   int64_t image_id = 0;   // imageId
   std::string image;      // registry name (cloud) or local tag (local mode)
   bool running = true;
-  // The service contract as compact JSON text (an object), evaluated by the
-  // contract checker in api/cloud; absent = no contract.
+  // The service contract as compact JSON text (an object), as the decoder
+  // re-serialised it; whoever checks contracts parses it. absent = none.
   std::optional<std::string> contract;
   service_config config;
 };

@@ -2,15 +2,16 @@
 
 #include <cctype>
 #include <limits>
+#include <utility>
 
 namespace bosun::cloud {
 
 namespace {
 
 template <class T>
-parsed<T> fail(std::string rule) {
+parsed<T> fail(std::string_view rule) {
   parsed<T> r;
-  r.error = std::move(rule);
+  r.error = std::string(rule);
   return r;
 }
 

@@ -47,11 +47,9 @@ config(const json& v, const std::string& path, bool filter) {
       fail(child(path, k, true),
            "config var name must match ^[A-Za-z_][A-Za-z0-9_:]*$");
     auto value = expect_string(m.value, child(path, k));
-    if (!filter)
-      plain[k] = value;
-    else if (k.rfind("BALENA_", 0) == 0)
+    if (filter && k.rfind("BALENA_", 0) == 0)
       balena[k.substr(7)] = value;
-    else if (k.rfind("RESIN_", 0) == 0)
+    else if (filter && k.rfind("RESIN_", 0) == 0)
       resin[k.substr(6)] = value;
     else
       plain[k] = value;

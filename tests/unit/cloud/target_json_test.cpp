@@ -308,7 +308,7 @@ TEST_SUITE("target decoders: hostile input") {
     CHECK(
       error_of(decode_target_v3(doc + "x")).rfind("invalid JSON at offset", 0)
       == 0);
-    CHECK(error_of(decode_target_v3(std::string("{\"u\"\0:1}", 9)))
+    CHECK(error_of(decode_target_v3(std::string("{\"u\"\0:1}", 8)))
             .rfind("invalid JSON", 0)
           == 0);
   }

@@ -10,6 +10,7 @@
 //     .then([](const std::optional<std::string>& v) {...},
 //           [](const caf::error& e) {... bosun::db_error_message(e) ...});
 #include "messages/message.hpp"
+#include "messages/target.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -50,6 +51,8 @@ CAF_ERROR_CODE_ENUM(bosun::db_errc, "db")
 
 // Selects the config key/value table in db requests.
 CAF_ADD_ATOM(bosun, bosun, config_kv_atom, "config_kv")
+// Selects the stored target state (the last accepted one, cloud or local).
+CAF_ADD_ATOM(bosun, bosun, target_atom, "target")
 
 // Reply types that CAF cannot inspect. Guarded, so that another messages/
 // header may declare the same type the same way.
@@ -57,6 +60,7 @@ CAF_ADD_ATOM(bosun, bosun, config_kv_atom, "config_kv")
 #define BOSUN_MESSAGE_OPTIONAL_STRING
 BOSUN_MESSAGE(std::optional<std::string>)
 #endif
+BOSUN_MESSAGE(std::optional<bosun::target_state>)
 
 namespace bosun {
 
@@ -74,6 +78,12 @@ using db_actor = caf::typed_actor<
   caf::replies_to<caf::put_atom, config_kv_atom,
                   std::map<std::string, std::string>>::with<void>,
   // Removes a key; removing an absent key is not an error.
-  caf::replies_to<caf::delete_atom, config_kv_atom, std::string>::with<void>>;
+  caf::replies_to<caf::delete_atom, config_kv_atom, std::string>::with<void>,
+  // The stored target; std::nullopt before the first one. A stored target
+  // that no longer decodes is a query_failed error naming why.
+  caf::replies_to<caf::get_atom,
+                  target_atom>::with<std::optional<target_state>>,
+  // Replaces the stored target (synchronous=FULL: on disk when answered).
+  caf::replies_to<caf::put_atom, target_atom, target_state>::with<void>>;
 
 } // namespace bosun

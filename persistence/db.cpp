@@ -1,5 +1,7 @@
 #include "persistence/db.hpp"
 
+#include "api/cloud/target_codec.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/stateful_actor.hpp>
@@ -18,6 +20,10 @@ struct db_state {
 };
 
 using db_pointer = db_actor::stateful_pointer<db_state>;
+
+// The target is one JSON document (api/cloud's persisted form) under this
+// key of the config table.
+constexpr const char* target_key = "target_state";
 
 db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
   self->state.db = std::move(db);
@@ -39,6 +45,25 @@ db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
       -> caf::result<void> { return self->state.db->put_config(entries); },
     [=](caf::delete_atom, config_kv_atom, const std::string& key)
       -> caf::result<void> { return self->state.db->delete_config(key); },
+    [=](caf::get_atom,
+        target_atom) -> caf::result<std::optional<target_state>> {
+      auto raw = self->state.db->get_config(target_key);
+      if (!raw)
+        return raw.error();
+      if (!*raw)
+        return std::optional<target_state>{};
+      auto decoded = cloud::decode_target_json(**raw);
+      if (!decoded)
+        return caf::make_error(db_errc::query_failed,
+                               "the stored target does not decode: "
+                                 + decoded.error.to_string());
+      return std::optional<target_state>{std::move(decoded->target)};
+    },
+    [=](caf::put_atom, target_atom,
+        const target_state& target) -> caf::result<void> {
+      return self->state.db->put_config(target_key,
+                                        cloud::encode_target_json(target));
+    },
   };
 }
 

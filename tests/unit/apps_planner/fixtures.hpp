@@ -227,6 +227,7 @@ inline std::string summary(const step& s) {
 
 inline std::vector<std::string> summaries(const std::vector<step>& p) {
   std::vector<std::string> out;
+  out.reserve(p.size());
   for (const auto& s : p)
     out.push_back(summary(s));
   return out;
@@ -633,7 +634,9 @@ inline void check_at_target(const world& w, const target_state& t,
     for (const auto& v : a.volumes)
       CHECK_MESSAGE(s.volumes.count(v.name) == 1, "volume " << v.name);
   }
-  for (const auto& [uuid, s] : w.apps) {
+  for (const auto& entry : w.apps) {
+    const auto& uuid = entry.first;
+    const auto& s = entry.second;
     if (find_app(t, uuid) != nullptr)
       continue;
     INFO("removed app " << uuid);

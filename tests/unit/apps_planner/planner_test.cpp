@@ -14,7 +14,7 @@ namespace {
 const plan_options opts{};
 
 // web + db, the usual two-service app of these tests.
-target_state two(std::vector<target_service> extra = {}) {
+target_state two(const std::vector<target_service>& extra = {}) {
   std::vector<target_service> services{svc("web"), svc("db")};
   for (auto& s : extra)
     services.push_back(s);

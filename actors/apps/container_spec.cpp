@@ -287,10 +287,10 @@ container_spec make_container_spec(const target_app& app,
   if (img != nullptr)
     for (const auto& [k, v] : img->labels)
       labels.emplace(k, v);
-  labels = normalize_labels(labels);
+  cfg.labels = normalize_labels(labels);
   auto feature = [&](const char* name) {
-    auto i = labels.find(std::string("io.balena.features.") + name);
-    return i != labels.end() && is_truthy(i->second);
+    auto i = cfg.labels.find(std::string("io.balena.features.") + name);
+    return i != cfg.labels.end() && is_truthy(i->second);
   };
 
   // -- network mode and networks.
@@ -413,7 +413,6 @@ container_spec make_container_spec(const target_app& app,
     env["RESIN_DEVICE_NAME_AT_INIT"] = ctx.device_name;
   }
   cfg.env = env_list(env);
-  cfg.labels = std::move(labels);
 
   // -- command, entrypoint: the compose values, else the image's.
   string_list entrypoint = sc.entrypoint ? *sc.entrypoint

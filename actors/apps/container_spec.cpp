@@ -67,7 +67,7 @@ string_list env_list(const string_map& env) {
   string_list out;
   out.reserve(env.size());
   for (const auto& [k, v] : env)
-    out.push_back(k + "=" + v);
+    out.push_back(std::string(k).append("=").append(v));
   return out;
 }
 

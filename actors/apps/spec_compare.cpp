@@ -13,7 +13,7 @@ namespace bosun::apps {
 
 namespace {
 
-constexpr int64_t default_shm_size = 64 * 1024 * 1024;
+constexpr int64_t default_shm_size = int64_t{64} * 1024 * 1024;
 constexpr int64_t default_stop_timeout = 10;
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -313,9 +313,9 @@ struct differ {
     string_list c;
     string_list t;
     for (const auto& [k, v] : cur)
-      c.push_back(k + "=" + v);
+      c.push_back(std::string(k).append("=").append(v));
     for (const auto& [k, v] : tgt)
-      t.push_back(k + "=" + v);
+      t.push_back(std::string(k).append("=").append(v));
     set(field, c, t);
   }
 };
@@ -334,10 +334,10 @@ void compare_views(const view& c, const view& t, differ& d) {
     string_list tp;
     for (const auto& [k, bs] : c.ports)
       for (const auto& b : bs)
-        cp.push_back(b + "->" + k);
+        cp.push_back(std::string(b).append("->").append(k));
     for (const auto& [k, bs] : t.ports)
       for (const auto& b : bs)
-        tp.push_back(b + "->" + k);
+        tp.push_back(std::string(b).append("->").append(k));
     d.set("HostConfig.PortBindings", sorted(cp), sorted(tp));
   }
   d.set("Volumes", c.volumes, t.volumes);
@@ -433,9 +433,8 @@ void compare_networks(const container_inspect& current,
     const auto& want = *es->ipam_config;
     endpoint_ipam_config have
       = cur.ipam_config.value_or(endpoint_ipam_config{});
-    auto field = [&](const char* what) {
-      return "Networks." + name + ".IPAMConfig." + what;
-    };
+    const std::string prefix = "Networks." + name + ".IPAMConfig.";
+    auto field = [&prefix](const char* what) { return prefix + what; };
     if (!want.ipv4_address.empty() && want.ipv4_address != have.ipv4_address)
       d.out.push_back(field("IPv4Address") + ": \"" + have.ipv4_address
                       + "\" vs \"" + want.ipv4_address + "\"");

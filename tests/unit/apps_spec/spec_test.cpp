@@ -123,7 +123,9 @@ TEST_SUITE("container spec: image") {
       {"repo@sha256:09b0", "repo@sha256:09b0"},
       {"registry2.io/v2/x:tag@sha256:09b0", "registry2.io/v2/x@sha256:09b0"},
     };
-    for (const auto& [in, want] : rows) {
+    for (const auto& row : rows) {
+      const auto* in = row.first;
+      const auto* want = row.second;
       CAPTURE(in);
       CHECK(normalize_image_name(in) == want);
       auto s = make_service();
@@ -232,7 +234,9 @@ TEST_SUITE("container spec: labels") {
       {restart_mode::on_failure, "on-failure"},
       {restart_mode::unless_stopped, "unless-stopped"},
     };
-    for (const auto& [mode, text] : rows) {
+    for (const auto& row : rows) {
+      auto mode = row.first;
+      const auto* text = row.second;
       CAPTURE(text);
       auto svc = make_service();
       svc.config.restart = mode;

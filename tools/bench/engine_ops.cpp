@@ -1,6 +1,7 @@
 // bench_engine_ops [N] — container create+start+stop(t=0)+remove cycles
-// through the engine actor and through the docker CLI, in the same run
-// against the same engine; prints per-cycle and per-operation medians and p90.
+// through the engine actor and through the docker CLI (one process per
+// operation), interleaved in the same run against the same engine; prints
+// per-cycle and per-operation medians and p90.
 //
 // Needs DOCKER_HOST (unix://...) and BOSUN_TEST_IMAGE (pulled if absent), as
 // exported by `tools/dev env`. Figures, not a test: see docs/BENCHMARKS.md.
@@ -192,10 +193,11 @@ int main(int argc, char** argv) {
       samples warmup;
       bench.cycle(image, prefix + "warm-a", warmup);
       cli_cycle(docker, image, prefix + "warm-c", warmup);
-      for (int i = 0; i < n; ++i)
+      // Interleaved, so drifting host load hits both alike.
+      for (int i = 0; i < n; ++i) {
         bench.cycle(image, prefix + "a" + std::to_string(i), by_actor);
-      for (int i = 0; i < n; ++i)
         cli_cycle(docker, image, prefix + "c" + std::to_string(i), by_cli);
+      }
     }
     caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
   }

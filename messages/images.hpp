@@ -96,8 +96,9 @@ struct image_subscribe {
 // `fetched`, and dangling images (no tag, no digest), unless `keep` names
 // them (by name or id) or the engine says a container uses them.
 struct image_cleanup {
-  string_list keep;    // names or ids of every current and target image
-  string_list fetched; // names bosun fetched earlier (e.g. remembered in db)
+  string_list keep;     // names or ids of every current and target image
+  string_list fetched;  // names bosun fetched earlier (e.g. remembered in db)
+  bool dangling = true; // also remove dangling images
 };
 
 struct image_cleanup_result {

@@ -222,9 +222,18 @@ cleanup_plan plan_cleanup(const image_list& images, const string_list& keep,
         found = &img;
         break;
       }
-    if (found == nullptr)
+    if (found == nullptr) {
       plan.forget.push_back(n);
-    else if (kept_ids.count(found->id) == 0)
+      continue;
+    }
+    // A kept image may lose this name only while a kept tag stays on it:
+    // then the engine just untags. Removing its last tag could delete it.
+    bool kept_tag_stays = false;
+    for (auto& t : found->repo_tags) {
+      auto tn = normalise_name(t);
+      kept_tag_stays = kept_tag_stays || (tn != n && keep_names.count(tn) > 0);
+    }
+    if (kept_ids.count(found->id) == 0 || kept_tag_stays)
       plan.remove_names.push_back(n);
   }
   for (auto& img : images)

@@ -118,9 +118,11 @@ private:
 
 // What an image cleanup removes, chosen from the engine's image list.
 struct cleanup_plan {
-  string_list remove_names; // fetched names no kept image shares an id with
-  string_list remove_ids;   // dangling images (no tag, no digest) not kept
-  string_list forget;       // fetched names the engine no longer has
+  // Fetched names not kept: of images nothing keeps, or of kept images that
+  // keep a kept tag after this one goes (the engine then only untags).
+  string_list remove_names;
+  string_list remove_ids; // dangling images (no tag, no digest) not kept
+  string_list forget;     // fetched names the engine no longer has
 };
 
 // `keep`: names or ids of every image a current or target service uses.

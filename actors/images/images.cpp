@@ -329,8 +329,9 @@ void run_cleanup(self_ptr self, const std::shared_ptr<cleanup_run>& run,
   run->outstanding = 1; // held until every removal is sent
   for (auto& n : plan.remove_names)
     remove_image(self, run, n, true);
-  for (auto& id : plan.remove_ids)
-    remove_image(self, run, id, false);
+  if (req.dangling)
+    for (auto& id : plan.remove_ids)
+      remove_image(self, run, id, false);
   cleanup_step_done(self, run);
 }
 

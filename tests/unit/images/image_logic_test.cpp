@@ -231,12 +231,24 @@ TEST_SUITE("plan_cleanup") {
     CHECK(plan.forget == string_list{"reg.io/gone:1"});
   }
 
-  TEST_CASE("keeps a fetched name whose image another kept name shares") {
+  TEST_CASE("untags a fetched name of a kept image that keeps a kept tag") {
     image_list images = {
       img("sha256:aa", {"reg.io/app/web:1", "reg.io/app/web:latest"}),
     };
     auto plan
       = logic::plan_cleanup(images, {"reg.io/app/web"}, {"reg.io/app/web:1"});
+    CHECK(plan.remove_names == string_list{"reg.io/app/web:1"});
+    CHECK(plan.forget.empty());
+  }
+
+  TEST_CASE("keeps the last tag of an image kept by digest or id") {
+    image_list images = {
+      img("sha256:aa", {"reg.io/app/web:1"}, {"reg.io/app/web@sha256:d1"}),
+      img("sha256:bb", {"reg.io/app/db:1"}),
+    };
+    auto plan
+      = logic::plan_cleanup(images, {"reg.io/app/web@sha256:d1", "sha256:bb"},
+                            {"reg.io/app/web:1", "reg.io/app/db:1"});
     CHECK(plan.remove_names.empty());
     CHECK(plan.forget.empty());
   }

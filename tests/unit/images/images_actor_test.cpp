@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct world {
   std::vector<pending_pull> pulls;            // not answered yet
   std::vector<std::string> calls;             // "inspect x", "pull x", ...
   std::map<std::string, std::string> in_use;  // name -> 409 message
+  std::set<std::string> dangling;             // ids of untagged images
   int next_id = 1;
 
   size_t count(const std::string& call) const {
@@ -100,13 +102,18 @@ caf::behavior fake_engine(caf::event_based_actor* self,
         s.repo_tags = {name};
         out.push_back(s);
       }
+      for (auto& id : w->dangling) {
+        image_summary s;
+        s.id = id;
+        out.push_back(s);
+      }
       return out;
     },
     [w](image_remove_req& req) -> caf::result<image_delete_result> {
       w->calls.push_back("remove " + req.name);
       if (auto i = w->in_use.find(req.name); i != w->in_use.end())
         return caf::make_error(engine_errc::conflict, i->second);
-      if (w->present.erase(req.name) == 0)
+      if (w->present.erase(req.name) == 0 && w->dangling.erase(req.name) == 0)
         return caf::make_error(engine_errc::not_found, "No such image");
       return image_delete_result{image_delete_item{req.name, ""}};
     },
@@ -430,5 +437,20 @@ TEST_SUITE("images actor") {
     CHECK(r->removed.empty());
     CHECK(r->in_use == string_list{"reg.io/app/old:1"});
     CHECK(w->present.count("reg.io/app/old:1") == 1);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "cleanup removes dangling images unless told not to") {
+    w->dangling = {"sha256:d1"};
+    image_cleanup keep_dangling;
+    keep_dangling.dangling = false;
+    auto r = ask<image_cleanup_result>(keep_dangling);
+    REQUIRE_MESSAGE(r, sys.render(r.error()));
+    CHECK(r->removed.empty());
+    CHECK(w->dangling.count("sha256:d1") == 1);
+    r = ask<image_cleanup_result>(image_cleanup{});
+    REQUIRE_MESSAGE(r, sys.render(r.error()));
+    CHECK(r->removed == string_list{"sha256:d1"});
+    CHECK(w->dangling.empty());
   }
 }

@@ -1,10 +1,18 @@
 #include "actors/agent.hpp"
 
+#include "actors/apps/app_manager.hpp"
 #include "actors/engine/engine.hpp"
+#include "actors/images/images.hpp"
 #include "actors/root/root.hpp"
+#include "actors/volumes/networks.hpp"
+#include "actors/volumes/volumes.hpp"
 #include "persistence/db.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 namespace bosun {
 
@@ -32,6 +40,69 @@ std::variant<std::string, caf::error> settle(store& db, const std::string& key,
   if (auto ok = db.put_config(key, value); !ok)
     return ok.error();
   return value;
+}
+
+template <class Handle>
+Handle sibling(const siblings& s, const std::string& name) {
+  auto it = s.find(name);
+  return it == s.end() ? Handle{} : caf::actor_cast<Handle>(it->second);
+}
+
+// os-release's PRETTY_NAME, or "" when there is none.
+std::string host_os_version() {
+  std::ifstream in("/etc/os-release");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("PRETTY_NAME=", 0) == 0) {
+      auto v = line.substr(12);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+        v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  return {};
+}
+
+// balena's architecture names for the machine bosun runs on.
+std::string device_arch() {
+  utsname u{};
+  if (::uname(&u) != 0)
+    return "amd64";
+  std::string m = u.machine;
+  if (m == "x86_64")
+    return "amd64";
+  if (m == "aarch64" || m == "arm64")
+    return "aarch64";
+  if (m.rfind("armv7", 0) == 0)
+    return "armv7hf";
+  if (m == "i686" || m == "i386")
+    return "i386";
+  return m;
+}
+
+apps::spec_context device_facts(const config& cfg, const agent& a) {
+  apps::spec_context ctx;
+  ctx.device_uuid = a.uuid;
+  ctx.device_arch = device_arch();
+  ctx.device_type
+    = cfg.device_type.empty() ? "generic-" + ctx.device_arch : cfg.device_type;
+  ctx.host_os_version = host_os_version();
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) == 0)
+    ctx.hostname = host;
+  if (!cfg.hostname.empty())
+    ctx.hostname = cfg.hostname;
+  ctx.api_endpoint = cfg.api_endpoint;
+  ctx.device_api_key = cfg.device_api_key;
+  ctx.listen_port = cfg.listen_port;
+  ctx.supervisor_api_key = a.api_key;
+  if (cfg.engine.rfind("unix://", 0) == 0)
+    ctx.engine_socket = cfg.engine.substr(7);
+  ctx.lock_dir_base = cfg.data_dir;
+  ctx.host_path_exists = [](const std::string& p) {
+    std::error_code ec;
+    return std::filesystem::exists(p, ec);
+  };
+  return ctx;
 }
 
 } // namespace
@@ -65,7 +136,8 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   auto path = cfg.db_file();
   auto log = deps.log;
   opts.children.push_back(
-    {"db", [first, path, log](caf::actor_system& s) -> caf::actor {
+    {"db",
+     [first, path, log](caf::actor_system& s, const siblings&) -> caf::actor {
        if (*first) {
          auto db = std::move(**first);
          first->reset();
@@ -79,10 +151,40 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        return caf::actor_cast<caf::actor>(spawn_db(s, std::move(*db)));
      }});
   auto& io = deps.io;
-  opts.children.push_back({"engine", [&io, ep = *ep](caf::actor_system& s) {
-                             return caf::actor_cast<caf::actor>(
-                               spawn_engine(s, io, ep));
-                           }});
+  opts.children.push_back(
+    {"engine", [&io, ep = *ep](caf::actor_system& s, const siblings&) {
+       return caf::actor_cast<caf::actor>(spawn_engine(s, io, ep));
+     }});
+  opts.children.push_back(
+    {"images", [](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(
+         spawn_images(s, sibling<engine_actor>(sib, "engine")));
+     }});
+  opts.children.push_back(
+    {"volumes", [](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(
+         spawn_volumes(s, sibling<engine_actor>(sib, "engine")));
+     }});
+  opts.children.push_back(
+    {"networks", [](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(
+         spawn_networks(s, sibling<engine_actor>(sib, "engine")));
+     }});
+  app_manager_options am;
+  am.local_mode = cfg.local_mode;
+  am.lock_dir_base = cfg.data_dir;
+  am.spec = device_facts(cfg, out);
+  am.log = deps.log;
+  opts.children.push_back(
+    {"app_manager", [am](caf::actor_system& s, const siblings& sib) {
+       app_manager_deps d;
+       d.engine = sibling<engine_actor>(sib, "engine");
+       d.db = sibling<db_actor>(sib, "db");
+       d.images = sibling<images_actor>(sib, "images");
+       d.volumes = sibling<volumes_actor>(sib, "volumes");
+       d.networks = sibling<networks_actor>(sib, "networks");
+       return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
+     }});
   out.root = spawn_root(sys, std::move(opts));
   return out;
 }

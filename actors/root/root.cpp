@@ -26,8 +26,18 @@ struct root_state {
 
 using root_self = root_actor::stateful_pointer<root_state>;
 
+siblings started_before(root_self self, const child& c) {
+  siblings out;
+  for (auto& other : self->state.children) {
+    if (&other == &c)
+      break;
+    out.emplace(other.spec.name, other.handle);
+  }
+  return out;
+}
+
 void start_child(root_self self, child& c) {
-  c.handle = c.spec.spawn(self->system());
+  c.handle = c.spec.spawn(self->system(), started_before(self, c));
   if (!c.handle) {
     // The factory logged why (e.g. the database cannot be opened): without
     // this core actor the agent cannot work, so escalate.
@@ -57,8 +67,11 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
       std::move(spec), {}, {}, restart_window{opts.max_restarts, opts.window}});
     st.children.back().status.name = st.children.back().spec.name;
   }
-  for (auto& c : st.children)
+  for (auto& c : st.children) {
     start_child(self, c);
+    if (!c.handle)
+      break; // root is quitting
+  }
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto* c = find_child(self, em.source);
     if (c == nullptr) {
@@ -87,10 +100,25 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
       self->quit(em.reason);
       return;
     }
+    // Rest-for-one: the children after it hold its old handle.
+    auto& kids = self->state.children;
+    auto pos = static_cast<size_t>(c - kids.data());
+    for (auto i = kids.size(); i-- > pos + 1;)
+      if (kids[i].handle) {
+        self->unlink_from(kids[i].handle);
+        self->send_exit(kids[i].handle, caf::exit_reason::user_shutdown);
+        kids[i].handle = nullptr;
+        kids[i].status.running = false;
+      }
     ++c->status.restarts;
-    self->state.log->warn("root", "{} failed ({}); restarting it", c->spec.name,
-                          why);
-    start_child(self, *c);
+    self->state.log->warn(
+      "root", "{} failed ({}); restarting it{}", c->spec.name, why,
+      pos + 1 < kids.size() ? " and the actors after it" : "");
+    for (auto i = pos; i < kids.size(); ++i) {
+      start_child(self, kids[i]);
+      if (!kids[i].handle)
+        return;
+    }
   });
   return {
     [self](caf::get_atom, const std::string& name) -> caf::actor {

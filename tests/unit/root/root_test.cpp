@@ -70,10 +70,11 @@ struct system_fixture {
 bosun::root_options options_with_crashy_child(int* spawned) {
   bosun::root_options opts;
   opts.log = std::make_shared<const bosun::logger>(bosun::log_level::error);
-  opts.children.push_back({"crashy", [spawned](caf::actor_system& sys) {
-                             ++*spawned;
-                             return sys.spawn(crashy);
-                           }});
+  opts.children.push_back(
+    {"crashy", [spawned](caf::actor_system& sys, const bosun::siblings&) {
+       ++*spawned;
+       return sys.spawn(crashy);
+     }});
   return opts;
 }
 
@@ -148,5 +149,35 @@ TEST_SUITE("root") {
       },
       caf::after(10s) >> [] {});
     CHECK(down);
+  }
+
+  TEST_CASE_FIXTURE(system_fixture,
+                    "restarts the children started after a failed one") {
+    int first_spawned = 0;
+    int second_spawned = 0;
+    caf::actor second_saw;
+    auto opts = options_with_crashy_child(&first_spawned);
+    opts.children.push_back(
+      {"second", [&](caf::actor_system& s, const bosun::siblings& sib) {
+         ++second_spawned;
+         second_saw = sib.at("crashy");
+         return s.spawn(crashy);
+       }});
+    auto root = bosun::spawn_root(sys, std::move(opts));
+    auto first = child(root, "crashy");
+    auto second = child(root, "second");
+    CHECK(second_saw == first);
+    self->monitor(second);
+    self->send(first, bosun_test::crash_atom_v);
+    self->receive([&](caf::down_msg& dm) { CHECK(dm.source == second); },
+                  caf::after(10s) >> [] { FAIL("second was not stopped"); });
+    bosun::test::eventually(5s, [&] {
+      auto now = child(root, "second");
+      return now && now != second;
+    });
+    CHECK(second_spawned == 2);
+    CHECK(second_saw == child(root, "crashy"));
+    CHECK(children(root).at(1).restarts == 0);
+    self->send_exit(root, caf::exit_reason::user_shutdown);
   }
 }

@@ -1,0 +1,926 @@
+#include "actors/apps/app_manager.hpp"
+
+#include "actors/apps/current_state.hpp"
+#include "actors/apps/planner.hpp"
+#include "actors/apps/service_supervisor.hpp"
+#include "actors/apps/update_locks.hpp"
+#include "actors/root/restart_window.hpp"
+
+#include <algorithm>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace bosun {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto engine_timeout = std::chrono::seconds(60);
+constexpr auto apply_timeout = std::chrono::minutes(3);
+// After a fetch failed (the images actor already retried), the app waits
+// this long before the planner's next fetch of that image is executed.
+constexpr auto fetch_retry_after = std::chrono::seconds(30);
+
+// Bookkeeping keys in the db's config table.
+const std::string commit_prefix = "apps.commit.";
+const std::string stopped_prefix = "apps.stopped.";
+
+struct supervised {
+  service_supervisor_actor handle;
+  std::optional<service_apply> spec; // the last spec applied
+  service_status last;
+};
+
+// A hand-over in progress: the old container waits for its successor's
+// handover-complete file (or the timeout) before it is killed.
+struct pending_handover {
+  std::string old_container_id;
+  std::string lock_dir;
+  caf::actor_clock::time_point deadline;
+};
+
+struct app_manager_state {
+  static inline const char* name = "app_manager";
+
+  app_manager_deps deps;
+  app_manager_options opts;
+
+  bool loaded = false;
+  std::optional<target_state> target;
+  bool force = false;
+  apps_bookkeeping books;
+
+  // One per service: key "<app uuid>/<service>".
+  std::map<std::string, supervised> supervisors;
+  restart_window respawns{5, std::chrono::seconds(60)};
+
+  // The pass loop.
+  bool running = false;
+  bool again = false;
+  uint64_t generation = 0;
+  std::chrono::milliseconds backoff{0};
+  bool wait_scheduled = false;
+  engine_snapshot snap; // what the running pass read
+  apps_status status;
+  std::map<std::string, caf::actor_clock::time_point> fetch_retry_at;
+  std::set<std::string> fetched; // images this agent pulled
+  std::map<uint64_t, pending_handover> handovers;
+  uint64_t handover_ids = 0;
+};
+
+using self_ptr = app_manager_actor::stateful_pointer<app_manager_state>;
+
+std::string key_of(const std::string& uuid, const std::string& service) {
+  return uuid + "/" + service;
+}
+
+const logger& log_of(self_ptr self) {
+  return *self->state.opts.log;
+}
+
+std::string render(self_ptr self, const caf::error& e) {
+  if (e.category() == caf::atom("engine"))
+    return render_engine_error(e);
+  if (e.category() == caf::atom("images"))
+    return images_error_message(e);
+  if (e.category() == caf::atom("volumes"))
+    return volumes_error_message(e);
+  return self->system().render(e);
+}
+
+bool truthy(const std::map<std::string, std::string>& cfg,
+            const std::string& key) {
+  auto it = cfg.find(key);
+  return it != cfg.end() && apps::is_truthy(it->second);
+}
+
+// -- status -------------------------------------------------------------------
+
+void set_state(self_ptr self, const char* state) {
+  auto& st = self->state;
+  if (st.status.state != state)
+    log_of(self).info("apps", "{}",
+                      std::string(state) == "Idle"
+                        ? "the device is at its target"
+                        : "applying the target");
+  st.status.state = state;
+}
+
+apps_status snapshot_status(self_ptr self) {
+  auto& st = self->state;
+  auto out = st.status;
+  out.services.clear();
+  for (auto& [_, s] : st.supervisors)
+    out.services.push_back(s.last);
+  out.downloads.clear();
+  for (auto& [image, pct] : st.books.downloading)
+    out.downloads.push_back({image, pct});
+  out.commits = st.books.commits;
+  return out;
+}
+
+// -- the pass loop
+// --------------------------------------------------------------
+
+void request_pass(self_ptr self) {
+  self->send(self, pass_atom_v);
+}
+
+void finish_pass(self_ptr self) {
+  auto& st = self->state;
+  st.running = false;
+  if (st.again) {
+    st.again = false;
+    request_pass(self);
+  }
+}
+
+void fail_pass(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  ++st.status.failures;
+  st.status.last_error = why;
+  auto next = st.backoff.count() == 0
+                ? st.opts.retry_initial
+                : std::min(st.backoff * 2, st.opts.retry_max);
+  st.backoff = next;
+  log_of(self).warn("apps", "apply failed ({}); retrying in {} ms", why,
+                    next.count());
+  set_state(self, "Applying");
+  self->delayed_send(self, next, pass_atom_v);
+  finish_pass(self);
+}
+
+void schedule_wait(self_ptr self) {
+  auto& st = self->state;
+  if (st.wait_scheduled)
+    return;
+  st.wait_scheduled = true;
+  self->delayed_send(self, st.opts.wait_interval, pass_atom_v);
+}
+
+// Fan-in of asynchronous work: `finish` runs once every part is done, with
+// the errors collected.
+struct fan_in {
+  int pending = 1; // released by seal()
+  std::vector<std::string> errors;
+  std::function<void(std::vector<std::string>)> finish;
+
+  void add() {
+    ++pending;
+  }
+  void done(std::optional<std::string> err = std::nullopt) {
+    if (err)
+      errors.push_back(std::move(*err));
+    if (--pending == 0)
+      finish(std::move(errors));
+  }
+  void seal() {
+    done();
+  }
+};
+
+using fan_in_ptr = std::shared_ptr<fan_in>;
+
+fan_in_ptr make_fan_in(std::function<void(std::vector<std::string>)> finish) {
+  auto f = std::make_shared<fan_in>();
+  f->finish = std::move(finish);
+  return f;
+}
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : "; ") + x;
+  return out;
+}
+
+// Reads containers, networks, volumes and the target's images.
+void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
+  auto& st = self->state;
+  st.snap = {};
+  auto fan = make_fan_in(std::move(k));
+  auto engine = st.deps.engine;
+  fan->add();
+  container_list_req list;
+  list.all = true;
+  list.filters["label"] = {"io.balena.supervised"};
+  self->request(engine, engine_timeout, list)
+    .then(
+      [self, fan, engine](const container_list& cs) {
+        for (auto& c : cs) {
+          fan->add();
+          self->request(engine, engine_timeout, container_inspect_req{c.id})
+            .then(
+              [self, fan](container_inspect& ci) {
+                self->state.snap.containers.push_back(std::move(ci));
+                fan->done();
+              },
+              [self, fan](const caf::error& e) {
+                // Removed between list and inspect: not there any more.
+                if (e == engine_errc::not_found)
+                  return fan->done();
+                fan->done(render(self, e));
+              });
+        }
+        fan->done();
+      },
+      [self, fan](const caf::error& e) { fan->done(render(self, e)); });
+  fan->add();
+  self->request(engine, engine_timeout, network_list_req{})
+    .then(
+      [self, fan](network_infos& ns) {
+        self->state.snap.networks = std::move(ns);
+        fan->done();
+      },
+      [self, fan](const caf::error& e) { fan->done(render(self, e)); });
+  fan->add();
+  self->request(engine, engine_timeout, volume_list_req{})
+    .then(
+      [self, fan](volume_list& vs) {
+        self->state.snap.volumes = std::move(vs.volumes);
+        fan->done();
+      },
+      [self, fan](const caf::error& e) { fan->done(render(self, e)); });
+  std::set<std::string> images;
+  if (st.target)
+    for (auto& app : st.target->apps)
+      for (auto& svc : app.services)
+        images.insert(svc.image);
+  for (auto& image : images) {
+    fan->add();
+    self->request(engine, engine_timeout, image_inspect_req{image})
+      .then(
+        [self, fan, image](image_inspect& ii) {
+          self->state.snap.images.emplace(image, std::move(ii));
+          fan->done();
+        },
+        [self, fan](const caf::error& e) {
+          if (e == engine_errc::not_found)
+            return fan->done(); // not present (yet)
+          fan->done(render(self, e));
+        });
+  }
+  fan->seal();
+}
+
+apps::spec_context spec_base(self_ptr self) {
+  auto& st = self->state;
+  auto ctx = st.opts.spec;
+  ctx.lock_dir_base = st.opts.lock_dir_base;
+  if (st.target && !st.target->device_name.empty())
+    ctx.device_name = st.target->device_name;
+  return ctx;
+}
+
+service_apply make_apply(const target_app& app, const target_service& svc,
+                         const apps::container_spec& spec, bool running,
+                         const std::string& container_id) {
+  service_apply a;
+  a.app_uuid = app.uuid;
+  a.app_id = app.app_id;
+  a.service_name = svc.name;
+  a.container = spec.create;
+  a.restart = spec.restart;
+  a.running = running;
+  if (!container_id.empty())
+    a.container_id = container_id;
+  return a;
+}
+
+supervised& supervisor_for(self_ptr self, const std::string& uuid,
+                           const std::string& service) {
+  auto& st = self->state;
+  auto key = key_of(uuid, service);
+  auto it = st.supervisors.find(key);
+  if (it != st.supervisors.end())
+    return it->second;
+  supervised s;
+  auto listener = caf::actor_cast<service_status_listener>(self);
+  s.handle = self->spawn<caf::monitored>(service_supervisor, st.deps.engine,
+                                         listener, supervisor_options{});
+  s.last.app_uuid = uuid;
+  s.last.service_name = service;
+  return st.supervisors.emplace(key, std::move(s)).first->second;
+}
+
+// The supervisor that manages container `id`, if any.
+supervised* managing(self_ptr self, const std::string& id) {
+  for (auto& [_, s] : self->state.supervisors)
+    if (!id.empty() && s.last.container_id == id)
+      return &s;
+  return nullptr;
+}
+
+void forget_supervisor(self_ptr self, supervised* s) {
+  auto& st = self->state;
+  for (auto it = st.supervisors.begin(); it != st.supervisors.end(); ++it)
+    if (&it->second == s) {
+      self->demonitor(it->second.handle.address());
+      st.supervisors.erase(it);
+      return;
+    }
+}
+
+// Supervisors for containers that already match their target service, e.g.
+// after bosun restarted: adopt the container instead of recreating it.
+void adopt(self_ptr self, const current_state& cs) {
+  auto& st = self->state;
+  for (auto& app : cs.apps) {
+    auto* tapp = find_app(*st.target, app.uuid);
+    if (tapp == nullptr)
+      continue;
+    for (auto& c : app.containers) {
+      if (c.match != target_match::equal)
+        continue;
+      if (st.supervisors.count(key_of(app.uuid, c.service_name)) != 0)
+        continue;
+      const target_service* svc = nullptr;
+      for (auto& s : tapp->services)
+        if (s.name == c.service_name)
+          svc = &s;
+      if (svc == nullptr)
+        continue;
+      auto ctx = app_spec_context(spec_base(self), st.snap, app.uuid);
+      auto spec = spec_for(*tapp, *svc, ctx, st.snap);
+      bool running = svc->running && app.user_stopped.count(svc->name) == 0;
+      auto& sup = supervisor_for(self, app.uuid, svc->name);
+      sup.spec = make_apply(*tapp, *svc, spec, running, c.id);
+      log_of(self).info("apps", "adopting container {} of service {}", c.name,
+                        svc->name);
+      self->request(sup.handle, apply_timeout, *sup.spec)
+        .then([](const std::string&) {},
+              [self, name = svc->name](const caf::error& e) {
+                log_of(self).warn("apps", "adopting {} failed: {}", name,
+                                  render(self, e));
+              });
+    }
+  }
+}
+
+void persist_kv(self_ptr self, const std::string& key,
+                const std::string& value) {
+  self
+    ->request(self->state.deps.db, engine_timeout, caf::put_atom_v,
+              config_kv_atom_v, key, value)
+    .then([] {},
+          [self, key](const caf::error& e) {
+            log_of(self).error("apps", "cannot store {}: {}", key,
+                               render(self, e));
+          });
+}
+
+// Stops then removes a container the supervisors do not manage.
+void engine_kill(self_ptr self, const std::string& id, bool remove,
+                 std::function<void(std::optional<std::string>)> done) {
+  auto engine = self->state.deps.engine;
+  container_stop_req stop{id, std::nullopt};
+  self->request(engine, engine_timeout, stop)
+    .then(
+      [=] {
+        if (!remove)
+          return done(std::nullopt);
+        self->request(engine, engine_timeout, container_remove_req{id, true})
+          .then([=] { done(std::nullopt); },
+                [=](const caf::error& e) {
+                  if (e == engine_errc::not_found)
+                    return done(std::nullopt);
+                  done(render(self, e));
+                });
+      },
+      [=](const caf::error& e) {
+        if (e == engine_errc::not_found)
+          return done(std::nullopt);
+        if (e != engine_errc::not_modified)
+          return done(render(self, e));
+        if (!remove)
+          return done(std::nullopt);
+        self->request(engine, engine_timeout, container_remove_req{id, true})
+          .then([=] { done(std::nullopt); },
+                [=](const caf::error& e2) {
+                  if (e2 == engine_errc::not_found)
+                    return done(std::nullopt);
+                  done(render(self, e2));
+                });
+      });
+}
+
+// -- step execution
+// -------------------------------------------------------------
+
+struct executor {
+  self_ptr self;
+  fan_in_ptr fan;
+
+  void ok() const {
+    fan->done();
+  }
+  void fail(std::string why) const {
+    fan->done(std::move(why));
+  }
+  std::function<void(const caf::error&)> on_error() const {
+    return [self = self, fan = fan](const caf::error& e) {
+      fan->done(render(self, e));
+    };
+  }
+
+  void operator()(const steps::fetch_image& s) const {
+    auto& st = self->state;
+    if (st.books.downloading.count(s.image) != 0)
+      return ok();
+    auto retry = st.fetch_retry_at.find(s.image);
+    if (retry != st.fetch_retry_at.end() && self->clock().now() < retry->second)
+      return ok();
+    st.books.downloading[s.image] = 0;
+    log_of(self).info("apps", "Downloading image '{}'", s.image);
+    image_fetch f;
+    f.image = s.image;
+    f.app_id = s.app_id;
+    f.service_name = s.service;
+    auto image = s.image;
+    auto me = self;
+    // In the background: a pass never waits for a pull.
+    self->request(st.deps.images, caf::infinite, f)
+      .then(
+        [me, image](const image_fetched& r) {
+          auto& st = me->state;
+          st.books.downloading.erase(image);
+          st.status.fetch_errors.erase(image);
+          st.fetch_retry_at.erase(image);
+          if (r.pulled) {
+            st.fetched.insert(image);
+            log_of(me).info("apps", "Downloaded image '{}'", image);
+          }
+          request_pass(me);
+        },
+        [me, image](const caf::error& e) {
+          auto& st = me->state;
+          st.books.downloading.erase(image);
+          auto why = render(me, e);
+          st.status.fetch_errors[image] = why;
+          st.fetch_retry_at[image] = me->clock().now() + fetch_retry_after;
+          log_of(me).error("apps", "Failed to download image '{}' due to '{}'",
+                           image, why);
+          me->delayed_send(me, fetch_retry_after, pass_atom_v);
+        });
+    ok();
+  }
+
+  void operator()(const steps::create_network& s) const {
+    network_ensure req{s.app_uuid, s.app_id, s.network};
+    self->request(self->state.deps.networks, engine_timeout, req)
+      .then([fan = fan](const network_ensured&) { fan->done(); }, on_error());
+  }
+
+  void operator()(const steps::remove_network& s) const {
+    self->send(self->state.deps.networks, network_remove{s.app_uuid, s.name});
+    ok();
+  }
+
+  void operator()(const steps::create_volume& s) const {
+    volume_ensure req{s.app_id, s.app_uuid, s.volume};
+    self->request(self->state.deps.volumes, engine_timeout, req)
+      .then([fan = fan](const volume_ensured&) { fan->done(); }, on_error());
+  }
+
+  void operator()(const steps::remove_volume& s) const {
+    self->send(self->state.deps.volumes, volume_remove{s.app_id, s.name});
+    ok();
+  }
+
+  void operator()(const steps::stop_service& s) const {
+    if (auto* sup = managing(self, s.container_id)) {
+      self->request(sup->handle, apply_timeout, service_stop{})
+        .then([fan = fan](const service_status&) { fan->done(); }, on_error());
+      return;
+    }
+    engine_kill(
+      self, s.container_id, false,
+      [fan = fan](std::optional<std::string> e) { fan->done(std::move(e)); });
+  }
+
+  void operator()(const steps::kill_service& s) const {
+    log_of(self).info("apps", "Killing service '{}'", s.service);
+    if (auto* sup = managing(self, s.container_id)) {
+      auto handle = sup->handle;
+      // It quits once its container is gone: forget it now, so that the
+      // next pass spawns a fresh one for the new container.
+      forget_supervisor(self, sup);
+      self->request(handle, apply_timeout, service_remove{})
+        .then([fan = fan](const service_status&) { fan->done(); }, on_error());
+      return;
+    }
+    engine_kill(
+      self, s.container_id, true,
+      [fan = fan](std::optional<std::string> e) { fan->done(std::move(e)); });
+  }
+
+  void operator()(const steps::remove_service& s) const {
+    if (auto* sup = managing(self, s.container_id))
+      forget_supervisor(self, sup);
+    container_remove_req req{s.container_id, true};
+    self->request(self->state.deps.engine, engine_timeout, req)
+      .then([fan = fan] { fan->done(); },
+            [self = self, fan = fan](const caf::error& e) {
+              if (e == engine_errc::not_found)
+                return fan->done();
+              fan->done(render(self, e));
+            });
+  }
+
+  void start(const target_app& app, const target_service& svc,
+             const std::string& container_id, bool running) const {
+    auto& st = self->state;
+    auto ctx = app_spec_context(spec_base(self), st.snap, app.uuid);
+    auto spec = spec_for(app, svc, ctx, st.snap);
+    if (!spec.ok())
+      return fail("service " + svc.name + ": " + join(spec.errors));
+    for (auto& w : spec.warnings)
+      log_of(self).warn("apps", "service {}: {}", svc.name, w);
+    auto& sup = supervisor_for(self, app.uuid, svc.name);
+    sup.spec = make_apply(app, svc, spec, running, container_id);
+    if (container_id.empty())
+      log_of(self).info("apps", "Installing service '{}'", svc.name);
+    self->request(sup.handle, apply_timeout, *sup.spec)
+      .then([fan = fan](const std::string&) { fan->done(); }, on_error());
+  }
+
+  void operator()(const steps::start_service& s) const {
+    start(s.app, s.service, s.container_id, !s.create_only);
+  }
+
+  void operator()(const steps::update_metadata& s) const {
+    auto name = apps::container_name(s.service.name, s.service.image_id,
+                                     s.app.release_id, s.app.commit);
+    auto app = s.app;
+    auto svc = s.service;
+    auto id = s.container_id;
+    auto me = *this;
+    self
+      ->request(self->state.deps.engine, engine_timeout,
+                container_rename_req{id, name})
+      .then(
+        [me, app, svc, id] {
+          auto* sup = managing(me.self, id);
+          if (sup == nullptr)
+            return me.ok();
+          // Same container, new name: the supervisor adopts it again.
+          me.start(app, svc, id, sup->spec ? sup->spec->running : true);
+        },
+        on_error());
+  }
+
+  void operator()(const steps::handover& s) const {
+    // The new container starts next to the old one, which is killed once
+    // the new one signals handover-complete or the timeout passes.
+    auto& st = self->state;
+    if (auto* sup = managing(self, s.old_container_id)) {
+      // The old container leaves its supervisor, so nothing restarts it.
+      self->send_exit(sup->handle, caf::exit_reason::user_shutdown);
+      forget_supervisor(self, sup);
+    }
+    pending_handover h;
+    h.old_container_id = s.old_container_id;
+    h.lock_dir
+      = service_lock_dir(st.opts.lock_dir_base, s.app.app_id, s.service.name);
+    h.deadline = self->clock().now() + std::chrono::milliseconds(s.timeout_ms);
+    auto id = ++st.handover_ids;
+    st.handovers.emplace(id, std::move(h));
+    start(s.app, s.service, "", true);
+    self->delayed_send(self, 100ms, handover_tick{id});
+  }
+
+  void operator()(const steps::take_lock& s) const {
+    auto& st = self->state;
+    auto r = take_locks(st.opts.lock_dir_base, s.app_id, s.services, s.force);
+    if (!r.ok) {
+      if (!r.holder.empty())
+        st.status.locked_by = r.holder;
+      return fail("Updates are locked: " + r.error);
+    }
+    st.status.locked_by.clear();
+    ok();
+  }
+
+  void operator()(const steps::release_lock& s) const {
+    release_locks(self->state.opts.lock_dir_base, s.app_id);
+    ok();
+  }
+
+  void operator()(const steps::noop&) const {
+    ok();
+  }
+
+  void operator()(const steps::update_commit& s) const {
+    self->state.books.commits[s.app_uuid] = s.commit;
+    persist_kv(self, commit_prefix + s.app_uuid, s.commit);
+    ok();
+  }
+};
+
+void cleanup_images(self_ptr self) {
+  auto& st = self->state;
+  if (st.opts.local_mode || st.fetched.empty())
+    return;
+  image_cleanup req;
+  if (st.target)
+    for (auto& app : st.target->apps)
+      for (auto& svc : app.services)
+        req.keep.push_back(svc.image);
+  for (auto& c : st.snap.containers)
+    req.keep.push_back(c.image);
+  req.fetched.assign(st.fetched.begin(), st.fetched.end());
+  self->request(st.deps.images, engine_timeout, req)
+    .then(
+      [self](const image_cleanup_result& r) {
+        for (auto& name : r.removed) {
+          self->state.fetched.erase(name);
+          log_of(self).info("apps", "Deleted image '{}'", name);
+        }
+      },
+      [self](const caf::error& e) {
+        log_of(self).warn("apps", "image cleanup failed: {}", render(self, e));
+      });
+}
+
+void run_plan(self_ptr self, uint64_t generation) {
+  auto& st = self->state;
+  if (generation != st.generation)
+    return finish_pass(self); // a newer target came: start over
+  for (auto& app : st.target->apps) {
+    st.books.lock_held[app.uuid]
+      = agent_holds_lock(st.opts.lock_dir_base, app.app_id);
+    st.books.user_locks[app.uuid]
+      = user_locks(st.opts.lock_dir_base, app.app_id);
+  }
+  auto cs = build_current_state(st.snap, *st.target, st.books, spec_base(self));
+  for (auto& app : cs.apps) {
+    if (find_app(*st.target, app.uuid) != nullptr)
+      continue;
+    st.books.lock_held[app.uuid]
+      = agent_holds_lock(st.opts.lock_dir_base, app.app_id);
+    app.lock_held = st.books.lock_held[app.uuid];
+  }
+  adopt(self, cs);
+  plan_options po;
+  po.local_mode = st.opts.local_mode;
+  po.force = st.force;
+  po.lock_override = truthy(st.target->config, "SUPERVISOR_OVERRIDE_LOCK")
+                     || truthy(st.target->config, "OVERRIDE_LOCK");
+  auto batch = plan(cs, *st.target, po);
+  if (batch.empty()) {
+    if (st.status.state != "Idle")
+      cleanup_images(self);
+    set_state(self, "Idle");
+    st.status.failures = 0;
+    st.status.last_error.clear();
+    st.status.locked_by.clear();
+    st.backoff = 0ms;
+    st.force = false;
+    return finish_pass(self);
+  }
+  set_state(self, "Applying");
+  if (only_noops(batch)) {
+    for (auto& s : batch)
+      log_of(self).debug("apps", "{}", describe(s));
+    schedule_wait(self);
+    return finish_pass(self);
+  }
+  for (auto& s : batch)
+    if (!is_noop(s))
+      log_of(self).info("apps", "{}", describe(s));
+  auto fan = make_fan_in([self, generation](std::vector<std::string> errs) {
+    if (!errs.empty())
+      return fail_pass(self, join(errs));
+    self->state.running = false;
+    // Plan again at once: the batch changed the engine.
+    request_pass(self);
+    (void)generation;
+  });
+  for (auto& s : batch) {
+    fan->add();
+    std::visit(executor{self, fan}, s);
+  }
+  fan->seal();
+}
+
+void start_pass(self_ptr self) {
+  auto& st = self->state;
+  st.running = true;
+  ++st.status.passes;
+  auto generation = st.generation;
+  gather(self, [self, generation](std::vector<std::string> errs) {
+    if (!errs.empty())
+      return fail_pass(self, "reading the engine: " + join(errs));
+    run_plan(self, generation);
+  });
+}
+
+void load(self_ptr self) {
+  auto& st = self->state;
+  auto fan = make_fan_in([self](std::vector<std::string> errs) {
+    for (auto& e : errs)
+      log_of(self).error("apps", "loading the stored state: {}", e);
+    self->state.loaded = true;
+    request_pass(self);
+  });
+  fan->add();
+  self->request(st.deps.db, engine_timeout, caf::get_atom_v, target_atom_v)
+    .then(
+      [self, fan](std::optional<target_state>& t) {
+        // A target that came in meanwhile is newer than the stored one.
+        if (!self->state.target)
+          self->state.target = std::move(t);
+        fan->done();
+      },
+      [self, fan](const caf::error& e) { fan->done(render(self, e)); });
+  fan->add();
+  self->request(st.deps.db, engine_timeout, caf::get_atom_v, config_kv_atom_v)
+    .then(
+      [self, fan](const std::map<std::string, std::string>& kv) {
+        auto& books = self->state.books;
+        for (auto& [k, v] : kv) {
+          if (k.rfind(commit_prefix, 0) == 0)
+            books.commits[k.substr(commit_prefix.size())] = v;
+          if (k.rfind(stopped_prefix, 0) == 0) {
+            auto& names = books.user_stopped[k.substr(stopped_prefix.size())];
+            size_t pos = 0;
+            while (pos <= v.size()) {
+              auto comma = v.find(',', pos);
+              auto name = v.substr(pos, comma - pos);
+              if (!name.empty())
+                names.insert(name);
+              if (comma == std::string::npos)
+                break;
+              pos = comma + 1;
+            }
+          }
+        }
+        fan->done();
+      },
+      [self, fan](const caf::error& e) { fan->done(render(self, e)); });
+  fan->seal();
+}
+
+app_manager_actor::behavior_type app_manager_impl(self_ptr self,
+                                                  app_manager_deps deps,
+                                                  app_manager_options opts) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.opts = std::move(opts);
+  if (!st.opts.log)
+    st.opts.log = std::make_shared<const logger>();
+  self->send(st.deps.images,
+             image_subscribe{caf::actor_cast<image_listener_actor>(self)});
+  self->send(st.deps.engine,
+             engine_subscribe{caf::actor_cast<engine_listener_actor>(self)});
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto it = st.supervisors.begin(); it != st.supervisors.end(); ++it) {
+      if (it->second.handle.address() != dm.source)
+        continue;
+      auto entry = std::move(it->second);
+      st.supervisors.erase(it);
+      if (!dm.reason || dm.reason == caf::exit_reason::normal)
+        return;
+      auto why = render(self, dm.reason);
+      if (!st.respawns.allow(std::chrono::steady_clock::now())) {
+        log_of(self).error("apps",
+                           "service supervisor of {} failed too often ({}); "
+                           "giving up",
+                           entry.last.service_name, why);
+        return self->quit(dm.reason);
+      }
+      log_of(self).warn("apps",
+                        "service supervisor of {} failed ({}); "
+                        "respawning it",
+                        entry.last.service_name, why);
+      auto& fresh
+        = supervisor_for(self, entry.last.app_uuid, entry.last.service_name);
+      fresh.last = entry.last;
+      if (entry.spec) {
+        fresh.spec = entry.spec;
+        fresh.spec->container_id
+          = entry.last.container_id.empty()
+              ? std::nullopt
+              : std::optional<std::string>{entry.last.container_id};
+        self->request(fresh.handle, apply_timeout, *fresh.spec)
+          .then([](const std::string&) {}, [](const caf::error&) {});
+      }
+      return;
+    }
+  });
+  load(self);
+  return {
+    [self](apply_target& req) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      auto target = std::make_shared<target_state>(std::move(req.target));
+      bool force = req.force;
+      self
+        ->request(self->state.deps.db, engine_timeout, caf::put_atom_v,
+                  target_atom_v, *target)
+        .then(
+          [self, rp, target, force]() mutable {
+            auto& st = self->state;
+            st.target = std::move(*target);
+            st.force = st.force || force;
+            ++st.generation;
+            st.status.failures = 0;
+            st.backoff = 0ms;
+            st.fetch_retry_at.clear();
+            st.status.fetch_errors.clear();
+            log_of(self).info("apps", "new target accepted ({} app(s))",
+                              st.target->apps.size());
+            request_pass(self);
+            rp.deliver(st.generation);
+          },
+          [self, rp](const caf::error& e) mutable {
+            log_of(self).error("apps", "cannot store the target: {}",
+                               render(self, e));
+            rp.deliver(
+              caf::make_error(apps_errc::persist_failed, render(self, e)));
+          });
+      return rp;
+    },
+    [self](caf::get_atom, target_atom) { return self->state.target; },
+    [self](caf::get_atom) { return snapshot_status(self); },
+    [self](const service_status& s) {
+      auto& st = self->state;
+      auto it = st.supervisors.find(key_of(s.app_uuid, s.service_name));
+      if (it == st.supervisors.end())
+        return;
+      it->second.last = s;
+      // A dependency that became healthy may unblock a waiting pass.
+      if (st.status.state != "Idle")
+        schedule_wait(self);
+    },
+    [self](const image_progress& p) {
+      auto& dl = self->state.books.downloading;
+      if (dl.count(p.image) != 0)
+        dl[p.image] = p.percent;
+    },
+    [self](const engine_event&) {
+      // Containers are watched by their supervisors; nothing to do here.
+      (void)self;
+    },
+    [self](const engine_status& s) {
+      if (s.state == engine_state::up)
+        request_pass(self);
+    },
+    [self](const handover_tick& t) {
+      auto& st = self->state;
+      auto it = st.handovers.find(t.id);
+      if (it == st.handovers.end())
+        return;
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      bool complete = false;
+      for (auto* name : {"handover-complete", "resin-kill-me"}) {
+        auto file = fs::path(it->second.lock_dir) / name;
+        if (fs::exists(file, ec)) {
+          fs::remove(file, ec);
+          complete = true;
+        }
+      }
+      if (!complete && self->clock().now() < it->second.deadline) {
+        self->delayed_send(self, 100ms, t);
+        return;
+      }
+      auto old_id = it->second.old_container_id;
+      st.handovers.erase(it);
+      engine_kill(self, old_id, true, [self](std::optional<std::string> e) {
+        if (e)
+          log_of(self).warn("apps", "removing the handed-over container: {}",
+                            *e);
+        request_pass(self);
+      });
+    },
+    [self](pass_atom) {
+      auto& st = self->state;
+      st.wait_scheduled = false;
+      if (!st.loaded || !st.target)
+        return;
+      if (st.running) {
+        st.again = true;
+        return;
+      }
+      start_pass(self);
+    },
+  };
+}
+
+} // namespace
+
+app_manager_actor spawn_app_manager(caf::actor_system& sys,
+                                    app_manager_deps deps,
+                                    app_manager_options opts) {
+  return sys.spawn(app_manager_impl, std::move(deps), std::move(opts));
+}
+
+} // namespace bosun

@@ -1,0 +1,58 @@
+#pragma once
+
+// app_manager: holds the target and the current state of every app and
+// makes the engine match the target, one apply pass at a time.
+//
+// Owns: the target (persisted through db before it is applied), the apps'
+// bookkeeping (release per app, services stopped through the API), one
+// service_supervisor per target service (spawned, monitored, respawned at
+// most 5 times in 60 s before the failure escalates), the pass loop.
+// A pass reads the engine (containers, networks, volumes, images), builds
+// the planner's current_state (actors/apps/current_state.hpp), plans
+// (actors/apps/planner.hpp) and executes the batch through engine, images,
+// volumes, networks and the supervisors; then it plans again until nothing
+// is left. A failed pass keeps what runs, reports why and is retried after
+// 500 ms doubling up to a cap. Image pulls run in the background: a pass
+// never waits for one, it only sees "downloading".
+// Answers: apply_target, the stored target, apps_status.
+// Never: talks HTTP or JSON, blocks on I/O (lock files excepted: a few
+// local file-system calls), restarts containers itself (supervisors do).
+#include "actors/apps/container_spec.hpp"
+#include "actors/logger.hpp"
+#include "messages/app_manager.hpp"
+#include "messages/db.hpp"
+#include "messages/engine.hpp"
+#include "messages/images.hpp"
+#include "messages/volumes.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace bosun {
+
+struct app_manager_options {
+  bool local_mode = true;
+  // Lock directories live under <lock_dir_base>/services/<appId>/<service>.
+  std::string lock_dir_base = "/tmp/balena-supervisor";
+  apps::spec_context spec; // device facts for container specs
+  std::chrono::milliseconds retry_initial{500};
+  std::chrono::milliseconds retry_max{std::chrono::minutes(5)};
+  // Re-plan this often while a pass only waits (downloads, health).
+  std::chrono::milliseconds wait_interval{std::chrono::seconds(1)};
+  std::shared_ptr<const logger> log;
+};
+
+struct app_manager_deps {
+  engine_actor engine;
+  db_actor db;
+  images_actor images;
+  volumes_actor volumes;
+  networks_actor networks;
+};
+
+app_manager_actor spawn_app_manager(caf::actor_system& sys,
+                                    app_manager_deps deps,
+                                    app_manager_options opts);
+
+} // namespace bosun

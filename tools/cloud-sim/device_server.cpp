@@ -32,7 +32,8 @@ struct device_server_state {
   bool stopped = false;
   uint64_t next_id = 0;
   std::unordered_map<uint64_t, std::weak_ptr<device_connection>> conns;
-  std::vector<std::weak_ptr<device_connection>> parked;
+  // Stalled connections have no pending I/O to keep them alive: this does.
+  std::vector<std::shared_ptr<device_connection>> parked;
 };
 
 namespace {
@@ -91,8 +92,12 @@ std::string serialize(const device_response& r, bool close) {
       out += "Content-Type: application/json\r\n";
     out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   }
-  for (auto& [k, v] : r.headers)
-    out += k + ": " + v + "\r\n";
+  for (auto& [k, v] : r.headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
   if (close)
     out += "Connection: close\r\n";
   out += "\r\n";
@@ -237,6 +242,7 @@ private:
     if (phase_ == stream_phase::rejected)
       return 0; // everything after a rejected stream is discarded
     cur_ = pending{};
+    cur_.start = steady::now();
     url_.clear();
     field_.clear();
     value_.clear();
@@ -274,7 +280,6 @@ private:
       r.query = url_.substr(q + 1);
     cur_.match = classify(r.method, r.path);
     cur_.uuid = attribute(s_->m, cur_.match, r.authorization);
-    cur_.start = steady::now();
     cur_.bytes_in = r.method.size() + url_.size() + header_bytes_ + 13;
     s_->m.count_request(cur_.match.r, cur_.uuid, wall_ms());
     if (cur_.match.r == route::log_stream)
@@ -346,7 +351,7 @@ private:
 
   void open_stream() {
     if (auto err = check_log_stream(s_->m, cur_.match, cur_.req)) {
-      reject(std::move(*err));
+      reject(*err);
       return;
     }
     session_ = std::make_unique<log_session>(
@@ -408,7 +413,7 @@ private:
 
   // Answers the stream at once and closes; what the client still sends is
   // read and thrown away for a moment, so it sees the answer, not a reset.
-  void reject(device_response r) {
+  void reject(const device_response& r) {
     session_.reset();
     phase_ = stream_phase::rejected;
     backlog_.clear();
@@ -419,7 +424,7 @@ private:
     asio::async_write(
       sock_, asio::buffer(*out),
       [me = shared_from_this(), out, p, status](std::error_code ec, size_t n) {
-        me->s_->m.count_response(route::log_stream, p->uuid, status, n);
+        me->s_->m.count_response(p->match.r, p->uuid, status, n);
         me->log(*p, status, p->fault);
         if (ec || me->closed_)
           return me->close();
@@ -435,7 +440,7 @@ private:
   void park(route r) {
     parked_ = true;
     parked_route_ = r;
-    s_->parked.push_back(weak_from_this());
+    s_->parked.push_back(shared_from_this());
   }
 
   void pump() {
@@ -444,7 +449,7 @@ private:
     busy_ = true;
     auto& p = queue_.front();
     if (p.ready)
-      return respond(std::move(*p.ready));
+      return respond(*p.ready);
     if (p.too_large)
       return respond({413, json::error("body too large"), {}});
     auto a = s_->faults.decide(p.match.r, steady::now());
@@ -476,7 +481,7 @@ private:
     respond(handle(s_->m, p.match, p.req, wall_ms()));
   }
 
-  void respond(device_response r) {
+  void respond(const device_response& r) {
     auto& p = queue_.front();
     bool close_after = !p.keep_alive;
     out_ = serialize(r, close_after);
@@ -520,6 +525,8 @@ private:
       return close();
     if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK || done != n) {
       if (phase_ != stream_phase::rejected && !busy_ && queue_.empty()) {
+        if (cur_.req.method.empty()) // not counted yet: it never parsed
+          s_->m.count_request(route::other, "", wall_ms());
         cur_.fault = "";
         reject({400,
                 json::error(http_errno_description(
@@ -611,7 +618,10 @@ device_server::device_server(asio::io_context& io, model& m,
 }
 
 device_server::~device_server() {
-  stop();
+  try {
+    stop();
+  } catch (...) { // NOLINT(bugprone-empty-catch): nothing left to do
+  }
 }
 
 uint16_t device_server::port() const {
@@ -631,14 +641,15 @@ void device_server::stop() {
       live.push_back(std::move(c));
   for (auto& c : live)
     c->close();
+  state_->parked.clear();
 }
 
 void device_server::faults_changed() {
   auto parked = std::move(state_->parked);
   state_->parked.clear();
-  for (auto& w : parked)
-    if (auto c = w.lock(); c && c->faults_changed())
-      state_->parked.push_back(w);
+  for (auto& c : parked)
+    if (c->faults_changed())
+      state_->parked.push_back(c);
 }
 
 } // namespace bosun::cloud_sim

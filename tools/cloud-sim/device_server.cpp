@@ -329,7 +329,7 @@ private:
         return 0;
       case action_kind::drop:
         s_->m.count_response(route::log_stream, cur_.uuid, 0, 0);
-        log(cur_, 0, "");
+        log(cur_, 0, cur_.fault);
         closing_ = true;
         return -1;
       case action_kind::delay: {

@@ -64,8 +64,8 @@ int run(const bosun::config& cfg) {
   auto stop_all
     = [root](caf::exit_reason why) { caf::anon_send_exit(root, why); };
   server = bosun::api_server::start(
-    io, {cfg.listen_address, cfg.listen_port}, {sys, agent.root, log},
-    [log, stop_all](const std::string& why) {
+    io, {cfg.listen_address, cfg.listen_port, cfg.local_mode},
+    {sys, agent.root, log}, [log, stop_all](const std::string& why) {
       log->error("api", "cannot listen: {}", why);
       stop_all(caf::exit_reason::unhandled_exception);
     });

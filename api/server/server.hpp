@@ -19,6 +19,7 @@ namespace bosun {
 struct server_options {
   std::string address = "0.0.0.0";
   uint16_t port = 48484;
+  bool local_mode = true; // POST /v2/local/target-state is accepted
 };
 
 struct server_deps {

@@ -10,7 +10,8 @@
 //  - service_start / service_stop / service_restart: the device API's
 //    actions. A stop holds until a start (or an apply with running = true).
 //  - service_remove: stops and removes the container; the actor then quits
-//    with exit_reason::normal.
+//    with exit_reason::normal (commands queued behind it get
+//    supervisor_errc::removed; later ones, request_receiver_down).
 //  - get_atom: the current service_status.
 // Status: every change is sent as a service_status to the listener given at
 // spawn (the app_manager), and `revision` grows with each one.
@@ -36,13 +37,16 @@ namespace bosun {
 // Errors of category "supervisor" (commands the supervisor cannot carry out;
 // engine failures come as the engine's own errors).
 enum class supervisor_errc : uint8_t {
-  no_spec = 1, // a start/restart before any service_apply
+  no_spec = 1, // a start/stop/restart before any service_apply
+  removed,     // a command queued behind a service_remove
 };
 
 inline const char* to_string(supervisor_errc x) {
   switch (x) {
     case supervisor_errc::no_spec:
       return "no_spec";
+    case supervisor_errc::removed:
+      return "removed";
   }
   return "unknown";
 }

@@ -96,6 +96,9 @@ void pump(self_ptr self) {
     op();
   }
   st.pumping = false;
+  // Removed: every command queued behind the remove has been refused; done.
+  if (!st.busy && st.status.phase == service_phase::removed)
+    self->quit();
 }
 
 void op_done(self_ptr self) {
@@ -223,7 +226,17 @@ void start_failed(self_ptr self, const caf::error& e) {
     set_phase(self, service_phase::failed);
 }
 
-void create_container(self_ptr self, bool show_installing, done_fn k) {
+// Creating the container for a spec failed. The engine's refusal (image
+// missing, bad spec) waits for the next command; the engine's absence is
+// retried like a start, when it should run.
+void create_failed(self_ptr self, const caf::error& e) {
+  if (engine_away(e) && self->state.status.desired_running)
+    return start_failed(self, e);
+  fail(self, e);
+  set_phase(self, service_phase::failed);
+}
+
+void create_container(self_ptr self, bool show_installing, const done_fn& k) {
   auto& st = self->state;
   auto before = st.status.phase;
   if (show_installing)
@@ -253,7 +266,7 @@ void create_container(self_ptr self, bool show_installing, done_fn k) {
 // policy (or the engine's absence) decides what happens next; k gets the
 // error for the command that asked.
 void start_container(self_ptr self, bool counted, bool may_create,
-                     service_phase phase, done_fn k) {
+                     service_phase phase, const done_fn& k) {
   auto& st = self->state;
   if (st.status.container_id.empty()) {
     if (!may_create) {
@@ -298,7 +311,7 @@ void start_container(self_ptr self, bool counted, bool may_create,
 
 // Stops the container (already stopped and gone count as stopped).
 void stop_container(self_ptr self, std::optional<int64_t> timeout_s,
-                    done_fn k) {
+                    const done_fn& k) {
   auto& st = self->state;
   ++st.epoch; // no restart or run timer survives a stop
   st.status.next_restart_at.reset();
@@ -330,7 +343,7 @@ void stop_container(self_ptr self, std::optional<int64_t> timeout_s,
       });
 }
 
-void remove_container(self_ptr self, bool volumes, done_fn k) {
+void remove_container(self_ptr self, bool volumes, const done_fn& k) {
   auto& st = self->state;
   if (st.status.container_id.empty())
     return k({});
@@ -354,7 +367,7 @@ void remove_container(self_ptr self, bool volumes, done_fn k) {
 }
 
 // Stops and removes the current container: the spec changed.
-void discard_container(self_ptr self, done_fn k) {
+void discard_container(self_ptr self, const done_fn& k) {
   stop_container(self, std::nullopt, [self, k](const caf::error& e) {
     if (e)
       return k(e);
@@ -372,7 +385,7 @@ void discard_container(self_ptr self, done_fn k) {
 
 // Brings a container whose running state is `running_now` to the desired
 // state: starts it, or stops it.
-void converge(self_ptr self, bool running_now, done_fn k) {
+void converge(self_ptr self, bool running_now, const done_fn& k) {
   auto& s = self->state.status;
   if (s.desired_running) {
     if (running_now) {
@@ -396,7 +409,7 @@ void converge(self_ptr self, bool running_now, done_fn k) {
 }
 
 void inspect(self_ptr self,
-             std::function<void(caf::expected<container_inspect>)> k) {
+             const std::function<void(caf::expected<container_inspect>)>& k) {
   auto& st = self->state;
   self
     ->request(st.engine, call_timeout(self),
@@ -406,7 +419,7 @@ void inspect(self_ptr self,
 }
 
 // Takes an existing container as ours (or creates one when it is gone).
-void adopt(self_ptr self, std::string id, done_fn k) {
+void adopt(self_ptr self, std::string id, const done_fn& k) {
   auto& st = self->state;
   st.status.container_id = std::move(id);
   inspect(self, [self, k](caf::expected<container_inspect> info) {
@@ -419,7 +432,7 @@ void adopt(self_ptr self, std::string id, done_fn k) {
       st.status.container_id.clear();
       return create_container(self, true, [self, k](const caf::error& e) {
         if (e) {
-          set_phase(self, service_phase::failed);
+          create_failed(self, e);
           return k(e);
         }
         converge(self, false, k);
@@ -437,7 +450,7 @@ void adopt(self_ptr self, std::string id, done_fn k) {
 
 // The container vanished (removed behind our back): create it again from
 // the spec; start it only if it should be running and the policy agrees.
-void container_gone(self_ptr self, done_fn k) {
+void container_gone(self_ptr self, const done_fn& k) {
   auto& st = self->state;
   st.status.container_id.clear();
   st.status.health.clear();
@@ -462,7 +475,7 @@ void container_gone(self_ptr self, done_fn k) {
 }
 
 void observe(self_ptr self, const container_inspect& info, bool engine_back,
-             done_fn k) {
+             const done_fn& k) {
   auto& st = self->state;
   record_health(self, info);
   if (info.state.running) {
@@ -483,7 +496,7 @@ void observe(self_ptr self, const container_inspect& info, bool engine_back,
   k({});
 }
 
-void check(self_ptr self, bool engine_back, done_fn k) {
+void check(self_ptr self, bool engine_back, const done_fn& k) {
   auto& st = self->state;
   if (st.status.container_id.empty()) {
     if (engine_back && st.start_deferred
@@ -515,7 +528,7 @@ void queue_check(self_ptr self, bool engine_back) {
 }
 
 // Healthcheck said unhealthy: confirm, then stop and restart per policy.
-void on_unhealthy(self_ptr self, next_fn next) {
+void on_unhealthy(self_ptr self, const next_fn& next) {
   auto& st = self->state;
   if (st.status.phase != service_phase::running
       || st.status.container_id.empty())
@@ -552,7 +565,8 @@ void on_unhealthy(self_ptr self, next_fn next) {
 // ------------------------------------------------------------ commands --
 
 void apply_spec(self_ptr self, service_apply spec,
-                caf::typed_response_promise<std::string> rp, next_fn next) {
+                caf::typed_response_promise<std::string> rp,
+                const next_fn& next) {
   auto& st = self->state;
   auto& s = st.status;
   s.app_uuid = spec.app_uuid;
@@ -577,7 +591,7 @@ void apply_spec(self_ptr self, service_apply spec,
       return reply(e);
     create_container(self, true, [self, reply](const caf::error& e) {
       if (e) {
-        set_phase(self, service_phase::failed);
+        create_failed(self, e);
         return reply(e);
       }
       converge(self, false, reply);
@@ -598,7 +612,7 @@ void apply_spec(self_ptr self, service_apply spec,
 }
 
 template <class Reply>
-done_fn status_reply(self_ptr self, Reply rp, next_fn next) {
+done_fn status_reply(self_ptr self, Reply rp, const next_fn& next) {
   return [self, rp, next](const caf::error& e) mutable {
     publish(self);
     if (e)
@@ -609,7 +623,7 @@ done_fn status_reply(self_ptr self, Reply rp, next_fn next) {
   };
 }
 
-void start_service(self_ptr self, done_fn k) {
+void start_service(self_ptr self, const done_fn& k) {
   auto& st = self->state;
   st.status.desired_running = true;
   st.spec->running = true;
@@ -634,7 +648,8 @@ void start_service(self_ptr self, done_fn k) {
   });
 }
 
-void stop_service(self_ptr self, std::optional<int64_t> timeout_s, done_fn k) {
+void stop_service(self_ptr self, std::optional<int64_t> timeout_s,
+                  const done_fn& k) {
   auto& st = self->state;
   st.status.desired_running = false;
   st.spec->running = false;
@@ -646,7 +661,7 @@ void stop_service(self_ptr self, std::optional<int64_t> timeout_s, done_fn k) {
 }
 
 void restart_service(self_ptr self, std::optional<int64_t> timeout_s,
-                     done_fn k) {
+                     const done_fn& k) {
   auto& st = self->state;
   st.status.desired_running = true;
   st.spec->running = true;
@@ -678,7 +693,7 @@ void restart_service(self_ptr self, std::optional<int64_t> timeout_s,
 
 void remove_service(self_ptr self, service_remove req,
                     caf::typed_response_promise<service_status> rp,
-                    next_fn next) {
+                    const next_fn& next) {
   auto& st = self->state;
   st.status.desired_running = false;
   if (st.spec)
@@ -699,16 +714,22 @@ void remove_service(self_ptr self, service_remove req,
             return fail_with(e);
           set_phase(self, service_phase::removed);
           rp.deliver(self->state.status);
-          next();
-          self->quit();
+          next(); // refuses what is queued, then quits
         });
     });
 }
 
-// Delivers the no_spec error when nothing was applied yet.
-bool missing_spec(self_ptr self,
-                  caf::typed_response_promise<service_status>& rp) {
-  if (self->state.spec)
+// Delivers an error for a command that cannot run: nothing applied yet, or
+// the container was removed (the actor is about to quit).
+template <class T>
+bool refused(self_ptr self, caf::typed_response_promise<T>& rp,
+             bool needs_spec = true) {
+  if (self->state.status.phase == service_phase::removed) {
+    rp.deliver(caf::make_error(supervisor_errc::removed,
+                               "the service's container was removed"));
+    return true;
+  }
+  if (!needs_spec || self->state.spec)
     return false;
   rp.deliver(
     caf::make_error(supervisor_errc::no_spec, "no service_apply received yet"));
@@ -789,7 +810,9 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
   return {
     [self](service_apply& spec) {
       auto rp = self->make_response_promise<std::string>();
-      then_pump(self, [self, spec = std::move(spec), rp](auto next) {
+      then_pump(self, [self, spec = std::move(spec), rp](auto next) mutable {
+        if (refused(self, rp, false))
+          return next();
         apply_spec(self, spec, rp, next);
       });
       return rp;
@@ -797,7 +820,7 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
     [self](service_start) {
       auto rp = self->make_response_promise<service_status>();
       then_pump(self, [self, rp](auto next) mutable {
-        if (missing_spec(self, rp))
+        if (refused(self, rp))
           return next();
         start_service(self, status_reply(self, rp, next));
       });
@@ -806,7 +829,7 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
     [self](service_stop req) {
       auto rp = self->make_response_promise<service_status>();
       then_pump(self, [self, req, rp](auto next) mutable {
-        if (missing_spec(self, rp))
+        if (refused(self, rp))
           return next();
         stop_service(self, req.timeout_s, status_reply(self, rp, next));
       });
@@ -815,7 +838,7 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
     [self](service_restart req) {
       auto rp = self->make_response_promise<service_status>();
       then_pump(self, [self, req, rp](auto next) mutable {
-        if (missing_spec(self, rp))
+        if (refused(self, rp))
           return next();
         restart_service(self, req.timeout_s, status_reply(self, rp, next));
       });
@@ -824,6 +847,10 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
     [self](service_remove req) {
       auto rp = self->make_response_promise<service_status>();
       then_pump(self, [self, req, rp](auto next) mutable {
+        if (self->state.status.phase == service_phase::removed) {
+          rp.deliver(self->state.status);
+          return next();
+        }
         remove_service(self, req, rp, next);
       });
       return rp;

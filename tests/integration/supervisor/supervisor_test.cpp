@@ -46,7 +46,8 @@ struct status_seen {
 };
 
 service_status_listener::behavior_type
-recorder(service_status_listener::pointer, std::shared_ptr<status_seen> s) {
+recorder(service_status_listener::pointer,
+         const std::shared_ptr<status_seen>& s) {
   return {[s](const service_status& st) {
     std::lock_guard<std::mutex> g{s->m};
     s->log.emplace_back(steady::now(), st);

@@ -117,8 +117,8 @@ caf::result<T> not_faked() {
   return caf::make_error(engine_errc::bad_request, "not faked");
 }
 
-inline engine_actor::behavior_type fake_engine(engine_actor::pointer,
-                                               std::shared_ptr<fake_world> w) {
+inline engine_actor::behavior_type
+fake_engine(engine_actor::pointer, const std::shared_ptr<fake_world>& w) {
   return {
     [](engine_ping_req&) { return not_faked<engine_ping>(); },
     [](engine_version_req&) { return not_faked<engine_version>(); },

@@ -151,6 +151,7 @@ TEST_SUITE("restart_policy") {
     o.max_delay = 3s;
     restart_policy p{restart_mode::always, o};
     std::vector<milliseconds> got;
+    got.reserve(5);
     for (int i = 0; i < 5; ++i)
       got.push_back(p.on_exit(1, 0ms).delay);
     CHECK(got == std::vector<milliseconds>{0ms, 1s, 2s, 3s, 3s});

@@ -25,7 +25,8 @@ caf::actor_system_config& testing(caf::actor_system_config& cfg) {
 using status_log = std::vector<service_status>;
 
 service_status_listener::behavior_type
-collector(service_status_listener::pointer, std::shared_ptr<status_log> out) {
+collector(service_status_listener::pointer,
+          const std::shared_ptr<status_log>& out) {
   return {[out](const service_status& s) { out->push_back(s); }};
 }
 
@@ -381,6 +382,39 @@ TEST_SUITE("service_supervisor") {
   }
 
   TEST_CASE_FIXTURE(deterministic,
+                    "creates the container once the engine is back") {
+    w->set_down(true);
+    sched.run();
+    auto r = ask<std::string>(spec());
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == engine_errc::unavailable);
+    CHECK(status().phase == service_phase::backing_off);
+    w->set_down(false);
+    sched.run();
+    auto s = status();
+    CHECK(s.phase == service_phase::running);
+    REQUIRE_FALSE(s.container_id.empty());
+    CHECK(w->containers.at(s.container_id).running);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "a create the engine refuses fails until the next apply") {
+    w->add("other", spec().container, false); // the name is taken
+    auto r = ask<std::string>(spec());
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == engine_errc::conflict);
+    auto s = status();
+    CHECK(s.phase == service_phase::failed);
+    CHECK_FALSE(s.last_error.empty());
+    advance(1h);
+    CHECK(w->count("create web_1_1_abc") == 1);
+    w->containers.erase("other");
+    auto id = apply(spec());
+    CHECK(status().phase == service_phase::running);
+    CHECK(status().container_id == id);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
                     "adopts an existing container without recreating it") {
     w->add("x1", spec().container, true);
     auto s = spec();
@@ -476,6 +510,24 @@ TEST_SUITE("service_supervisor") {
     });
     CHECK(down);
     CHECK(seen->back().phase == service_phase::removed);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "commands queued behind a remove are refused") {
+    apply(spec());
+    auto removing = self->request(sup, caf::infinite, service_remove{});
+    auto starting = self->request(sup, caf::infinite, service_start{});
+    sched.run();
+    bool removed = false;
+    removing.receive(
+      [&](service_status& s) { removed = s.phase == service_phase::removed; },
+      [&](caf::error& e) { FAIL(sys.render(e)); });
+    CHECK(removed);
+    caf::error refused;
+    starting.receive([](service_status&) {},
+                     [&](caf::error& e) { refused = e; });
+    CHECK(refused == supervisor_errc::removed);
+    CHECK(w->containers.empty());
   }
 
   TEST_CASE_FIXTURE(deterministic, "commands before a spec are refused") {

@@ -30,9 +30,10 @@ namespace {
 std::string required_env(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0')
-    FAIL(name, " is not set: the integration tests need the private engine, "
-               "registry and test image; run them with `tools/dev test` (or "
-               "`eval \"$(tools/dev env)\"` first)");
+    FAIL(std::string{name},
+         " is not set: the integration tests need the private engine, "
+         "registry and test image; run them with `tools/dev test` (or "
+         "`eval \"$(tools/dev env)\"` first)");
   return v;
 }
 
@@ -85,7 +86,18 @@ struct reply {
 };
 
 // A real actor system and io thread around one engine actor.
+http::endpoint endpoint_from_env() {
+  auto host = required_env("DOCKER_HOST");
+  std::string why;
+  auto ep = http::parse_endpoint(host, &why);
+  REQUIRE_MESSAGE(ep, "DOCKER_HOST=", host, ": ", why);
+  return *ep;
+}
+
 struct engine_fixture {
+  // First, so a missing variable fails the test before any thread starts.
+  std::string image = required_env("BOSUN_TEST_IMAGE");
+  http::endpoint ep = endpoint_from_env();
   // Declared before the actor system, so it outlives every actor.
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work{
@@ -97,20 +109,15 @@ struct engine_fixture {
   engine_actor engine;
   std::shared_ptr<seen> rec = std::make_shared<seen>();
   recorder_actor recorder;
-  std::string image = required_env("BOSUN_TEST_IMAGE");
   std::string prefix = "bosun-it-eng-" + std::to_string(::getpid()) + "-";
   std::vector<std::string> containers, volumes, networks; // to clean up
 
   explicit engine_fixture(engine_options opts = fast_backoff()) {
-    auto host = required_env("DOCKER_HOST");
-    std::string why;
-    auto ep = http::parse_endpoint(host, &why);
-    REQUIRE_MESSAGE(ep, "DOCKER_HOST=", host, ": ", why);
     cfg.set("scheduler.max-threads", 2);
     add_engine_error_renderer(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
     self.emplace(*sys);
-    engine = spawn_engine(*sys, io, *ep, opts);
+    engine = spawn_engine(*sys, io, ep, opts);
     recorder = sys->spawn(recorder_impl, rec);
   }
 

@@ -327,6 +327,23 @@ TEST_SUITE("engine actor (scripted client)") {
     CHECK(states() == std::vector<engine_state>{engine_state::up});
   }
 
+  TEST_CASE_FIXTURE(fixture, "drops a subscriber that died") {
+    CHECK(telemetry().subscribers == 1);
+    caf::anon_send_exit(listener, caf::exit_reason::kill);
+    CHECK(eventually(5s, [&] { return telemetry().subscribers == 0; }));
+  }
+
+  TEST_CASE_FIXTURE(fixture, "subscribes a listener once however often asked") {
+    caf::scoped_actor self{*sys};
+    engine_status st;
+    self->request(engine, 5s, engine_subscribe{listener})
+      .receive([&](engine_status& s) { st = s; }, [](caf::error&) {});
+    CHECK(st.state == engine_state::starting);
+    CHECK(telemetry().subscribers == 1);
+    caf::anon_send(engine, engine_unsubscribe{listener});
+    CHECK(eventually(5s, [&] { return telemetry().subscribers == 0; }));
+  }
+
   TEST_CASE_FIXTURE(fixture, "goes down when the first /events is refused") {
     auto ev = wait_for(events_prefix);
     on_io([&] { ev->cbs.on_end(http::error{http::errc::refused, "ENOENT"}); });

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -196,6 +197,30 @@ http_reply http_request(int port, const std::string& method,
     out.body = rest;
   }
   return out;
+}
+
+} // namespace bosun::test
+
+namespace bosun::test {
+
+command_result run_command(const std::string& command_line) {
+  command_result r;
+  auto* p = ::popen((command_line + " 2>&1").c_str(), "r");
+  if (p == nullptr)
+    return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
+    r.out.append(buf, n);
+  auto st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r'))
+    r.out.pop_back();
+  return r;
+}
+
+command_result docker(const std::string& args) {
+  return run_command("docker " + args);
 }
 
 } // namespace bosun::test

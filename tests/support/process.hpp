@@ -67,3 +67,19 @@ http_reply http_request(int port, const std::string& method,
                         const std::vector<std::string>& headers = {});
 
 } // namespace bosun::test
+
+namespace bosun::test {
+
+struct command_result {
+  int status = -1;
+  std::string out; // stdout and stderr
+};
+
+// Runs a shell command line and captures its output (for the docker CLI in
+// e2e tests: what a device owner would see).
+command_result run_command(const std::string& command_line);
+
+// `docker <args>` against $DOCKER_HOST; trailing newline trimmed.
+command_result docker(const std::string& args);
+
+} // namespace bosun::test

@@ -306,6 +306,18 @@ TEST_SUITE("engine actor (real dockerd)") {
     for (auto& img : *listed.value)
       found = found || img.id == present.value->id;
     CHECK(found);
+
+    auto repo = "bosun-it/" + f.prefix + "tagged";
+    auto tagged = f.call_void(image_tag_req{f.image, image_tag{repo, "1"}});
+    REQUIRE_MESSAGE(!tagged, f.render(tagged));
+    auto alias = f.call<image_inspect>(image_inspect_req{repo + ":1"});
+    REQUIRE_MESSAGE(alias.value, f.render(alias.err));
+    CHECK(alias.value->id == present.value->id);
+    auto untagged = f.call<image_delete_result>(image_remove_req{repo + ":1"});
+    REQUIRE_MESSAGE(untagged.value, f.render(untagged.err));
+    REQUIRE(untagged.value->size() == 1);
+    CHECK(untagged.value->at(0).untagged == repo + ":1");
+    CHECK(f.call<image_inspect>(image_inspect_req{f.image}).value);
   }
 
   TEST_CASE("a pull of an image the registry lacks fails with its message") {

@@ -29,6 +29,7 @@
 #include <caf/typed_actor.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -151,6 +152,9 @@ struct service_apply {
   restart_mode restart = restart_mode::always;
   bool running = true; // false: a stop through the API, or target says so
   std::optional<std::string> container_id;
+  // Networks joined after create, before the first start (the engine takes
+  // one network at create): engine network name → endpoint settings.
+  std::map<std::string, endpoint_settings> extra_networks;
 };
 
 // The API's start: clears a stop, forgets the backoff, starts the container

@@ -289,6 +289,7 @@ service_apply make_apply(const target_app& app, const target_service& svc,
   a.container = spec.create;
   a.restart = spec.restart;
   a.running = running;
+  a.extra_networks = spec.extra_networks;
   if (!container_id.empty())
     a.container_id = container_id;
   return a;
@@ -303,8 +304,10 @@ supervised& supervisor_for(self_ptr self, const std::string& uuid,
     return it->second;
   supervised s;
   auto listener = caf::actor_cast<service_status_listener>(self);
-  s.handle = self->spawn<caf::monitored>(service_supervisor, st.deps.engine,
-                                         listener, supervisor_options{});
+  // Linked: they go down with the app_manager (whose successor adopts
+  // their containers); their failures come back as exit messages.
+  s.handle = self->spawn<caf::linked>(service_supervisor, st.deps.engine,
+                                      listener, supervisor_options{});
   s.last.app_uuid = uuid;
   s.last.service_name = service;
   return st.supervisors.emplace(key, std::move(s)).first->second;
@@ -322,7 +325,7 @@ void forget_supervisor(self_ptr self, supervised* s) {
   auto& st = self->state;
   for (auto it = st.supervisors.begin(); it != st.supervisors.end(); ++it)
     if (&it->second == s) {
-      self->demonitor(it->second.handle.address());
+      self->unlink_from(it->second.handle);
       st.supervisors.erase(it);
       return;
     }
@@ -780,7 +783,7 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
              image_subscribe{caf::actor_cast<image_listener_actor>(self)});
   self->send(st.deps.engine,
              engine_subscribe{caf::actor_cast<engine_listener_actor>(self)});
-  self->set_down_handler([self](caf::down_msg& dm) {
+  self->set_exit_handler([self](caf::exit_msg& dm) {
     auto& st = self->state;
     for (auto it = st.supervisors.begin(); it != st.supervisors.end(); ++it) {
       if (it->second.handle.address() != dm.source)
@@ -815,6 +818,9 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
       }
       return;
     }
+    // Not one of ours: root (or a peer we are linked to) stops us.
+    if (dm.reason && dm.reason != caf::exit_reason::normal)
+      self->quit(dm.reason);
   });
   load(self);
   return {

@@ -236,6 +236,25 @@ void create_failed(self_ptr self, const caf::error& e) {
   set_phase(self, service_phase::failed);
 }
 
+// Joins the extra networks of the spec, one after the other, then calls k.
+void connect_networks(
+  self_ptr self, std::map<std::string, endpoint_settings>::const_iterator it,
+  const done_fn& k) {
+  auto& st = self->state;
+  if (!st.spec || it == st.spec->extra_networks.end())
+    return k({});
+  network_connect_req req;
+  req.network = it->first;
+  req.spec.container = st.status.container_id;
+  req.spec.endpoint_config = it->second;
+  self->request(st.engine, call_timeout(self), req)
+    .then([self, it, k] { connect_networks(self, std::next(it), k); },
+          [self, k](caf::error& e) {
+            fail(self, e);
+            k(e);
+          });
+}
+
 void create_container(self_ptr self, bool show_installing, const done_fn& k) {
   auto& st = self->state;
   auto before = st.status.phase;
@@ -254,7 +273,7 @@ void create_container(self_ptr self, bool show_installing, const done_fn& k) {
         if (!show_installing)
           st.status.phase = before;
         publish(self);
-        k({});
+        connect_networks(self, st.spec->extra_networks.begin(), k);
       },
       [self, k](caf::error& e) {
         fail(self, e);

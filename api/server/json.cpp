@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <restinio/uri_helpers.hpp>
 
 namespace bosun {
 

@@ -1,7 +1,7 @@
 #pragma once
 
 // Small JSON helpers for the device API's own answers.
-#include <restinio/all.hpp>
+#include <restinio/request_handler.hpp>
 #include <string>
 
 namespace bosun {

@@ -1,24 +1,13 @@
 #include "api/server/server.hpp"
 
-#include "api/cloud/target_codec.hpp"
-#include "api/server/json.hpp"
-#include "messages/app_manager.hpp"
+#include "api/server/routes.hpp"
 
-#include <caf/event_based_actor.hpp>
 #include <chrono>
 #include <restinio/all.hpp>
 
 namespace bosun {
 
-namespace {
-
 using namespace std::chrono_literals;
-
-using router_t = restinio::router::express_router_t<>;
-using traits_t
-  = restinio::single_thread_traits_t<restinio::asio_timer_manager_t,
-                                     restinio::null_logger_t, router_t>;
-using server_t = restinio::http_server_t<traits_t>;
 
 void reply_text(const restinio::request_handle_t& req,
                 restinio::http_status_line_t status, std::string body) {
@@ -38,122 +27,27 @@ void reply_json(const restinio::request_handle_t& req,
     .done();
 }
 
-// balena's error shape: {"status":"failed","message":"..."}.
 void reply_failed(const restinio::request_handle_t& req,
                   restinio::http_status_line_t status,
                   const std::string& message) {
   reply_json(req, std::move(status), failed_json(message));
 }
 
-// Asks the core actor `name` (its current handle, from root) with `f`, which
-// gets the typed handle and must answer the request on every path.
-template <class Handle, class F>
-void with_actor(caf::actor_system& sys, root_actor root, std::string name,
-                restinio::request_handle_t req, F f) {
-  sys.spawn([root, name, req, f](caf::event_based_actor* self) {
-    self->request(root, 5s, caf::get_atom_v, name)
-      .then(
-        [=](const caf::actor& a) {
-          if (!a) {
-            reply_failed(req, restinio::status_service_unavailable(),
-                         name + " is restarting; try again");
-            return;
-          }
-          f(self, caf::actor_cast<Handle>(a));
-        },
-        [=](const caf::error& e) {
-          reply_failed(req, restinio::status_service_unavailable(),
-                       self->system().render(e));
-        });
-  });
-}
+namespace {
 
-std::unique_ptr<router_t> make_router(const server_deps& deps,
-                                      const server_options& opts) {
+// The one TU that instantiates the server: http_server_t is the most
+// expensive template in the build (STACK.md), routes live elsewhere.
+using traits_t
+  = restinio::single_thread_traits_t<restinio::asio_timer_manager_t,
+                                     restinio::null_logger_t, router_t>;
+using server_t = restinio::http_server_t<traits_t>;
+
+std::unique_ptr<router_t> make_router(const route_context& ctx) {
   auto router = std::make_unique<router_t>();
-  // Never authenticated, answered in the handler: load balancers and the
-  // balena CLI call it first and often.
-  router->http_get("/ping", [](auto req, auto) {
-    reply_text(req, restinio::status_ok(), "OK");
-    return restinio::request_accepted();
-  });
-  router->http_get(
-    "/v1/healthy", [&sys = deps.sys, root = deps.root](auto req, auto) {
-      sys.spawn([req, root](caf::event_based_actor* self) {
-        self->request(root, 5s, health_atom_v)
-          .then(
-            [=](const agent_health& h) {
-              if (h.healthy)
-                reply_text(req, restinio::status_ok(), "OK");
-              else
-                reply_text(req, restinio::status_internal_server_error(),
-                           "Unhealthy");
-            },
-            [=](const caf::error&) {
-              reply_text(req, restinio::status_internal_server_error(),
-                         "Unhealthy");
-            });
-      });
-      return restinio::request_accepted();
-    });
-  auto& sys = deps.sys;
-  auto root = deps.root;
-  router->http_get("/v2/local/target-state", [&sys, root](auto req, auto) {
-    with_actor<app_manager_actor>(
-      sys, root, "app_manager", req, [req](auto* self, auto am) {
-        self->request(am, 5s, caf::get_atom_v, target_atom_v)
-          .then(
-            [req](const std::optional<target_state>& t) {
-              target_state empty;
-              empty.source = target_source::local;
-              reply_json(req, restinio::status_ok(),
-                         cloud::encode_local_target(t ? *t : empty));
-            },
-            [req, self](const caf::error& e) {
-              reply_failed(req, restinio::status_service_unavailable(),
-                           self->system().render(e));
-            });
-      });
-    return restinio::request_accepted();
-  });
-  router->http_post(
-    "/v2/local/target-state",
-    [&sys, root, local = opts.local_mode](auto req, auto) {
-      if (!local) {
-        reply_failed(req, restinio::status_bad_request(),
-                     "Target state can only set when device is in local "
-                     "mode");
-        return restinio::request_accepted();
-      }
-      auto decoded = cloud::decode_local_target(req->body());
-      if (!decoded) {
-        reply_failed(req, restinio::status_bad_request(),
-                     decoded.error.to_string());
-        return restinio::request_accepted();
-      }
-      apply_target cmd;
-      cmd.target = std::move(decoded->target);
-      cmd.force = query_truthy(req, "force");
-      with_actor<app_manager_actor>(
-        sys, root, "app_manager", req, [req, cmd](auto* self, auto am) {
-          self->request(am, 30s, cmd)
-            .then(
-              [req](uint64_t) {
-                reply_json(req, restinio::status_ok(),
-                           R"({"status":"success","message":"OK"})");
-              },
-              [req, self](const caf::error& e) {
-                reply_failed(req, restinio::status_service_unavailable(),
-                             self->system().render(e));
-              });
-        });
-      return restinio::request_accepted();
-    });
+  add_health_routes(*router, ctx);
+  add_local_routes(*router, ctx);
   router->non_matched_request_handler([](auto req) {
-    req->create_response(restinio::status_not_found())
-      .append_header(restinio::http_field::content_type, "application/json")
-      .set_body(R"({"status":"failed","message":"Not found"})")
-      .done();
+    reply_failed(req, restinio::status_not_found(), "Not found");
     return restinio::request_accepted();
   });
   return router;
@@ -169,7 +63,8 @@ public:
             .handle_request_timeout(10s)
             .read_next_http_message_timelimit(60s)
             .write_http_response_timelimit(10s)
-            .request_handler(make_router(deps, opts));
+            .request_handler(
+              make_router(route_context{deps.sys, deps.root, opts, deps.log}));
         }) {}
 
   void open(std::function<void(const std::string&)> on_error) {

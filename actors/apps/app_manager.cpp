@@ -482,8 +482,11 @@ struct executor {
   }
 
   void operator()(const steps::remove_network& s) const {
-    self->send(self->state.deps.networks, network_remove{s.app_uuid, s.name});
-    ok();
+    // Waits for the answer: networks replies (void) even to a send.
+    self
+      ->request(self->state.deps.networks, engine_timeout,
+                network_remove{s.app_uuid, s.name})
+      .then([fan = fan] { fan->done(); }, on_error());
   }
 
   void operator()(const steps::create_volume& s) const {
@@ -493,8 +496,10 @@ struct executor {
   }
 
   void operator()(const steps::remove_volume& s) const {
-    self->send(self->state.deps.volumes, volume_remove{s.app_id, s.name});
-    ok();
+    self
+      ->request(self->state.deps.volumes, engine_timeout,
+                volume_remove{s.app_id, s.name})
+      .then([fan = fan] { fan->done(); }, on_error());
   }
 
   void operator()(const steps::stop_service& s) const {

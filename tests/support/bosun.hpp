@@ -1,6 +1,7 @@
 #pragma once
 
 // The real bosun binary in a temp data dir, for e2e tests.
+#include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/process.hpp"
 
@@ -14,16 +15,6 @@ namespace bosun::test {
 inline std::string test_engine() {
   const char* host = std::getenv("DOCKER_HOST");
   return host != nullptr ? host : "unix:///var/run/docker.sock";
-}
-
-// An environment variable the e2e and integration tests need from
-// `tools/dev test`; the test fails when it is missing.
-inline std::string required_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0')
-    FAIL(name << " is not set: run the tests through `tools/dev test` (or "
-                 "eval \"$(tools/dev env)\" first)");
-  return v;
 }
 
 class running_bosun {

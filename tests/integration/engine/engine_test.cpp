@@ -1,5 +1,6 @@
 // The engine actor against a real dockerd and registry (see tools/dev test).
 #include "actors/engine/engine.hpp"
+#include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 
 #include <asio/executor_work_guard.hpp>
@@ -27,15 +28,7 @@ using bosun::test::eventually;
 namespace bosun {
 namespace {
 
-std::string required_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0')
-    FAIL(std::string{name},
-         " is not set: the integration tests need the private engine, "
-         "registry and test image; run them with `tools/dev test` (or "
-         "`eval \"$(tools/dev env)\"` first)");
-  return v;
-}
+using bosun::test::required_env;
 
 // What the recorder actor saw; the test thread polls it with eventually().
 struct seen {

@@ -5,6 +5,7 @@
 // and removing the tag afterwards touches nothing another test uses.
 #include "actors/engine/engine.hpp"
 #include "actors/images/images.hpp"
+#include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/process.hpp"
 
@@ -31,14 +32,7 @@ using bosun::test::eventually;
 namespace bosun {
 namespace {
 
-std::string required_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0')
-    FAIL(name, " is not set: the integration tests need the private engine, "
-               "registry and test image; run them with `tools/dev test` (or "
-               "`eval \"$(tools/dev env)\"` first)");
-  return v;
-}
+using bosun::test::required_env;
 
 // "127.0.0.1:5000/bosun/busybox:1" -> port 5000, repo "bosun/busybox", "1".
 struct image_ref {

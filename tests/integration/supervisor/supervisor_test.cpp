@@ -2,6 +2,7 @@
 // engine actor in between, real time, real containers.
 #include "actors/apps/service_supervisor.hpp"
 #include "actors/engine/engine.hpp"
+#include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 
 #include <asio/executor_work_guard.hpp>
@@ -30,14 +31,7 @@ using steady = std::chrono::steady_clock;
 namespace bosun {
 namespace {
 
-std::string required_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0')
-    FAIL(name, " is not set: the integration tests need the private engine, "
-               "registry and test image; run them with `tools/dev test` (or "
-               "`eval \"$(tools/dev env)\"` first)");
-  return v;
-}
+using bosun::test::required_env;
 
 // Every status a supervisor sent, with the (real) time it arrived.
 struct status_seen {

@@ -5,6 +5,7 @@
 #include "actors/volumes/networks.hpp"
 #include "actors/volumes/volume_logic.hpp"
 #include "actors/volumes/volumes.hpp"
+#include "tests/support/env.hpp"
 
 #include <algorithm>
 #include <asio/executor_work_guard.hpp>
@@ -27,14 +28,7 @@ using namespace std::chrono_literals;
 namespace bosun {
 namespace {
 
-std::string required_env(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0')
-    FAIL(name, " is not set: the integration tests need the private engine, "
-               "registry and test image; run them with `tools/dev test` (or "
-               "`eval \"$(tools/dev env)\"` first)");
-  return v;
-}
+using bosun::test::required_env;
 
 bool contains(const string_list& xs, const std::string& x) {
   return std::find(xs.begin(), xs.end(), x) != xs.end();

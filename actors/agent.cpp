@@ -3,6 +3,7 @@
 #include "actors/apps/app_manager.hpp"
 #include "actors/engine/engine.hpp"
 #include "actors/images/images.hpp"
+#include "actors/logs/logs.hpp"
 #include "actors/root/root.hpp"
 #include "actors/volumes/networks.hpp"
 #include "actors/volumes/volumes.hpp"
@@ -169,6 +170,21 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     {"networks", [](caf::actor_system& s, const siblings& sib) {
        return caf::actor_cast<caf::actor>(
          spawn_networks(s, sibling<engine_actor>(sib, "engine")));
+     }});
+  logs_options lo;
+  lo.shipping.enabled = !cfg.local_mode && cfg.provisioned()
+                        && !cfg.device_api_key.empty();
+  lo.shipping.endpoint
+    = cfg.logs_endpoint.empty() ? cfg.api_endpoint : cfg.logs_endpoint;
+  lo.shipping.uuid = out.uuid;
+  lo.shipping.api_key = cfg.device_api_key;
+  lo.uploads = asio_log_uploads(io);
+  lo.log = deps.log;
+  opts.children.push_back(
+    {"logs", [lo](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(
+         spawn_logs(s, sibling<engine_actor>(sib, "engine"),
+                    sibling<db_actor>(sib, "db"), lo));
      }});
   app_manager_options am;
   am.local_mode = cfg.local_mode;

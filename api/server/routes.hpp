@@ -68,5 +68,7 @@ void with_actor(const route_context& ctx, std::string name,
 void add_health_routes(router_t& router, const route_context& ctx);
 // /v2/local/target-state (GET, POST).
 void add_local_routes(router_t& router, const route_context& ctx);
+// /v2/local/logs (GET): the NDJSON log stream.
+void add_logs_routes(router_t& router, const route_context& ctx);
 
 } // namespace bosun

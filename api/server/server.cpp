@@ -46,6 +46,7 @@ std::unique_ptr<router_t> make_router(const route_context& ctx) {
   auto router = std::make_unique<router_t>();
   add_health_routes(*router, ctx);
   add_local_routes(*router, ctx);
+  add_logs_routes(*router, ctx);
   router->non_matched_request_handler([](auto req) {
     reply_failed(req, restinio::status_not_found(), "Not found");
     return restinio::request_accepted();

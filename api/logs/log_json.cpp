@@ -1,0 +1,85 @@
+#include "api/logs/log_json.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace bosun::log_json {
+
+namespace {
+
+// Appends straight into the caller's string: no intermediate buffer.
+struct string_out {
+  using Ch = char;
+  std::string& s;
+  void Put(char c) {
+    s.push_back(c);
+  }
+  void Flush() {}
+};
+
+using writer = rapidjson::Writer<string_out>;
+
+void string(writer& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+} // namespace
+
+void append_cloud_line(const log_entry& e, std::string& out) {
+  string_out o{out};
+  writer w(o);
+  w.StartObject();
+  w.Key("message");
+  string(w, e.message);
+  w.Key("timestamp");
+  w.Int64(e.timestamp_ms);
+  if (e.is_system) {
+    w.Key("isSystem");
+    w.Bool(true);
+    if (e.is_stderr) {
+      w.Key("isStdErr");
+      w.Bool(true);
+    }
+  } else {
+    w.Key("isStdErr");
+    w.Bool(e.is_stderr);
+    if (e.service_id) {
+      w.Key("serviceId");
+      w.Int64(*e.service_id);
+    }
+  }
+  w.EndObject();
+  out.push_back('\n');
+}
+
+void append_local_line(const log_entry& e, std::string& out) {
+  string_out o{out};
+  writer w(o);
+  w.StartObject();
+  if (!e.is_system) {
+    w.Key("serviceName");
+    string(w, e.service_name);
+  }
+  w.Key("message");
+  string(w, e.message);
+  if (e.is_system) {
+    w.Key("isSystem");
+    w.Bool(true);
+  }
+  w.Key("isStdErr");
+  w.Bool(e.is_stderr);
+  w.Key("timestamp");
+  w.Int64(e.timestamp_ms);
+  if (!e.is_system && e.service_id) {
+    w.Key("serviceId");
+    w.Int64(*e.service_id);
+  }
+  w.EndObject();
+  out.push_back('\n');
+}
+
+std::string streaming_banner() {
+  return "{\"message\":\"Streaming logs\",\"isSystem\":true}\n";
+}
+
+} // namespace bosun::log_json

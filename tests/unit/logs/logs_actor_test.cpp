@@ -1,0 +1,391 @@
+// The logs actor on the deterministic scheduler, against a scripted engine,
+// db and cloud: attaching, resuming without duplicates, readers, the cloud
+// queue's bound and its announcement, resume points in the db.
+#include "tests/unit/logs/fakes.hpp"
+
+#include <caf/scoped_actor.hpp>
+#include <doctest/doctest.h>
+
+using namespace std::chrono_literals;
+using namespace bosun;
+
+namespace {
+
+constexpr int64_t t0 = int64_t{1704164645} * 1000000000; // a whole second
+
+std::string rfc3339(int64_t ns) {
+  // t0 is 2024-01-02T03:04:05Z; tests stay within that minute.
+  auto off = ns - t0;
+  auto sec = 5 + off / 1000000000;
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "2024-01-02T03:04:%02lld.%09lldZ",
+                static_cast<long long>(sec),
+                static_cast<long long>(off % 1000000000));
+  return buf;
+}
+
+struct logs_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{test::testing(cfg)};
+  caf::scheduler::test_coordinator& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  std::shared_ptr<test::fake_engine_world> ew
+    = std::make_shared<test::fake_engine_world>();
+  std::shared_ptr<test::fake_db_world> dw
+    = std::make_shared<test::fake_db_world>();
+  caf::actor engine = sys.spawn(test::fake_engine, ew);
+  caf::actor db = sys.spawn(test::fake_db, dw);
+  test::fake_cloud cloud;
+  caf::actor logs;
+  int64_t wall_ms = 1700000000000;
+
+  logs_options options(bool ship) {
+    logs_options o;
+    o.shipping.enabled = ship;
+    o.shipping.endpoint = "http://cloud:1";
+    o.shipping.uuid = "abc";
+    o.shipping.api_key = "k";
+    o.cloud_queue_bytes = 16 * 1024;
+    o.uploads = [this](const log_shipping&,
+                       std::string&) -> std::optional<log_upload::factory> {
+      return cloud.factory();
+    };
+    o.now_ms = [this] { return wall_ms; };
+    o.log = std::make_shared<const logger>(log_level::error);
+    return o;
+  }
+
+  void start(bool ship = false) {
+    logs = caf::actor_cast<caf::actor>(
+      spawn_logs(sys, caf::actor_cast<engine_actor>(engine),
+                 caf::actor_cast<db_actor>(db), options(ship)));
+    sched.run();
+  }
+  ~logs_fixture() {
+    if (logs)
+      caf::anon_send_exit(logs, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
+    for (auto& r : readers)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  // A line from container `id` (its current stream).
+  void line(const std::string& id, int64_t ns, const std::string& text,
+            log_source src = log_source::out) {
+    log_line l;
+    l.stream_id = ew->stream_of(id);
+    l.container_id = id;
+    l.source = src;
+    l.timestamp = rfc3339(ns);
+    l.text = text;
+    caf::anon_send(logs, std::move(l));
+    sched.run();
+  }
+  void ended(const std::string& id, caf::error reason = {}) {
+    caf::anon_send(logs, log_stream_ended{ew->stream_of(id), id, reason});
+    sched.run();
+  }
+  void event(const std::string& id, const std::string& action) {
+    engine_event ev;
+    ev.type = "container";
+    ev.action = action;
+    ev.actor_id = id;
+    if (auto* c = ew->find(id))
+      ev.attributes = c->labels;
+    caf::anon_send(logs, ev);
+    sched.run();
+  }
+
+  std::vector<caf::actor> readers;
+  std::shared_ptr<test::fake_reader_world> reader() {
+    auto w = std::make_shared<test::fake_reader_world>();
+    auto r = sys.spawn(test::fake_reader, w);
+    readers.push_back(r);
+    caf::anon_send(logs,
+                   log_subscribe{caf::actor_cast<log_reader_actor>(r), 65536});
+    sched.run();
+    return w;
+  }
+  void pull(size_t reader_index = 0) {
+    caf::anon_send(logs, log_pull{caf::actor_cast<log_reader_actor>(
+                           readers.at(reader_index))});
+    sched.run();
+  }
+  void advance(caf::timespan d) {
+    sched.advance_time(d);
+    sched.run();
+  }
+  logs_telemetry telemetry() {
+    caf::scoped_actor self{sys};
+    logs_telemetry out;
+    self->send(caf::actor_cast<logs_actor>(logs), caf::get_atom_v);
+    sched.run();
+    self->receive([&](const logs_telemetry& t) { out = t; });
+    return out;
+  }
+};
+
+std::vector<std::string> messages(const std::vector<log_entry>& v) {
+  std::vector<std::string> out;
+  for (auto& e : v)
+    out.push_back(e.message);
+  return out;
+}
+
+} // namespace
+
+TEST_SUITE("logs.actor") {
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "at start it attaches every supervised container from "
+                    "its stored resume point, and drops stale points") {
+    ew->add("c1", 7, "main");
+    ew->add("c2", 8, "worker");
+    dw->kv["logs.last.c1"] = std::to_string(t0 + 500) + ":2";
+    dw->kv["logs.last.gone"] = "5:1";
+    dw->kv["other"] = "x";
+    start();
+    REQUIRE(ew->log_reqs.size() == 2);
+    auto& r1 = ew->log_reqs[ew->stream_of("c1") - 1];
+    CHECK(r1.options.follow);
+    CHECK(r1.options.timestamps);
+    CHECK(r1.options.include_stdout);
+    CHECK(r1.options.include_stderr);
+    CHECK(r1.options.since == 1704164645);
+    CHECK(ew->log_reqs[ew->stream_of("c2") - 1].options.since == 0);
+    CHECK(dw->kv.count("logs.last.gone") == 0);
+    CHECK(dw->kv.count("other") == 1);
+    CHECK(ew->subscribers.size() == 1);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "lines already read are skipped; new ones reach readers "
+                    "with their service") {
+    ew->add("c1", 7, "main");
+    dw->kv["logs.last.c1"] = std::to_string(t0 + 500) + ":2";
+    start();
+    auto r = reader();
+    pull();
+    line("c1", t0 + 100, "old");
+    line("c1", t0 + 500, "old at the point");
+    line("c1", t0 + 500, "second old at the point");
+    line("c1", t0 + 500, "new at the point");
+    line("c1", t0 + 2000000, "new", log_source::err);
+    CHECK(r->batches == 1); // one batch per pull
+    pull();
+    CHECK(messages(r->got)
+          == std::vector<std::string>{"new at the point", "new"});
+    REQUIRE(r->got.size() == 2);
+    CHECK(r->got[1].service_id == 7);
+    CHECK(r->got[1].service_name == "main");
+    CHECK(r->got[1].app_id == 1);
+    CHECK(r->got[1].is_stderr);
+    CHECK_FALSE(r->got[0].is_stderr);
+    CHECK(r->got[1].timestamp_ms == (t0 + 2000000) / 1000000);
+    auto t = telemetry();
+    CHECK(t.lines == 2);
+    CHECK(t.skipped == 3);
+    CHECK(t.attached == 1);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "without a cloud, resume points follow what was read "
+                    "and are stored at once, then at most every 100 ms") {
+    ew->add("c1", 7, "main");
+    start();
+    line("c1", t0 + 1, "a");
+    CHECK(dw->kv["logs.last.c1"] == std::to_string(t0 + 1) + ":1");
+    auto puts = dw->puts;
+    line("c1", t0 + 2, "b");
+    line("c1", t0 + 2, "c");
+    CHECK(dw->puts == puts); // later changes wait for the interval
+    advance(100ms);
+    CHECK(dw->puts == puts + 1);
+    CHECK(dw->kv["logs.last.c1"] == std::to_string(t0 + 2) + ":2");
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "a restarted container is read on from where it stopped, "
+                    "whichever comes first: its start or its stream's end") {
+    ew->add("c1", 7, "main");
+    start();
+    auto r = reader();
+    pull();
+    line("c1", t0 + 1, "run 1 line 1");
+    pull();
+    line("c1", t0 + 2, "run 1 line 2");
+    pull();
+    // die, then start: the stream ended first.
+    ended("c1");
+    event("c1", "start");
+    REQUIRE(ew->requests_for("c1") == 2);
+    CHECK(ew->log_reqs.back().options.since == 1704164645);
+    // The engine sends the whole second again.
+    line("c1", t0 + 1, "run 1 line 1");
+    line("c1", t0 + 2, "run 1 line 2");
+    line("c1", t0 + 3, "run 2 line 1");
+    pull();
+    // start seen before the old stream's end: attach once it ends.
+    event("c1", "start");
+    CHECK(ew->requests_for("c1") == 2);
+    ended("c1");
+    CHECK(ew->requests_for("c1") == 3);
+    line("c1", t0 + 3, "run 2 line 1");
+    line("c1", t0 + 4, "run 3 line 1");
+    pull();
+    CHECK(messages(r->got)
+          == std::vector<std::string>{"run 1 line 1", "run 1 line 2",
+                                      "run 2 line 1", "run 3 line 1"});
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "an engine reconnect lists and attaches again") {
+    ew->add("c1", 7, "main");
+    start();
+    line("c1", t0 + 1, "before");
+    ended("c1", caf::make_error(engine_errc::unavailable, "down"));
+    caf::anon_send(logs, engine_status{engine_state::down, "gone"});
+    sched.run();
+    CHECK(ew->requests_for("c1") == 1);
+    caf::anon_send(logs, engine_status{engine_state::up, {}});
+    sched.run();
+    CHECK(ew->requests_for("c1") == 2);
+    CHECK(ew->log_reqs.back().options.since == 1704164645);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "a destroyed container is forgotten with its point") {
+    ew->add("c1", 7, "main");
+    start();
+    line("c1", t0 + 1, "a");
+    REQUIRE(dw->kv.count("logs.last.c1") == 1);
+    event("c1", "destroy");
+    CHECK(dw->kv.count("logs.last.c1") == 0);
+    CHECK(ew->cancelled == std::vector<uint64_t>{1});
+    CHECK(telemetry().containers == 0);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "system lines reach every reader in balena's wording") {
+    start();
+    auto r = reader();
+    pull();
+    caf::anon_send(logs, system_event("Downloading image", "reg/x:1"));
+    sched.run();
+    pull();
+    caf::anon_send(logs, system_event("Failed to download image", "reg/x:1",
+                                      "manifest unknown"));
+    sched.run();
+    REQUIRE(r->got.size() == 2);
+    CHECK(r->got[0].message == "Downloading image 'reg/x:1'");
+    CHECK(r->got[0].is_system);
+    CHECK_FALSE(r->got[0].is_stderr);
+    CHECK(r->got[0].timestamp_ms == wall_ms);
+    CHECK(r->got[1].message
+          == "Failed to download image 'reg/x:1' due to 'manifest unknown'");
+    CHECK(r->got[1].is_stderr);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "a slow reader loses its own oldest lines, counted and "
+                    "announced; another reader loses nothing") {
+    ew->add("c1", 7, "main");
+    start();
+    auto slow = reader();
+    auto fast = reader();
+    pull(0);
+    pull(1);
+    std::string text(1000, 'x');
+    for (int i = 0; i < 200; ++i) {
+      line("c1", t0 + 10 + i, text + std::to_string(i));
+      pull(1);
+    }
+    CHECK(fast->got.size() == 200);
+    CHECK(slow->got.size() == 1); // its one pull
+    pull(0);
+    auto t = telemetry();
+    REQUIRE(t.queues.size() == 3);
+    auto dropped = t.queues[1].dropped;
+    CHECK(dropped > 100);
+    CHECK(t.queues[2].dropped == 0);
+    REQUIRE(slow->got.size() >= 2);
+    CHECK(slow->got.back().message
+          == "Warning: Suppressed " + std::to_string(dropped)
+               + " message(s) due to high load");
+    CHECK(slow->got.back().is_system);
+    CHECK(slow->got[slow->got.size() - 2].message == text + "199");
+    // Bounded: what it queued never passed its 64 KiB.
+    CHECK(slow->got.size() - 2 < 65536 / 1000);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "shipping: lines wait in the bounded cloud queue while "
+                    "the stream connects; overflow is dropped and "
+                    "announced, and the drops count as read") {
+    ew->add("c1", 7, "main");
+    start(true);
+    std::string text(500, 'y');
+    line("c1", t0 + 1, "first");
+    // The shipper took "first" and is connecting: the rest queue.
+    REQUIRE(cloud.conns.size() == 1);
+    for (int i = 0; i < 100; ++i)
+      line("c1", t0 + 100 + i, text + std::to_string(i));
+    auto t = telemetry();
+    CHECK(t.queues[0].name == "cloud");
+    CHECK(t.queues[0].queued_bytes <= 16 * 1024);
+    auto dropped = t.queues[0].dropped;
+    CHECK(dropped > 50);
+    // Dropped lines need no re-reading: the resume point moved past them.
+    advance(100ms);
+    CHECK(dw->kv["logs.last.c1"]
+          == std::to_string(t0 + 100 + dropped - 1) + ":1");
+    auto& c = cloud.last();
+    c.ev.opened();
+    sched.run();
+    for (int i = 0; i < 10; ++i) {
+      advance(100ms);
+      if (!c.writes.empty())
+        c.ack();
+      sched.run();
+    }
+    auto text_out = c.text();
+    CHECK(text_out.find("\"first\"") != std::string::npos);
+    CHECK(text_out.find(text + "99\"") != std::string::npos);
+    CHECK(text_out.find(text + "0\"") == std::string::npos);
+    CHECK(text_out.find("Warning: Suppressed " + std::to_string(dropped)
+                        + " message(s) due to high load")
+          != std::string::npos);
+    // Everything left the queue: the point is the last line.
+    advance(100ms);
+    CHECK(dw->kv["logs.last.c1"] == std::to_string(t0 + 199) + ":1");
+    CHECK(telemetry().cloud.state == "open");
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "container lines without a service id are not shipped") {
+    container_summary c;
+    c.id = "c9";
+    c.labels["io.balena.supervised"] = "true";
+    ew->containers.push_back(c);
+    start(true);
+    line("c9", t0 + 1, "anonymous");
+    CHECK(cloud.conns.empty());
+    // Not shipped means read: the point moves on at once.
+    CHECK(dw->kv["logs.last.c9"] == std::to_string(t0 + 1) + ":1");
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture, "turning shipping off drops the queue") {
+    ew->add("c1", 7, "main");
+    start(true);
+    line("c1", t0 + 1, "a");
+    line("c1", t0 + 2, "b");
+    CHECK(telemetry().queues[0].queued_lines == 1);
+    caf::anon_send(logs, log_shipping{});
+    sched.run();
+    auto t = telemetry();
+    CHECK(t.queues[0].queued_lines == 0);
+    CHECK(t.cloud.state == "off");
+    CHECK(cloud.last().closed);
+  }
+}

@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bosun {
 
@@ -53,6 +54,39 @@ CAF_ERROR_CODE_ENUM(bosun::db_errc, "db")
 CAF_ADD_ATOM(bosun, bosun, config_kv_atom, "config_kv")
 // Selects the stored target state (the last accepted one, cloud or local).
 CAF_ADD_ATOM(bosun, bosun, target_atom, "target")
+// Selects the device API keys.
+CAF_ADD_ATOM(bosun, bosun, api_key_atom, "api_key")
+// Selects the device tags (kept locally; the cloud link reports them).
+CAF_ADD_ATOM(bosun, bosun, device_tags_atom, "dev_tags")
+
+namespace bosun {
+
+// A device API key (balena's apiSecret row). app_id 0 with an empty
+// service_name is the global key; any other is scoped to app `app_id` and
+// held by its service `service_name` (BALENA_SUPERVISOR_API_KEY).
+struct api_key_record {
+  std::string key; // 32 lowercase hex
+  int64_t app_id = 0;
+  std::string service_name;
+};
+
+// A device tag. `id` is stable for a name (assigned when it is first set).
+struct device_tag {
+  int64_t id = 0;
+  std::string name;
+  std::string value;
+};
+
+inline bool operator==(const api_key_record& a, const api_key_record& b) {
+  return a.key == b.key && a.app_id == b.app_id
+         && a.service_name == b.service_name;
+}
+
+inline bool operator==(const device_tag& a, const device_tag& b) {
+  return a.id == b.id && a.name == b.name && a.value == b.value;
+}
+
+} // namespace bosun
 
 // Reply types that CAF cannot inspect. Guarded, so that another messages/
 // header may declare the same type the same way.
@@ -61,6 +95,10 @@ CAF_ADD_ATOM(bosun, bosun, target_atom, "target")
 BOSUN_MESSAGE(std::optional<std::string>)
 #endif
 BOSUN_MESSAGE(std::optional<bosun::target_state>)
+BOSUN_MESSAGE(bosun::api_key_record)
+BOSUN_MESSAGE(std::vector<bosun::api_key_record>)
+BOSUN_MESSAGE(bosun::device_tag)
+BOSUN_MESSAGE(std::vector<bosun::device_tag>)
 
 namespace bosun {
 
@@ -84,6 +122,18 @@ using db_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom,
                   target_atom>::with<std::optional<target_state>>,
   // Replaces the stored target (synchronous=FULL: on disk when answered).
-  caf::replies_to<caf::put_atom, target_atom, target_state>::with<void>>;
+  caf::replies_to<caf::put_atom, target_atom, target_state>::with<void>,
+  // Every API key.
+  caf::replies_to<caf::get_atom,
+                  api_key_atom>::with<std::vector<api_key_record>>,
+  // Stores a key, replacing the key of the same (app_id, service_name): the
+  // old key is gone once this is answered.
+  caf::replies_to<caf::put_atom, api_key_atom, api_key_record>::with<void>,
+  // Every device tag, by name.
+  caf::replies_to<caf::get_atom,
+                  device_tags_atom>::with<std::vector<device_tag>>,
+  // Sets tags (name → value), keeping the others; one transaction.
+  caf::replies_to<caf::put_atom, device_tags_atom,
+                  std::map<std::string, std::string>>::with<void>>;
 
 } // namespace bosun

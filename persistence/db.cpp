@@ -64,6 +64,20 @@ db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
       return self->state.db->put_config(target_key,
                                         cloud::encode_target_json(target));
     },
+    [=](caf::get_atom,
+        api_key_atom) -> caf::result<std::vector<api_key_record>> {
+      return self->state.db->api_keys();
+    },
+    [=](caf::put_atom, api_key_atom, const api_key_record& k)
+      -> caf::result<void> { return self->state.db->put_api_key(k); },
+    [=](caf::get_atom,
+        device_tags_atom) -> caf::result<std::vector<device_tag>> {
+      return self->state.db->device_tags();
+    },
+    [=](caf::put_atom, device_tags_atom,
+        const std::map<std::string, std::string>& tags) -> caf::result<void> {
+      return self->state.db->put_device_tags(tags);
+    },
   };
 }
 

@@ -17,7 +17,27 @@ std::vector<std::string_view> schema_migrations() {
         value TEXT NOT NULL
       ) WITHOUT ROWID;
     )sql",
-    // 2: append the next migration here; never edit the ones above.
+    // 2: device API keys (balena's apiSecret) and device tags. A key is
+    // global (app_id 0, service '') or scoped to an app and held by one of
+    // its services; (app_id, service) has at most one key. The global key
+    // that bosun 1 kept in config.api_key moves here unchanged.
+    R"sql(
+      CREATE TABLE api_key (
+        key          TEXT PRIMARY KEY NOT NULL,
+        app_id       INTEGER NOT NULL,
+        service_name TEXT NOT NULL DEFAULT '',
+        UNIQUE (app_id, service_name)
+      );
+      INSERT INTO api_key(key, app_id, service_name)
+        SELECT value, 0, '' FROM config WHERE key = 'api_key';
+      DELETE FROM config WHERE key = 'api_key';
+      CREATE TABLE device_tag (
+        id    INTEGER PRIMARY KEY,
+        name  TEXT UNIQUE NOT NULL,
+        value TEXT NOT NULL
+      );
+    )sql",
+    // 3: append the next migration here; never edit the ones above.
   };
 }
 

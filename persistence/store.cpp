@@ -30,6 +30,21 @@ caf::error query_error(const std::string& path, const std::string& what,
                     "database " + path + ": " + what + ": " + why);
 }
 
+// An integer column as SOCI typed it from the declared type (INTEGER →
+// int, BIGINT → long long).
+int64_t get_int64(const soci::row& r, std::size_t i) {
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(i);
+    case soci::dt_long_long:
+      return r.get<long long>(i);
+    case soci::dt_unsigned_long_long:
+      return static_cast<int64_t>(r.get<unsigned long long>(i));
+    default:
+      return std::stoll(r.get<std::string>(i));
+  }
+}
+
 } // namespace
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -172,6 +187,76 @@ caf::expected<void> store::delete_config(const std::string& key) {
     return caf::unit;
   } catch (const std::exception& e) {
     return query_error(impl_->path, "delete config " + key, e);
+  }
+}
+
+caf::expected<std::vector<api_key_record>> store::api_keys() {
+  try {
+    std::vector<api_key_record> out;
+    soci::rowset<soci::row> rows
+      = (impl_->sql.prepare
+         << "SELECT key, app_id, service_name FROM api_key ORDER BY rowid");
+    for (const auto& r : rows)
+      out.push_back(
+        {r.get<std::string>(0), get_int64(r, 1), r.get<std::string>(2)});
+    return out;
+  } catch (const std::exception& e) {
+    return query_error(impl_->path, "get api keys", e);
+  }
+}
+
+caf::expected<void> store::put_api_key(const api_key_record& k) {
+  try {
+    soci::transaction tr(impl_->sql);
+    long long app_id = k.app_id;
+    impl_->sql << "DELETE FROM api_key WHERE app_id = :a AND service_name = :s",
+      soci::use(app_id, "a"), soci::use(k.service_name, "s");
+    impl_->sql << "INSERT INTO api_key(key, app_id, service_name) "
+                  "VALUES(:k, :a, :s)",
+      soci::use(k.key, "k"), soci::use(app_id, "a"),
+      soci::use(k.service_name, "s");
+    tr.commit();
+    return caf::unit;
+  } catch (const std::exception& e) {
+    return query_error(impl_->path, "put api key", e);
+  }
+}
+
+caf::expected<std::vector<device_tag>> store::device_tags() {
+  try {
+    std::vector<device_tag> out;
+    soci::rowset<soci::row> rows
+      = (impl_->sql.prepare
+         << "SELECT id, name, value FROM device_tag ORDER BY name");
+    for (const auto& r : rows)
+      out.push_back(
+        {get_int64(r, 0), r.get<std::string>(1), r.get<std::string>(2)});
+    return out;
+  } catch (const std::exception& e) {
+    return query_error(impl_->path, "get device tags", e);
+  }
+}
+
+caf::expected<void>
+store::put_device_tags(const std::map<std::string, std::string>& tags) {
+  try {
+    soci::transaction tr(impl_->sql);
+    std::string name;
+    std::string value;
+    soci::statement st
+      = (impl_->sql.prepare
+           << "INSERT INTO device_tag(name, value) VALUES(:n, :v) "
+              "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+         soci::use(name, "n"), soci::use(value, "v"));
+    for (const auto& [n, v] : tags) {
+      name = n;
+      value = v;
+      st.execute(true);
+    }
+    tr.commit();
+    return caf::unit;
+  } catch (const std::exception& e) {
+    return query_error(impl_->path, "put device tags", e);
   }
 }
 

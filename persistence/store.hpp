@@ -59,6 +59,19 @@ public:
   put_config(const std::map<std::string, std::string>& entries);
   caf::expected<void> delete_config(const std::string& key);
 
+  // -- device API keys -------------------------------------------------------
+
+  caf::expected<std::vector<api_key_record>> api_keys();
+  // Inserts `k`, replacing the key of the same (app_id, service_name).
+  caf::expected<void> put_api_key(const api_key_record& k);
+
+  // -- device tags -----------------------------------------------------------
+
+  caf::expected<std::vector<device_tag>> device_tags(); // sorted by name
+  // Sets each name to its value (a new name gets a new id), all or nothing.
+  caf::expected<void>
+  put_device_tags(const std::map<std::string, std::string>& tags);
+
 private:
   struct impl;
   explicit store(std::unique_ptr<impl>);

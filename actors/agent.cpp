@@ -1,5 +1,6 @@
 #include "actors/agent.hpp"
 
+#include "actors/api_keys/api_keys.hpp"
 #include "actors/apps/app_manager.hpp"
 #include "actors/engine/engine.hpp"
 #include "actors/images/images.hpp"
@@ -95,7 +96,8 @@ apps::spec_context device_facts(const config& cfg, const agent& a) {
   ctx.api_endpoint = cfg.api_endpoint;
   ctx.device_api_key = cfg.device_api_key;
   ctx.listen_port = cfg.listen_port;
-  ctx.supervisor_api_key = a.api_key;
+  // Never the global key: each service gets its own app-scoped key
+  // (app_manager asks api_keys for them).
   if (cfg.engine.rfind("unix://", 0) == 0)
     ctx.engine_socket = cfg.engine.substr(7);
   ctx.lock_dir_base = cfg.data_dir;
@@ -119,7 +121,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   if (auto* e = std::get_if<caf::error>(&uuid))
     return "cannot store the device uuid: " + db_error_message(*e);
   out.uuid = std::get<std::string>(uuid);
-  auto key = settle(*opened, "api_key", "");
+  auto key = settle_global_key(*opened);
   if (auto* e = std::get_if<caf::error>(&key))
     return "cannot store the API key: " + db_error_message(*e);
   out.api_key = std::get<std::string>(key);
@@ -150,6 +152,11 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
          return nullptr;
        }
        return caf::actor_cast<caf::actor>(spawn_db(s, std::move(*db)));
+     }});
+  opts.children.push_back(
+    {"api_keys", [log](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(
+         spawn_api_keys(s, sibling<db_actor>(sib, "db"), log));
      }});
   auto& io = deps.io;
   opts.children.push_back(
@@ -199,6 +206,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        d.images = sibling<images_actor>(sib, "images");
        d.volumes = sibling<volumes_actor>(sib, "volumes");
        d.networks = sibling<networks_actor>(sib, "networks");
+       d.api_keys = sibling<api_keys_actor>(sib, "api_keys");
        return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
      }});
   out.root = spawn_root(sys, std::move(opts));

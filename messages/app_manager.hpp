@@ -8,6 +8,7 @@
 #include "messages/message.hpp"
 #include "messages/supervisor.hpp"
 #include "messages/target.hpp"
+#include "messages/volumes.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -21,9 +22,19 @@
 
 namespace bosun {
 
+// The context of every apps error is one std::string: the message the
+// device API shows (balena's wording where it has one).
 enum class apps_errc : uint8_t {
   rejected = 1,   // the target was refused (e.g. not in local mode)
   persist_failed, // the target could not be stored; nothing changed
+  // Device API actions:
+  app_not_found,            // no current app with services of that appId
+  service_required,         // multi-container app and no service named
+  service_not_found,        // no current service matches
+  target_service_not_found, // the service is not in the target release
+  updates_locked,           // an update lock is held and force was not set
+  not_in_current_state,     // restart/purge of an app that is not on the device
+  action_failed,            // the engine or a supervisor failed
 };
 
 inline const char* to_string(apps_errc x) {
@@ -32,6 +43,20 @@ inline const char* to_string(apps_errc x) {
       return "rejected";
     case apps_errc::persist_failed:
       return "persist_failed";
+    case apps_errc::app_not_found:
+      return "app_not_found";
+    case apps_errc::service_required:
+      return "service_required";
+    case apps_errc::service_not_found:
+      return "service_not_found";
+    case apps_errc::target_service_not_found:
+      return "target_service_not_found";
+    case apps_errc::updates_locked:
+      return "updates_locked";
+    case apps_errc::not_in_current_state:
+      return "not_in_current_state";
+    case apps_errc::action_failed:
+      return "action_failed";
   }
   return "unknown";
 }
@@ -41,6 +66,7 @@ inline const char* to_string(apps_errc x) {
 CAF_ERROR_CODE_ENUM(bosun::apps_errc, "apps")
 
 CAF_ADD_ATOM(bosun, bosun, pass_atom, "pass")
+CAF_ADD_ATOM(bosun, bosun, device_atom, "device")
 
 namespace bosun {
 
@@ -73,6 +99,108 @@ struct apps_status {
   std::map<std::string, std::string> commits;
 };
 
+// -- the device API ------------------------------------------------------
+
+// One service as the device API shows it: a target service (with its
+// container when there is one), or a container of the app whose service is
+// not in the target.
+struct service_view {
+  int64_t app_id = 0;
+  std::string app_uuid;
+  std::string service_name;
+  int64_t service_id = 0;
+  int64_t image_id = 0;
+  int64_t release_id = 0;
+  std::string image;           // the image reference of the release
+  std::string docker_image_id; // "sha256:…" when the image is on the engine
+  std::string container_id;    // "" when there is no container
+  std::string created_at;      // the container's creation time (RFC 3339)
+  // balena's status (reference/state.md "Statuses"): Installing, Installed,
+  // Starting, Running, Stopping, exited, paused, restarting, removing, Dead,
+  // Handing over, Awaiting handover; without a container: Downloading,
+  // Downloaded.
+  std::string status;
+  // The image's own status ("Downloading", "Downloaded") and progress.
+  std::string image_status;
+  std::optional<int32_t> download_progress;
+  std::vector<std::string> env; // "K=V", only with apps_view_request::env
+  bool in_target = true;
+};
+
+struct app_view {
+  int64_t app_id = 0;
+  std::string uuid;
+  std::string name;
+  std::string commit;         // the target release's commit
+  int64_t release_id = 0;     // the target release's id
+  std::string current_commit; // the release it runs ("" when unknown)
+  // aborted | downloading | downloaded | applying changes | done
+  std::string update_status = "done";
+  std::vector<service_view> services; // target services first, by name
+};
+
+struct apps_view {
+  bool applying = false;      // an apply is in progress ("Applying")
+  bool update_failed = false; // the last pass failed
+  std::string device_name;    // the target's ("" when none)
+  std::vector<app_view> apps; // by appId
+};
+
+struct apps_view_request {
+  bool env = false; // fill service_view::env (GET /v1/apps/:appId)
+};
+
+// What the agent knows about the device (GET /v2/local/device-info, ...).
+struct device_details {
+  std::string uuid;
+  std::string arch;        // "amd64", "aarch64", ...
+  std::string device_type; // slug
+  std::string os_version;  // os-release PRETTY_NAME
+  std::string device_name; // the target's, else "local"
+};
+
+enum class service_action_kind : uint8_t { start, stop, restart };
+
+// POST /v1/apps/:appId/stop|start, /v2/applications/:appId/*-service.
+// The service is matched by imageId or name; a single-service app always
+// uses its service. stop and restart take the app's update lock (unless
+// `force` or the target's lock override); start needs none. A stop is
+// remembered (and persisted) until a start or restart of that service.
+struct service_action {
+  service_action_kind kind = service_action_kind::restart;
+  int64_t app_id = 0;
+  std::string service_name; // "" = not given
+  std::optional<int64_t> image_id;
+  bool force = false;
+};
+
+struct service_action_done {
+  std::string service_name;
+  std::string container_id;
+};
+
+enum class app_action_kind : uint8_t { restart, purge };
+
+// POST /v1/restart, /v1/purge, /v2/applications/:appId/restart|purge:
+// under the app's update lock, every container of the app is removed
+// (purge: then its volumes too); the next pass creates them again. Runs
+// while no pass does. Answered when the removal is done.
+struct app_action {
+  app_action_kind kind = app_action_kind::restart;
+  int64_t app_id = 0;
+  bool force = false;
+};
+
+// GET /v2/cleanup-volumes: removes the engine's unused app volumes that no
+// target app names. `apps`: the appIds the caller may touch (absent: all);
+// volumes of other apps are kept.
+struct volumes_cleanup_request {
+  std::optional<std::vector<int64_t>> apps;
+};
+
+// Internal: the wait between passes is over (see app_manager.cpp).
+struct pass_wait_over {};
+
 // Internal: check a hand-over in progress.
 struct handover_tick {
   uint64_t id = 0;
@@ -83,11 +211,18 @@ using app_manager_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom,
                   target_atom>::with<std::optional<target_state>>,
   caf::replies_to<caf::get_atom>::with<apps_status>,
+  // the device API
+  caf::replies_to<apps_view_request>::with<apps_view>,
+  caf::replies_to<caf::get_atom, device_atom>::with<device_details>,
+  caf::replies_to<service_action>::with<service_action_done>,
+  caf::replies_to<app_action>::with<void>,
+  caf::replies_to<volumes_cleanup_request>::with<volume_removal>,
   // from service supervisors, the images actor and the engine
   caf::reacts_to<service_status>, caf::reacts_to<image_progress>,
   caf::reacts_to<engine_event>, caf::reacts_to<engine_status>,
   // internal: run a pass now (coalesced); poll a hand-over
-  caf::reacts_to<pass_atom>, caf::reacts_to<handover_tick>>;
+  caf::reacts_to<pass_atom>, caf::reacts_to<pass_wait_over>,
+  caf::reacts_to<handover_tick>>;
 
 } // namespace bosun
 
@@ -95,3 +230,13 @@ BOSUN_MESSAGE(bosun::apply_target)
 BOSUN_MESSAGE(bosun::download_status)
 BOSUN_MESSAGE(bosun::apps_status)
 BOSUN_MESSAGE(bosun::handover_tick)
+BOSUN_MESSAGE(bosun::pass_wait_over)
+BOSUN_MESSAGE(bosun::service_view)
+BOSUN_MESSAGE(bosun::app_view)
+BOSUN_MESSAGE(bosun::apps_view)
+BOSUN_MESSAGE(bosun::apps_view_request)
+BOSUN_MESSAGE(bosun::device_details)
+BOSUN_MESSAGE(bosun::service_action)
+BOSUN_MESSAGE(bosun::service_action_done)
+BOSUN_MESSAGE(bosun::app_action)
+BOSUN_MESSAGE(bosun::volumes_cleanup_request)

@@ -1,10 +1,12 @@
 #include "actors/apps/app_manager.hpp"
 
+#include "actors/apps/app_view.hpp"
 #include "actors/apps/current_state.hpp"
 #include "actors/apps/planner.hpp"
 #include "actors/apps/service_supervisor.hpp"
 #include "actors/apps/update_locks.hpp"
 #include "actors/root/restart_window.hpp"
+#include "actors/volumes/volume_logic.hpp"
 
 #include <algorithm>
 #include <caf/actor_system.hpp>
@@ -67,12 +69,20 @@ struct app_manager_state {
   uint64_t generation = 0;
   std::chrono::milliseconds backoff{0};
   bool wait_scheduled = false;
-  engine_snapshot snap; // what the running pass read
+  engine_snapshot snap;    // what the last complete read found
+  engine_snapshot reading; // being read by the running pass
   apps_status status;
   std::map<std::string, caf::actor_clock::time_point> fetch_retry_at;
   std::set<std::string> fetched; // images this agent pulled
   std::map<uint64_t, pending_handover> handovers;
   uint64_t handover_ids = 0;
+
+  // The device API's app actions run alone: no pass while one runs, and
+  // they wait for a running pass to end.
+  bool exclusive = false;
+  std::vector<std::function<void()>> exclusive_waiting;
+  // The app-scoped API keys of supervisor-api services (from api_keys).
+  std::map<service_ref, std::string> scoped_keys;
 };
 
 using self_ptr = app_manager_actor::stateful_pointer<app_manager_state>;
@@ -133,9 +143,23 @@ void request_pass(self_ptr self) {
   self->send(self, pass_atom_v);
 }
 
+// Starts the oldest app action waiting for the pass loop to be idle.
+bool run_exclusive_waiting(self_ptr self) {
+  auto& st = self->state;
+  if (st.running || st.exclusive || st.exclusive_waiting.empty())
+    return false;
+  auto f = std::move(st.exclusive_waiting.front());
+  st.exclusive_waiting.erase(st.exclusive_waiting.begin());
+  st.exclusive = true;
+  f();
+  return true;
+}
+
 void finish_pass(self_ptr self) {
   auto& st = self->state;
   st.running = false;
+  if (run_exclusive_waiting(self))
+    return; // the action ends with a pass
   if (st.again) {
     st.again = false;
     request_pass(self);
@@ -161,8 +185,10 @@ void schedule_wait(self_ptr self) {
   auto& st = self->state;
   if (st.wait_scheduled)
     return;
+  // Only its own message clears the flag: were any pass to clear it, every
+  // status during a pass would schedule one more wait.
   st.wait_scheduled = true;
-  self->delayed_send(self, st.opts.wait_interval, pass_atom_v);
+  self->delayed_send(self, st.opts.wait_interval, pass_wait_over{});
 }
 
 // Fan-in of asynchronous work: `finish` runs once every part is done, with
@@ -204,8 +230,15 @@ std::string join(const std::vector<std::string>& xs) {
 // Reads containers, networks, volumes and the target's images.
 void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
   auto& st = self->state;
-  st.snap = {};
-  auto fan = make_fan_in(std::move(k));
+  // Read into `reading`; the snapshot the device API shows is replaced
+  // only by a complete one.
+  st.reading = {};
+  auto fan = make_fan_in([self, k](std::vector<std::string> errs) {
+    auto& st = self->state;
+    if (errs.empty())
+      st.snap = std::move(st.reading);
+    k(std::move(errs));
+  });
   auto engine = st.deps.engine;
   fan->add();
   container_list_req list;
@@ -219,7 +252,7 @@ void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
           self->request(engine, engine_timeout, container_inspect_req{c.id})
             .then(
               [self, fan](container_inspect& ci) {
-                self->state.snap.containers.push_back(std::move(ci));
+                self->state.reading.containers.push_back(std::move(ci));
                 fan->done();
               },
               [self, fan](const caf::error& e) {
@@ -236,7 +269,7 @@ void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
   self->request(engine, engine_timeout, network_list_req{})
     .then(
       [self, fan](network_infos& ns) {
-        self->state.snap.networks = std::move(ns);
+        self->state.reading.networks = std::move(ns);
         fan->done();
       },
       [self, fan](const caf::error& e) { fan->done(render(self, e)); });
@@ -244,7 +277,7 @@ void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
   self->request(engine, engine_timeout, volume_list_req{})
     .then(
       [self, fan](volume_list& vs) {
-        self->state.snap.volumes = std::move(vs.volumes);
+        self->state.reading.volumes = std::move(vs.volumes);
         fan->done();
       },
       [self, fan](const caf::error& e) { fan->done(render(self, e)); });
@@ -253,12 +286,34 @@ void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
     for (auto& app : st.target->apps)
       for (auto& svc : app.services)
         images.insert(svc.image);
+  // The app-scoped keys of supervisor-api services, made on first use.
+  scoped_keys_request keys;
+  if (st.target)
+    for (auto& app : st.target->apps)
+      for (auto& svc : app.services) {
+        auto labels = apps::normalize_labels(svc.config.labels);
+        auto f = labels.find("io.balena.features.supervisor-api");
+        if (f != labels.end() && apps::is_truthy(f->second))
+          keys.services.emplace_back(app.app_id, svc.name);
+      }
+  if (!keys.services.empty() && st.deps.api_keys) {
+    fan->add();
+    self->request(st.deps.api_keys, engine_timeout, keys)
+      .then(
+        [self, fan](scoped_keys& k) {
+          self->state.scoped_keys = std::move(k.keys);
+          fan->done();
+        },
+        [self, fan](const caf::error& e) {
+          fan->done("API keys: " + render(self, e));
+        });
+  }
   for (auto& image : images) {
     fan->add();
     self->request(engine, engine_timeout, image_inspect_req{image})
       .then(
         [self, fan, image](image_inspect& ii) {
-          self->state.snap.images.emplace(image, std::move(ii));
+          self->state.reading.images.emplace(image, std::move(ii));
           fan->done();
         },
         [self, fan](const caf::error& e) {
@@ -274,6 +329,7 @@ apps::spec_context spec_base(self_ptr self) {
   auto& st = self->state;
   auto ctx = st.opts.spec;
   ctx.lock_dir_base = st.opts.lock_dir_base;
+  ctx.scoped_api_keys = st.scoped_keys;
   if (st.target && !st.target->device_name.empty())
     ctx.device_name = st.target->device_name;
   return ctx;
@@ -707,7 +763,9 @@ void run_plan(self_ptr self, uint64_t generation) {
     if (!errs.empty())
       return fail_pass(self, join(errs));
     self->state.running = false;
-    // Plan again at once: the batch changed the engine.
+    // Plan again at once: the batch changed the engine (an app action
+    // that waited runs first, and ends with a pass).
+    run_exclusive_waiting(self);
     request_pass(self);
     (void)generation;
   });
@@ -718,6 +776,48 @@ void run_plan(self_ptr self, uint64_t generation) {
   fan->seal();
 }
 
+// Whether a target service joins supervisor0 (the supervisor-api feature
+// outside host, none and shared network modes).
+bool needs_supervisor_network(const target_state& t) {
+  for (auto& app : t.apps)
+    for (auto& svc : app.services) {
+      auto labels = apps::normalize_labels(svc.config.labels);
+      auto f = labels.find("io.balena.features.supervisor-api");
+      const auto& mode = svc.config.network_mode;
+      if (f != labels.end() && apps::is_truthy(f->second) && mode != "host"
+          && mode != "none" && mode.rfind("service:", 0) != 0
+          && mode.rfind("container:", 0) != 0)
+        return true;
+    }
+  return false;
+}
+
+// balena's supervisor0: the bridge on which containers reach the device API
+// at 10.114.104.1. Made (once) when a service needs it and it is missing.
+void ensure_supervisor_network(
+  self_ptr self, std::function<void(std::vector<std::string>)> k) {
+  auto& st = self->state;
+  std::string name(apps::supervisor_network);
+  bool present
+    = std::any_of(st.snap.networks.begin(), st.snap.networks.end(),
+                  [&](const network_info& n) { return n.name == name; });
+  if (present || !st.target || !needs_supervisor_network(*st.target))
+    return k({});
+  network_create spec;
+  spec.name = name;
+  spec.driver = "bridge";
+  network_ipam ipam;
+  ipam.config.push_back({"10.114.104.0/25", "10.114.104.1", "", {}});
+  spec.ipam = ipam;
+  spec.options["com.docker.network.bridge.name"] = name;
+  log_of(self).info("apps", "creating network {}", name);
+  self->request(st.deps.engine, engine_timeout, network_create_req{spec})
+    .then([k](const std::string&) { k({}); },
+          [self, k, name](const caf::error& e) {
+            k({"creating " + name + ": " + render(self, e)});
+          });
+}
+
 void start_pass(self_ptr self) {
   auto& st = self->state;
   st.running = true;
@@ -726,7 +826,12 @@ void start_pass(self_ptr self) {
   gather(self, [self, generation](std::vector<std::string> errs) {
     if (!errs.empty())
       return fail_pass(self, "reading the engine: " + join(errs));
-    run_plan(self, generation);
+    ensure_supervisor_network(
+      self, [self, generation](std::vector<std::string> errs) {
+        if (!errs.empty())
+          return fail_pass(self, join(errs));
+        run_plan(self, generation);
+      });
   });
 }
 
@@ -774,6 +879,411 @@ void load(self_ptr self) {
       },
       [self, fan](const caf::error& e) { fan->done(render(self, e)); });
   fan->seal();
+}
+
+// -- the device API -------------------------------------------------------
+
+// balena's wording (device-api/messages.ts).
+const char* const app_not_found_message
+  = "App not found: an app needs to be installed for this endpoint to "
+    "work.\n\tIf you've recently moved this device from another app,\n\t"
+    "please push an app and wait for it to be installed first.";
+const char* const service_required_message
+  = "serviceName or imageId parameters were not provided or the app is "
+    "multi-container. Use the v2 service action endpoints.";
+const char* const service_not_found_message
+  = "Service not found, a container must exist for this endpoint to work";
+const char* const target_service_not_found_message
+  = "Service does not exist in target release";
+
+apps_view make_view(self_ptr self, bool env) {
+  auto& st = self->state;
+  view_inputs in;
+  in.target = &st.target;
+  in.snap = &st.snap;
+  in.books = &st.books;
+  in.fetch_errors = &st.status.fetch_errors;
+  in.applying = st.status.state != "Idle";
+  in.failed = st.status.failures > 0;
+  in.env = env;
+  for (auto& [_, s] : st.supervisors) {
+    supervised_service ss;
+    ss.status = s.last;
+    if (env && s.spec)
+      ss.spec_env = s.spec->container.config.env;
+    in.supervisors.push_back(std::move(ss));
+  }
+  return build_apps_view(in);
+}
+
+device_details make_device_facts(self_ptr self) {
+  auto& st = self->state;
+  device_details out;
+  out.uuid = st.opts.spec.device_uuid;
+  out.arch = st.opts.spec.device_arch;
+  out.device_type = st.opts.spec.device_type;
+  out.os_version = st.opts.spec.host_os_version;
+  out.device_name = st.target && !st.target->device_name.empty()
+                      ? st.target->device_name
+                      : "local";
+  return out;
+}
+
+// A service of an app as it is on the device: it has a container.
+struct current_service {
+  std::string name;
+  std::string container_id;
+  int64_t image_id = 0;
+};
+
+std::vector<current_service> current_services(self_ptr self, int64_t app_id) {
+  auto& st = self->state;
+  const target_app* tapp
+    = st.target ? find_app_by_id(*st.target, app_id) : nullptr;
+  std::map<std::string, current_service> out;
+  for (auto& c : st.snap.containers) {
+    auto who = apps::service_from_container(c);
+    if (!who || who->app_id != app_id || who->old)
+      continue;
+    out[who->service_name] = {who->service_name, c.id, who->image_id};
+  }
+  for (auto& [_, s] : st.supervisors) {
+    bool same_app = s.last.app_id == app_id
+                    || (tapp != nullptr && s.last.app_uuid == tapp->uuid);
+    if (!same_app || s.last.container_id.empty())
+      continue;
+    auto& cs = out[s.last.service_name];
+    cs.name = s.last.service_name;
+    cs.container_id = s.last.container_id;
+  }
+  std::vector<current_service> list;
+  for (auto& [name, cs] : out) {
+    if (cs.image_id == 0 && tapp != nullptr)
+      if (auto* svc = find_service(*tapp, name))
+        cs.image_id = svc->image_id;
+    list.push_back(cs);
+  }
+  return list;
+}
+
+std::string comma_list(const std::set<std::string>& names) {
+  std::string out;
+  for (auto& n : names)
+    out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+// Records (and persists) whether a service was stopped through the API.
+void set_user_stopped(self_ptr self, const std::string& uuid,
+                      const std::string& service, bool stopped) {
+  auto& names = self->state.books.user_stopped[uuid];
+  bool changed
+    = stopped ? names.insert(service).second : names.erase(service) > 0;
+  if (changed)
+    persist_kv(self, stopped_prefix + uuid, comma_list(names));
+}
+
+bool lock_override(self_ptr self) {
+  auto& st = self->state;
+  return st.target
+         && (truthy(st.target->config, "SUPERVISOR_OVERRIDE_LOCK")
+             || truthy(st.target->config, "OVERRIDE_LOCK"));
+}
+
+// Takes the app's update lock for an API action, unless bosun holds it
+// already (an apply does). `taken`: whether this call took it.
+caf::error lock_app(self_ptr self, int64_t app_id,
+                    std::vector<std::string> services, bool force,
+                    bool& taken) {
+  auto& st = self->state;
+  taken = false;
+  if (agent_holds_lock(st.opts.lock_dir_base, app_id))
+    return {};
+  if (auto* app = st.target ? find_app_by_id(*st.target, app_id) : nullptr)
+    for (auto& svc : app->services)
+      services.push_back(svc.name);
+  std::sort(services.begin(), services.end());
+  services.erase(std::unique(services.begin(), services.end()), services.end());
+  auto r = take_locks(st.opts.lock_dir_base, app_id, services,
+                      force || lock_override(self));
+  if (!r.ok)
+    return caf::make_error(apps_errc::updates_locked,
+                           "Updates are locked: " + r.error);
+  taken = true;
+  return {};
+}
+
+caf::result<service_action_done> on_service_action(self_ptr self,
+                                                   const service_action& a) {
+  auto& st = self->state;
+  auto cur = current_services(self, a.app_id);
+  if (cur.empty())
+    return caf::make_error(apps_errc::app_not_found, app_not_found_message);
+  const current_service* pick = cur.size() == 1 ? &cur.front() : nullptr;
+  if (pick == nullptr && a.service_name.empty() && !a.image_id)
+    return caf::make_error(apps_errc::service_required,
+                           service_required_message);
+  for (auto& c : cur)
+    if (pick == nullptr
+        && ((a.image_id && c.image_id == *a.image_id)
+            || (!a.service_name.empty() && c.name == a.service_name)))
+      pick = &c;
+  if (pick == nullptr)
+    return caf::make_error(apps_errc::service_not_found,
+                           service_not_found_message);
+  const target_app* tapp
+    = st.target ? find_app_by_id(*st.target, a.app_id) : nullptr;
+  const target_service* tsvc = nullptr;
+  if (tapp != nullptr)
+    for (auto& s : tapp->services)
+      if (tsvc == nullptr
+          && (s.image_id == pick->image_id || s.name == pick->name))
+        tsvc = &s;
+  if (tsvc == nullptr)
+    return caf::make_error(apps_errc::target_service_not_found,
+                           target_service_not_found_message);
+  bool taken = false;
+  if (a.kind != service_action_kind::start) {
+    std::vector<std::string> names;
+    for (auto& c : cur)
+      names.push_back(c.name);
+    if (auto err = lock_app(self, a.app_id, names, a.force, taken))
+      return err;
+  }
+  auto uuid = tapp->uuid;
+  auto name = pick->name;
+  auto container = pick->container_id;
+  auto app_id = a.app_id;
+  auto rp = self->make_response_promise<service_action_done>();
+  auto finish = [self, rp, taken, app_id,
+                 name](const caf::error& e,
+                       const std::string& container_id) mutable {
+    if (taken)
+      release_locks(self->state.opts.lock_dir_base, app_id);
+    if (e)
+      rp.deliver(caf::make_error(apps_errc::action_failed, render(self, e)));
+    else
+      rp.deliver(service_action_done{name, container_id});
+  };
+  const char* verb = a.kind == service_action_kind::stop    ? "Stopping"
+                     : a.kind == service_action_kind::start ? "Starting"
+                                                            : "Restarting";
+  log_of(self).info("apps", "{} service '{}' (device API)", verb, name);
+  set_user_stopped(self, uuid, name, a.kind == service_action_kind::stop);
+  auto it = st.supervisors.find(key_of(uuid, name));
+  if (it == st.supervisors.end()) {
+    // Not supervised (yet): a stop goes to the engine now, a start is the
+    // next pass's (the bookkeeping no longer holds it back).
+    switch (a.kind) {
+      case service_action_kind::stop:
+        engine_kill(self, container, false,
+                    [finish, container](std::optional<std::string> e) mutable {
+                      finish(e ? caf::make_error(apps_errc::action_failed, *e)
+                               : caf::error{},
+                             container);
+                    });
+        break;
+      case service_action_kind::start:
+        request_pass(self);
+        finish({}, container);
+        break;
+      case service_action_kind::restart:
+        finish(caf::make_error(apps_errc::action_failed,
+                               "service " + name
+                                 + " is not supervised yet; try again"),
+               container);
+        break;
+    }
+    return rp;
+  }
+  auto& sup = it->second;
+  if (sup.spec)
+    sup.spec->running = a.kind != service_action_kind::stop;
+  auto on_status
+    = [finish](const service_status& s) mutable { finish({}, s.container_id); };
+  auto on_error = [finish, container](const caf::error& e) mutable {
+    finish(e, container);
+  };
+  switch (a.kind) {
+    case service_action_kind::stop:
+      self->request(sup.handle, apply_timeout, service_stop{})
+        .then(on_status, on_error);
+      break;
+    case service_action_kind::start:
+      self->request(sup.handle, apply_timeout, service_start{})
+        .then(on_status, on_error);
+      break;
+    case service_action_kind::restart:
+      self->request(sup.handle, apply_timeout, service_restart{})
+        .then(on_status, on_error);
+      break;
+  }
+  return rp;
+}
+
+// Ends an app action: the next waiting one runs, else a pass recreates
+// what the action removed.
+void end_exclusive(self_ptr self) {
+  self->state.exclusive = false;
+  if (!run_exclusive_waiting(self))
+    request_pass(self);
+}
+
+// Removes every container of the app (its supervisors go with them).
+void remove_app_containers(self_ptr self, int64_t app_id,
+                           std::function<void(std::vector<std::string>)> k) {
+  auto& st = self->state;
+  const target_app* tapp
+    = st.target ? find_app_by_id(*st.target, app_id) : nullptr;
+  auto fan = make_fan_in(std::move(k));
+  std::set<std::string> done;
+  std::vector<supervised*> sups;
+  for (auto& [_, s] : st.supervisors)
+    if (s.last.app_id == app_id
+        || (tapp != nullptr && s.last.app_uuid == tapp->uuid))
+      sups.push_back(&s);
+  for (auto* s : sups) {
+    auto handle = s->handle;
+    done.insert(s->last.container_id);
+    forget_supervisor(self, s);
+    fan->add();
+    self->request(handle, apply_timeout, service_remove{})
+      .then([fan](const service_status&) { fan->done(); },
+            [self, fan](const caf::error& e) {
+              if (e == supervisor_errc::removed)
+                return fan->done();
+              fan->done(render(self, e));
+            });
+  }
+  for (auto& c : st.snap.containers) {
+    auto who = apps::service_from_container(c);
+    if (!who || who->app_id != app_id || done.count(c.id) != 0)
+      continue;
+    fan->add();
+    engine_kill(self, c.id, true,
+                [fan](std::optional<std::string> e) { fan->done(e); });
+  }
+  fan->seal();
+}
+
+void run_app_action(self_ptr self, app_action a,
+                    caf::typed_response_promise<void> rp) {
+  auto& st = self->state;
+  std::vector<std::string> names;
+  for (auto& c : current_services(self, a.app_id))
+    names.push_back(c.name);
+  bool taken = false;
+  if (auto err = lock_app(self, a.app_id, names, a.force, taken)) {
+    rp.deliver(err);
+    return end_exclusive(self);
+  }
+  // The lock stays held: the pass that recreates the app runs under it and
+  // releases it once the app is at its target.
+  bool purge = a.kind == app_action_kind::purge;
+  log_of(self).info("apps", "{} app {} (device API)",
+                    purge ? "Purging data for" : "Restarting", a.app_id);
+  const target_app* tapp
+    = st.target ? find_app_by_id(*st.target, a.app_id) : nullptr;
+  if (tapp != nullptr) {
+    // Everything of the app runs again, as the target says.
+    auto& stopped = st.books.user_stopped[tapp->uuid];
+    if (!stopped.empty()) {
+      stopped.clear();
+      persist_kv(self, stopped_prefix + tapp->uuid, "");
+    }
+  }
+  auto app_id = a.app_id;
+  auto fail = [self, rp, purge](const std::string& why) mutable {
+    log_of(self).error(
+      "apps", "{}{}",
+      purge ? "Error purging data: " : "Error restarting: ", why);
+    rp.deliver(caf::make_error(apps_errc::action_failed,
+                               purge ? "Error purging data: " + why : why));
+    end_exclusive(self);
+  };
+  remove_app_containers(
+    self, app_id,
+    [self, rp, purge, app_id, fail](std::vector<std::string> errs) mutable {
+      if (!errs.empty())
+        return fail(join(errs));
+      if (!purge) {
+        static_cast<caf::response_promise&>(rp).deliver(caf::unit);
+        return end_exclusive(self);
+      }
+      self
+        ->request(self->state.deps.volumes, engine_timeout,
+                  volume_purge{app_id})
+        .then(
+          [self, rp, fail](const volume_removal& r) mutable {
+            std::vector<std::string> left = r.failed;
+            for (auto& v : r.in_use)
+              left.push_back(v + " is in use");
+            if (!left.empty())
+              return fail(join(left));
+            log_of(self).info("apps", "Purged data");
+            static_cast<caf::response_promise&>(rp).deliver(caf::unit);
+            end_exclusive(self);
+          },
+          [self, fail](const caf::error& e) mutable { fail(render(self, e)); });
+    });
+}
+
+caf::result<void> on_app_action(self_ptr self, const app_action& a) {
+  auto& st = self->state;
+  bool present = !current_services(self, a.app_id).empty();
+  for (auto& v : st.snap.volumes)
+    present = present || volume_logic::app_of_volume(v.name) == a.app_id;
+  if (!present)
+    return caf::make_error(apps_errc::not_in_current_state,
+                           "Application with ID " + std::to_string(a.app_id)
+                             + " is not in the current state");
+  auto rp = self->make_response_promise<void>();
+  st.exclusive_waiting.push_back(
+    [self, a, rp]() mutable { run_app_action(self, a, rp); });
+  run_exclusive_waiting(self);
+  return rp;
+}
+
+caf::result<volume_removal> on_cleanup(self_ptr self,
+                                       const volumes_cleanup_request& req) {
+  auto& st = self->state;
+  string_list referenced;
+  if (st.target)
+    for (auto& app : st.target->apps)
+      for (auto& v : app.volumes)
+        referenced.push_back(std::to_string(app.app_id) + "_" + v.name);
+  auto rp = self->make_response_promise<volume_removal>();
+  auto scope = req.apps;
+  self->request(st.deps.engine, engine_timeout, volume_list_req{})
+    .then(
+      [self, rp, scope, referenced](const volume_list& vs) mutable {
+        // Volumes of apps out of the caller's scope are kept.
+        if (scope)
+          for (auto& v : vs.volumes) {
+            auto app = volume_logic::app_of_volume(v.name);
+            if (!app
+                || std::find(scope->begin(), scope->end(), *app)
+                     == scope->end())
+              referenced.push_back(v.name);
+          }
+        self
+          ->request(self->state.deps.volumes, engine_timeout,
+                    volume_cleanup{referenced})
+          .then(
+            [self, rp](const volume_removal& r) mutable {
+              for (auto& name : r.removed)
+                log_of(self).info("apps", "Removed volume '{}'", name);
+              rp.deliver(r);
+            },
+            [self, rp](const caf::error& e) mutable {
+              rp.deliver(
+                caf::make_error(apps_errc::action_failed, render(self, e)));
+            });
+      },
+      [self, rp](const caf::error& e) mutable {
+        rp.deliver(caf::make_error(apps_errc::action_failed, render(self, e)));
+      });
+  return rp;
 }
 
 app_manager_actor::behavior_type app_manager_impl(self_ptr self,
@@ -861,14 +1371,22 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
     },
     [self](caf::get_atom, target_atom) { return self->state.target; },
     [self](caf::get_atom) { return snapshot_status(self); },
+    [self](const apps_view_request& req) { return make_view(self, req.env); },
+    [self](caf::get_atom, device_atom) { return make_device_facts(self); },
+    [self](const service_action& a) { return on_service_action(self, a); },
+    [self](const app_action& a) { return on_app_action(self, a); },
+    [self](const volumes_cleanup_request& req) {
+      return on_cleanup(self, req);
+    },
     [self](const service_status& s) {
       auto& st = self->state;
       auto it = st.supervisors.find(key_of(s.app_uuid, s.service_name));
       if (it == st.supervisors.end())
         return;
       it->second.last = s;
-      // A dependency that became healthy may unblock a waiting pass.
-      if (st.status.state != "Idle")
+      // A dependency that became healthy may unblock a waiting pass; a
+      // failed pass waits for its backoff instead.
+      if (st.status.state != "Idle" && st.status.failures == 0)
         schedule_wait(self);
     },
     [self](const image_progress& p) {
@@ -912,12 +1430,15 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
         request_pass(self);
       });
     },
+    [self](pass_wait_over) {
+      self->state.wait_scheduled = false;
+      self->send(self, pass_atom_v);
+    },
     [self](pass_atom) {
       auto& st = self->state;
-      st.wait_scheduled = false;
       if (!st.loaded || !st.target)
         return;
-      if (st.running) {
+      if (st.running || st.exclusive) {
         st.again = true;
         return;
       }

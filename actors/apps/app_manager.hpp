@@ -14,11 +14,15 @@
 // is left. A failed pass keeps what runs, reports why and is retried after
 // 500 ms doubling up to a cap. Image pulls run in the background: a pass
 // never waits for one, it only sees "downloading".
-// Answers: apply_target, the stored target, apps_status.
+// Answers: apply_target, the stored target, apps_status; for the device
+// API: its view of the apps, device facts, service actions (start, stop,
+// restart), app actions (restart, purge; run between passes, never during
+// one) and volume cleanup.
 // Never: talks HTTP or JSON, blocks on I/O (lock files excepted: a few
 // local file-system calls), restarts containers itself (supervisors do).
 #include "actors/apps/container_spec.hpp"
 #include "actors/logger.hpp"
+#include "messages/api_keys.hpp"
 #include "messages/app_manager.hpp"
 #include "messages/db.hpp"
 #include "messages/engine.hpp"
@@ -49,6 +53,7 @@ struct app_manager_deps {
   images_actor images;
   volumes_actor volumes;
   networks_actor networks;
+  api_keys_actor api_keys; // the scoped keys of supervisor-api services
 };
 
 app_manager_actor spawn_app_manager(caf::actor_system& sys,

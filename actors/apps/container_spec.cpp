@@ -390,7 +390,10 @@ container_spec make_container_spec(const target_app& app,
   }
   if (feature("supervisor-api")) {
     auto port = std::to_string(ctx.listen_port);
-    set_env_pair(env, "SUPERVISOR_API_KEY", ctx.supervisor_api_key);
+    auto scoped = ctx.scoped_api_keys.find({app.app_id, service.name});
+    set_env_pair(env, "SUPERVISOR_API_KEY",
+                 scoped != ctx.scoped_api_keys.end() ? scoped->second
+                                                     : ctx.supervisor_api_key);
     set_env_pair(env, "SUPERVISOR_PORT", port);
     set_env_pair(env, "SUPERVISOR_HOST", api_host);
     set_env_pair(env, "SUPERVISOR_ADDRESS", "http://" + api_host + ":" + port);

@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bosun::apps {
@@ -94,8 +95,12 @@ struct spec_context {
   std::string api_endpoint;
   std::string device_api_key;
   uint16_t listen_port = 48484;
-  // This service's scoped API key; used with io.balena.features.supervisor-api.
+  // The API key a service labelled io.balena.features.supervisor-api gets:
+  // its own app-scoped key from `scoped_api_keys` ((appId, service name) →
+  // key), else `supervisor_api_key` (empty in the agent: never the global
+  // key).
   std::string supervisor_api_key;
+  std::map<std::pair<int64_t, std::string>, std::string> scoped_api_keys;
   // Address of the device API on the supervisor0 network.
   std::string supervisor_api_host = "10.114.104.1";
   // The engine's socket on the host (balena-socket feature).

@@ -1,6 +1,7 @@
 #include "actors/root/root.hpp"
 
 #include "actors/root/restart_window.hpp"
+#include "actors/telemetry/counters.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
@@ -120,7 +121,15 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
         return;
     }
   });
-  return {
+  // Telemetry walks the tree from here: root's sample names the children.
+  auto children = [self] {
+    std::vector<actor_child> out;
+    for (auto& c : self->state.children)
+      out.push_back({c.spec.name, c.handle});
+    return out;
+  };
+  return telemetry::instrument(
+    self, {"root", {}, children},
     [self](caf::get_atom, const std::string& name) -> caf::actor {
       for (auto& c : self->state.children)
         if (c.spec.name == name)
@@ -141,8 +150,7 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
           h.problems.push_back(c.spec.name + " is not running");
         }
       return h;
-    },
-  };
+    });
 }
 
 } // namespace

@@ -1,0 +1,41 @@
+#pragma once
+
+// The telemetry actor: collects the actor telemetry snapshot on request.
+//
+// Owns: nothing but the collection in progress and the requests waiting
+// for the next one.
+// Answers: telemetry_actor (messages/telemetry.hpp): collect_telemetry{root}
+// → a telemetry_snapshot, collected after the request arrived.
+// How: it asks root for its sample (whose children are the core actors) and
+// its children's statuses (restarts, last failure), then asks every child,
+// and every child's children (app_manager's service supervisors), each once;
+// it asks the engine for its engine_telemetry and the app manager for its
+// apps_status, and reads /proc/self. An actor that does not answer within
+// `ask_timeout` is reported as such; the snapshot is never held up longer.
+// Requests arriving while a walk runs are served together by the next walk,
+// so a flood of /v2/telemetry calls costs the other actors at most one
+// telemetry message each per walk.
+// Never: changes anything, or blocks.
+#include "actors/telemetry/process_stats.hpp"
+#include "messages/telemetry.hpp"
+
+#include <chrono>
+#include <functional>
+
+namespace caf {
+class actor_system;
+} // namespace caf
+
+namespace bosun {
+
+struct telemetry_options {
+  std::chrono::milliseconds ask_timeout{1500}; // per actor asked
+  size_t max_depth = 3; // root = 0, core actors = 1, supervisors = 2
+  // Where the process figures come from (tests inject their own).
+  std::function<process_stats()> process = telemetry::read_process_stats;
+};
+
+telemetry_actor spawn_telemetry(caf::actor_system& sys,
+                                telemetry_options opts = {});
+
+} // namespace bosun

@@ -4,14 +4,17 @@
 // gets, and the helpers that answer requests. Each routes_*.cpp registers
 // its routes with add_*_routes(router, ctx); server.cpp owns the server.
 #include "actors/logger.hpp"
+#include "api/server/auth.hpp"
 #include "api/server/json.hpp"
 #include "api/server/server.hpp"
+#include "messages/api_keys.hpp"
 #include "messages/root.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <restinio/request_handler.hpp>
 #include <restinio/router/express.hpp>
 #include <string>
@@ -64,8 +67,82 @@ void with_actor(const route_context& ctx, std::string name,
   });
 }
 
+// The API key a request carries (query apikey=, else Authorization
+// Bearer/ApiKey); see api/server/auth.hpp.
+std::optional<std::string> request_key(const restinio::request_handle_t& req);
+
+// Inside a route's short-lived actor: the current handle of core actor
+// `name` from root, then f(handle). Answers 503 itself when there is none.
+template <class Handle, class F>
+void ask_core(caf::event_based_actor* self, const route_context& ctx,
+              const std::string& name, const restinio::request_handle_t& req,
+              F f) {
+  using namespace std::chrono_literals;
+  self->request(ctx.root, 5s, caf::get_atom_v, name)
+    .then(
+      [req, name, f](const caf::actor& a) {
+        if (!a) {
+          reply_failed(req, restinio::status_service_unavailable(),
+                       name + " is restarting; try again");
+          return;
+        }
+        f(caf::actor_cast<Handle>(a));
+      },
+      [req, self](const caf::error& e) {
+        reply_failed(req, restinio::status_service_unavailable(),
+                     self->system().render(e));
+      });
+}
+
+// Authenticates a request (api/server/auth.hpp): in local mode nothing is
+// checked; otherwise its key must be known to the api_keys actor, else the
+// answer is 401 "Unauthorized". Then f(self, scope) runs in a short-lived
+// actor and must answer the request on every path (use ask_core to reach
+// the actors).
+template <class F>
+void with_auth(const route_context& ctx, restinio::request_handle_t req, F f) {
+  using namespace std::chrono_literals;
+  auto key = request_key(req);
+  switch (auth::decide(false, ctx.opts.local_mode, key)) {
+    case auth::verdict::unauthorized:
+      reply_text(req, restinio::status_unauthorized(), "Unauthorized");
+      return;
+    case auth::verdict::allow_all:
+      ctx.sys.spawn([req, f](caf::event_based_actor* self) {
+        f(self, auth::scope::everything());
+      });
+      return;
+    case auth::verdict::lookup:
+      break;
+  }
+  ctx.sys.spawn([ctx, req, f, key = *key](caf::event_based_actor* self) {
+    ask_core<api_keys_actor>(
+      self, ctx, "api_keys", req, [self, req, f, key](api_keys_actor keys) {
+        self->request(keys, 5s, caf::get_atom_v, api_key_atom_v, key)
+          .then(
+            [self, req, f](const std::optional<api_key_record>& r) {
+              auto scope = auth::scope_of(r);
+              if (!scope) {
+                reply_text(req, restinio::status_unauthorized(),
+                           "Unauthorized");
+                return;
+              }
+              f(self, *scope);
+            },
+            [self, req](const caf::error& e) {
+              reply_text(req, restinio::status_service_unavailable(),
+                         "Unexpected error: " + self->system().render(e));
+            });
+      });
+  });
+}
+
 // /ping, /v1/healthy.
 void add_health_routes(router_t& router, const route_context& ctx);
+// Every v1 route but /v1/healthy and /v1/update (api/server/routes_v1.cpp).
+void add_v1_routes(router_t& router, const route_context& ctx);
+// The v2 routes but local target-state and logs (routes_v2.cpp).
+void add_v2_routes(router_t& router, const route_context& ctx);
 // /v2/local/target-state (GET, POST).
 void add_local_routes(router_t& router, const route_context& ctx);
 // /v2/local/logs (GET): the NDJSON log stream.

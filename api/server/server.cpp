@@ -37,21 +37,53 @@ namespace {
 
 // The one TU that instantiates the server: http_server_t is the most
 // expensive template in the build (STACK.md), routes live elsewhere.
+// The router behind a body-size check (the default handler type is a
+// std::function, which holds both).
 using traits_t
   = restinio::single_thread_traits_t<restinio::asio_timer_manager_t,
-                                     restinio::null_logger_t, router_t>;
+                                     restinio::null_logger_t>;
 using server_t = restinio::http_server_t<traits_t>;
+
+constexpr std::size_t mib = 1024 * 1024;
+// The largest body read at all: beyond it RESTinio closes the connection
+// without an answer. Below it, each route's own limit answers 413.
+constexpr std::size_t max_read_body = 16 * mib;
+
+// A target state may be large; every other body is small.
+std::size_t body_limit(restinio::string_view_t path) {
+  return path == "/v2/local/target-state" ? 10 * mib : mib;
+}
 
 std::unique_ptr<router_t> make_router(const route_context& ctx) {
   auto router = std::make_unique<router_t>();
   add_health_routes(*router, ctx);
   add_local_routes(*router, ctx);
   add_logs_routes(*router, ctx);
-  router->non_matched_request_handler([](auto req) {
-    reply_failed(req, restinio::status_not_found(), "Not found");
+  add_v1_routes(*router, ctx);
+  add_v2_routes(*router, ctx);
+  // balena authenticates before routing: without a valid key an unknown
+  // route is 401, with one it is 404.
+  router->non_matched_request_handler([ctx](auto req) {
+    with_auth(ctx, req, [req](auto*, const auth::scope&) {
+      reply_failed(req, restinio::status_not_found(), "Not found");
+    });
     return restinio::request_accepted();
   });
   return router;
+}
+
+restinio::default_request_handler_t make_handler(const route_context& ctx) {
+  std::shared_ptr<router_t> router = make_router(ctx);
+  return [router](restinio::request_handle_t req) {
+    auto limit = body_limit(req->header().path());
+    if (req->body().size() > limit) {
+      reply_failed(req, restinio::status_payload_too_large(),
+                   "The request body is larger than "
+                     + std::to_string(limit / mib) + " MiB");
+      return restinio::request_accepted();
+    }
+    return (*router)(std::move(req));
+  };
 }
 
 class restinio_server final : public api_server {
@@ -61,11 +93,16 @@ public:
       : server_(restinio::external_io_context(io), [&](auto& s) {
           s.port(opts.port)
             .address(opts.address)
-            .handle_request_timeout(10s)
+            // Device API actions wait for containers to stop (up to their
+            // stop timeout) before they answer.
+            .handle_request_timeout(120s)
             .read_next_http_message_timelimit(60s)
             .write_http_response_timelimit(10s)
+            .incoming_http_msg_limits(
+              restinio::incoming_http_msg_limits_t{}.max_body_size(
+                max_read_body))
             .request_handler(
-              make_router(route_context{deps.sys, deps.root, opts, deps.log}));
+              make_handler(route_context{deps.sys, deps.root, opts, deps.log}));
         }) {}
 
   void open(std::function<void(const std::string&)> on_error) {

@@ -2,6 +2,7 @@
 
 #include "actors/api_keys/api_keys.hpp"
 #include "actors/apps/app_manager.hpp"
+#include "actors/cloud/cloud_child.hpp"
 #include "actors/engine/engine.hpp"
 #include "actors/images/images.hpp"
 #include "actors/logs/logs.hpp"
@@ -125,6 +126,13 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   if (auto* e = std::get_if<caf::error>(&key))
     return "cannot store the API key: " + db_error_message(*e);
   out.api_key = std::get<std::string>(key);
+  // A managed device that is not registered yet gets its device API key
+  // now, so that its containers and cloud_sync (which registers it and
+  // writes it to config.json) agree on it.
+  auto device_cfg = cfg;
+  device_cfg.uuid = out.uuid;
+  if (cfg.managed() && !cfg.provisioned() && cfg.device_api_key.empty())
+    device_cfg.device_api_key = random_hex(32);
 
   std::string why;
   auto ep = http::parse_endpoint(cfg.engine, &why);
@@ -196,7 +204,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   app_manager_options am;
   am.local_mode = cfg.local_mode;
   am.lock_dir_base = cfg.data_dir;
-  am.spec = device_facts(cfg, out);
+  am.spec = device_facts(device_cfg, out);
   am.log = deps.log;
   opts.children.push_back(
     {"app_manager", [am](caf::actor_system& s, const siblings& sib) {
@@ -209,6 +217,10 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        d.api_keys = sibling<api_keys_actor>(sib, "api_keys");
        return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
      }});
+  if (cfg.managed())
+    opts.children.push_back(cloud_sync_child(
+      io, {device_cfg, out.api_key, am.spec.host_os_version,
+           am.spec.device_type, deps.log}));
   out.root = spawn_root(sys, std::move(opts));
   return out;
 }

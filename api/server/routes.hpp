@@ -147,5 +147,7 @@ void add_v2_routes(router_t& router, const route_context& ctx);
 void add_local_routes(router_t& router, const route_context& ctx);
 // /v2/local/logs (GET): the NDJSON log stream.
 void add_logs_routes(router_t& router, const route_context& ctx);
+// POST /v1/update: cloud_sync polls now (routes_cloud.cpp).
+void add_cloud_routes(router_t& router, const route_context& ctx);
 
 } // namespace bosun

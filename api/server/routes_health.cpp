@@ -1,8 +1,38 @@
 #include "api/server/routes.hpp"
+#include "messages/cloud.hpp"
 
 namespace bosun {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+void unhealthy(const restinio::request_handle_t& req) {
+  reply_text(req, restinio::status_internal_server_error(), "Unhealthy");
+}
+
+// The cloud link's part (last poll within 2× the interval, …); a device
+// without one (unmanaged) is healthy.
+void cloud_health(caf::event_based_actor* self, const root_actor& root,
+                  const restinio::request_handle_t& req) {
+  self->request(root, 5s, caf::get_atom_v, std::string("cloud_sync"))
+    .then(
+      [self, req](const caf::actor& a) {
+        if (!a)
+          return reply_text(req, restinio::status_ok(), "OK");
+        self->request(caf::actor_cast<cloud_sync_actor>(a), 5s, health_atom_v)
+          .then(
+            [req](const agent_health& h) {
+              if (!h.healthy)
+                return unhealthy(req);
+              reply_text(req, restinio::status_ok(), "OK");
+            },
+            [req](const caf::error&) { unhealthy(req); });
+      },
+      [req](const caf::error&) { unhealthy(req); });
+}
+
+} // namespace
 
 void add_health_routes(router_t& router, const route_context& ctx) {
   // Never authenticated, answered in the handler: load balancers and the
@@ -17,11 +47,10 @@ void add_health_routes(router_t& router, const route_context& ctx) {
         self->request(root, 5s, health_atom_v)
           .then(
             [=](const agent_health& h) {
-              if (h.healthy)
-                reply_text(req, restinio::status_ok(), "OK");
-              else
-                reply_text(req, restinio::status_internal_server_error(),
-                           "Unhealthy");
+              if (!h.healthy)
+                return reply_text(req, restinio::status_internal_server_error(),
+                                  "Unhealthy");
+              cloud_health(self, root, req);
             },
             [=](const caf::error&) {
               reply_text(req, restinio::status_internal_server_error(),

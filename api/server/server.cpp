@@ -59,6 +59,7 @@ std::unique_ptr<router_t> make_router(const route_context& ctx) {
   add_health_routes(*router, ctx);
   add_local_routes(*router, ctx);
   add_logs_routes(*router, ctx);
+  add_cloud_routes(*router, ctx);
   add_v1_routes(*router, ctx);
   add_v2_routes(*router, ctx);
   // balena authenticates before routing: without a valid key an unknown

@@ -1,0 +1,64 @@
+#include "actors/cloud/cloud_child.hpp"
+
+#include "actors/cloud/cloud_sync.hpp"
+#include "actors/cloud/http_transport.hpp"
+
+#include <chrono>
+#include <random>
+
+#ifndef BOSUN_VERSION
+#define BOSUN_VERSION "0.0.0"
+#endif
+
+namespace bosun {
+
+namespace {
+
+template <class Handle>
+Handle sibling_of(const siblings& s, const std::string& name) {
+  auto it = s.find(name);
+  return it == s.end() ? Handle{} : caf::actor_cast<Handle>(it->second);
+}
+
+} // namespace
+
+child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
+  auto shared = std::make_shared<const cloud_child_args>(std::move(args));
+  return {
+    "cloud_sync",
+    [&io, shared](caf::actor_system& sys, const siblings& sib) -> caf::actor {
+      const auto& a = *shared;
+      std::string why;
+      auto ua
+        = cloud_user_agent(BOSUN_VERSION, a.os_version, a.cfg.development_mode);
+      auto transport = make_http_transport(io, a.cfg.api_endpoint, ua, &why);
+      if (!transport) {
+        a.log->error("cloud", "apiEndpoint {}: {}", a.cfg.api_endpoint, why);
+        return nullptr;
+      }
+      cloud_sync_options o;
+      o.cfg = a.cfg;
+      o.api_secret = a.api_secret;
+      o.os_version = a.os_version;
+      o.device_type = a.device_type;
+      o.transport = std::move(*transport);
+      auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+      o.random = [rng] { return (*rng)(); };
+      o.wall_clock_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+      };
+      auto sampler = std::make_shared<host_sampler>(a.cfg.data_dir);
+      o.host = [sampler] { return sampler->sample(); };
+      o.log = a.log;
+      cloud_sync_deps d;
+      d.apps = sibling_of<app_manager_actor>(sib, "app_manager");
+      d.api_keys = sibling_of<api_keys_actor>(sib, "api_keys");
+      d.logs = sibling_of<logs_actor>(sib, "logs");
+      return caf::actor_cast<caf::actor>(
+        spawn_cloud_sync(sys, std::move(d), std::move(o)));
+    }};
+}
+
+} // namespace bosun

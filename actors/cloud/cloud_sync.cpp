@@ -1,0 +1,291 @@
+#include "actors/cloud/cloud_sync.hpp"
+
+#include "actors/cloud/cloud_sync_state.hpp"
+#include "api/cloud/target_codec.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+namespace bosun {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto apps_timeout = 30s;
+
+cloud_schedule::poll_rules poll_rules_of(const cloud_sync_options& o) {
+  cloud_schedule::poll_rules r;
+  r.interval = o.cfg.app_update_poll_interval;
+  r.max_jitter = o.max_jitter;
+  r.backoff_base = o.backoff_base;
+  return r;
+}
+
+// Hands a target to app_manager, which stores it before applying it. Until
+// it answers, the target stays `unhanded` and a later 304 hands it again.
+void hand_over(cloud_sync_ptr self, target_state t, bool force) {
+  auto& st = self->state;
+  st.unhanded = t;
+  auto shared = std::make_shared<target_state>(std::move(t));
+  self->request(st.deps.apps, apps_timeout, apply_target{*shared, force})
+    .then(
+      [self, shared](uint64_t) {
+        auto& st = self->state;
+        if (st.unhanded && *st.unhanded == *shared)
+          st.unhanded.reset();
+        ++st.stats.targets_applied;
+        remember_images(self, *shared);
+        st.target = std::move(*shared);
+        st.target_loaded = true;
+        st.gate.changed();
+      },
+      [self](const caf::error& e) {
+        log_of(self).error("cloud", "app_manager did not take the target: {}",
+                           self->system().render(e));
+      });
+}
+
+void reject(cloud_sync_ptr self, const std::string& why) {
+  auto& st = self->state;
+  ++st.stats.targets_rejected;
+  st.stats.last_rejection = why;
+  // balena's dashboard wording; the running apps stay as they are.
+  log_of(self).error("cloud", "Could not move to new release: {}", why);
+  if (st.deps.logs)
+    self->send(st.deps.logs,
+               system_log{"Could not move to new release: " + why, true});
+}
+
+void on_target(cloud_sync_ptr self, const std::string& body) {
+  auto& st = self->state;
+  auto decoded = cloud::decode_target_v3(body, target_source::cloud, st.uuid);
+  if (!decoded)
+    return reject(self, decoded.error.to_string());
+  for (auto& w : decoded->warnings)
+    log_of(self).warn("cloud", "target: {}", w.to_string());
+  if (st.opts.cfg.local_mode) {
+    log_of(self).info("cloud", "local mode: the cloud's apps are ignored");
+    return;
+  }
+  log_of(self).info("cloud", "new target from the cloud ({} app(s))",
+                    decoded->target.apps.size());
+  hand_over(self, std::move(decoded->target), st.force);
+}
+
+void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
+  auto& st = self->state;
+  st.poll_in_flight = false;
+  ++st.stats.polls;
+  bool force = st.force;
+  st.force = false;
+  if (r.status == 200 || r.status == 304) {
+    st.poll_failures = 0;
+    st.last_poll_ok = self->clock().now();
+    if (r.status == 200) {
+      st.etag = r.etag;
+      on_target(self, r.body);
+    } else if (st.unhanded) {
+      hand_over(self, *st.unhanded, force);
+    } else if (force && st.target) {
+      // /v1/update with force: the unchanged target again, with force.
+      hand_over(self, *st.target, true);
+    }
+  } else {
+    ++st.poll_failures;
+    ++st.stats.poll_failures;
+    st.stats.last_error = "target poll: " + describe(r);
+    log_of(self).warn("cloud", "cannot get the target ({} in a row): {}",
+                      st.poll_failures, describe(r));
+  }
+  st.stats.failure_streak = st.poll_failures;
+  if (st.poll_again) {
+    st.poll_again = false;
+    return poll_now(self);
+  }
+  auto delay = cloud_schedule::next_poll_delay(
+    st.poll_failures, poll_rules_of(st.opts), st.opts.random());
+  log_of(self).debug("cloud", "next target poll in {} ms", delay.count());
+  arm(self, cloud_timer_kind::poll, delay);
+}
+
+agent_health health_of(cloud_sync_ptr self) {
+  auto& st = self->state;
+  agent_health h;
+  auto now = self->clock().now();
+  auto limit = 2 * st.opts.cfg.app_update_poll_interval;
+  if (now - st.last_poll_ok >= limit) {
+    h.healthy = false;
+    h.problems.push_back("no target from the cloud for over "
+                         + std::to_string(limit.count() / 1000) + " s");
+  }
+  if (st.applying_since && !st.poll_in_flight
+      && now - *st.applying_since >= limit) {
+    h.healthy = false;
+    h.problems.push_back("an update has been applying for over "
+                         + std::to_string(limit.count() / 1000) + " s");
+  }
+  return h;
+}
+
+cloud_status status_of(cloud_sync_ptr self) {
+  auto& st = self->state;
+  auto out = st.stats;
+  out.provisioned = st.provisioned;
+  out.uuid = st.uuid;
+  if (st.stats.polls > st.stats.poll_failures)
+    out.last_poll_ok_ago_ms
+      = std::chrono::duration_cast<std::chrono::milliseconds>(
+          self->clock().now() - st.last_poll_ok)
+          .count();
+  return out;
+}
+
+cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
+                                                cloud_sync_deps deps,
+                                                cloud_sync_options opts) {
+  auto& st = self->state;
+  st.deps = std::move(deps);
+  st.opts = std::move(opts);
+  if (!st.opts.log)
+    st.opts.log = std::make_shared<const logger>();
+  st.started = self->clock().now();
+  st.last_poll_ok = st.started; // healthy for 2× the interval after start
+  st.uuid = st.opts.cfg.uuid;
+  st.device_api_key = st.opts.cfg.device_api_key;
+  st.api_secret = st.opts.api_secret;
+  cloud_schedule::report_rules rr;
+  rr.spacing = st.opts.report_spacing;
+  rr.metrics_hold = st.opts.metrics_hold;
+  rr.backoff_base = st.opts.backoff_base;
+  rr.backoff_cap = st.opts.cfg.app_update_poll_interval;
+  st.gate = cloud_schedule::report_gate(rr);
+
+  host_tick(self);
+  status_tick(self);
+  provision(self);
+  return {
+    [self](const update_request& req) -> bool {
+      auto& st = self->state;
+      if (!st.provisioned)
+        return false;
+      if (req.cancel)
+        log_of(self).info("cloud", "update cancel asked: a running apply is "
+                                   "replaced by the next target, not aborted");
+      st.force = st.force || req.force;
+      poll_now(self);
+      return true;
+    },
+    [self](health_atom) { return health_of(self); },
+    [self](caf::get_atom) { return status_of(self); },
+    [self](cloud_reply& r) {
+      auto& st = self->state;
+      auto it = st.pending.find(r.id);
+      if (it == st.pending.end())
+        return;
+      auto then = std::move(it->second);
+      st.pending.erase(it);
+      then(r);
+    },
+    [self](const cloud_timer& t) {
+      auto& st = self->state;
+      if (st.epochs[static_cast<size_t>(t.kind)] != t.epoch)
+        return;
+      switch (t.kind) {
+        case cloud_timer_kind::provision:
+          provision(self);
+          break;
+        case cloud_timer_kind::poll:
+          poll_now(self);
+          break;
+        case cloud_timer_kind::report:
+          maybe_report(self);
+          break;
+        case cloud_timer_kind::status:
+          status_tick(self);
+          break;
+        case cloud_timer_kind::host:
+          host_tick(self);
+          break;
+      }
+    },
+  };
+}
+
+} // namespace
+
+const logger& log_of(cloud_sync_ptr self) {
+  return *self->state.opts.log;
+}
+
+std::string describe(const cloud_reply& r) {
+  if (r.status == 0)
+    return r.error.empty() ? "no answer" : r.error;
+  auto body = r.body.substr(0, 200);
+  return "HTTP " + std::to_string(r.status) + (body.empty() ? "" : ": " + body);
+}
+
+std::string random_hex(cloud_sync_ptr self, size_t n) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  while (out.size() < n) {
+    auto r = self->state.opts.random();
+    for (int i = 0; i < 16 && out.size() < n; ++i, r >>= 4)
+      out += digits[r & 15];
+  }
+  return out;
+}
+
+void cloud_send(cloud_sync_ptr self, cloud_request req,
+                std::function<void(const cloud_reply&)> then,
+                const std::string& bearer) {
+  auto& st = self->state;
+  auto id = ++st.next_id;
+  st.pending.emplace(id, std::move(then));
+  req.headers.emplace_back(
+    "Authorization", "Bearer " + (bearer.empty() ? st.device_api_key : bearer));
+  req.timeout = st.opts.cfg.api_request_timeout;
+  auto me = caf::actor_cast<cloud_sync_actor>(self);
+  st.opts.transport(std::move(req), [me, id](cloud_reply r) {
+    r.id = id;
+    caf::anon_send(me, std::move(r));
+  });
+}
+
+void arm(cloud_sync_ptr self, cloud_timer_kind kind,
+         std::chrono::milliseconds delay) {
+  auto epoch = ++self->state.epochs[static_cast<size_t>(kind)];
+  self->delayed_send(self, delay, cloud_timer{kind, epoch});
+}
+
+void start_polling(cloud_sync_ptr self) {
+  log_of(self).info("cloud", "polling {} for the target of device {}",
+                    self->state.opts.cfg.api_endpoint, self->state.uuid);
+  poll_now(self);
+  maybe_report(self);
+}
+
+void poll_now(cloud_sync_ptr self) {
+  auto& st = self->state;
+  if (!st.provisioned)
+    return;
+  if (st.poll_in_flight) {
+    st.poll_again = true;
+    return;
+  }
+  ++st.epochs[static_cast<size_t>(cloud_timer_kind::poll)]; // cancel timer
+  st.poll_in_flight = true;
+  cloud_request req;
+  req.target = "/device/v3/" + st.uuid + "/state";
+  if (!st.etag.empty())
+    req.headers.emplace_back("If-None-Match", st.etag);
+  cloud_send(self, std::move(req),
+             [self](const cloud_reply& r) { poll_done(self, r); });
+}
+
+cloud_sync_actor spawn_cloud_sync(caf::actor_system& sys, cloud_sync_deps deps,
+                                  cloud_sync_options opts) {
+  return sys.spawn(cloud_sync_impl, std::move(deps), std::move(opts));
+}
+
+} // namespace bosun

@@ -1,0 +1,88 @@
+#pragma once
+
+// Internal to actors/cloud: cloud_sync's state and the functions its files
+// share (cloud_sync.cpp: requests, timers, polling, health;
+// provisioning.cpp; reporting.cpp).
+#include "actors/cloud/cloud_sync.hpp"
+#include "actors/cloud/report_build.hpp"
+#include "actors/cloud/schedule.hpp"
+
+#include <array>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace bosun {
+
+struct cloud_sync_state {
+  static inline const char* name = "cloud_sync";
+
+  cloud_sync_deps deps;
+  cloud_sync_options opts;
+  std::chrono::steady_clock::time_point started;
+
+  // Identity: config.json's, then what provisioning settled.
+  std::string uuid;
+  std::string device_api_key;
+  bool provisioned = false;
+
+  // Requests in flight: id → continuation.
+  uint64_t next_id = 0;
+  std::map<uint64_t, std::function<void(const cloud_reply&)>> pending;
+  std::array<uint64_t, 5> epochs{}; // per cloud_timer_kind
+
+  // Polling.
+  bool poll_in_flight = false;
+  bool poll_again = false; // /v1/update while a poll ran
+  bool force = false;      // the next poll's target is applied with force
+  uint32_t poll_failures = 0;
+  std::string etag;
+  std::chrono::steady_clock::time_point last_poll_ok;
+  std::optional<target_state> unhanded; // app_manager has not taken it yet
+
+  // What the device should run (as app_manager holds it) and runs.
+  bool target_loaded = false;
+  std::optional<target_state> target;
+  std::optional<apps_view> view;
+  std::optional<std::chrono::steady_clock::time_point> applying_since;
+  cloud_report::known_images images;
+
+  // Reports.
+  cloud_schedule::report_gate gate;
+  bool collecting = false;
+  std::optional<device_report> accepted; // the last accepted, merged
+  report_apps built;                     // apps section of the last view
+  host_facts host;                       // as reported (bucketed)
+  std::string api_secret;
+
+  cloud_status stats;
+};
+
+using cloud_sync_ptr = cloud_sync_actor::stateful_pointer<cloud_sync_state>;
+
+// cloud_sync.cpp
+const logger& log_of(cloud_sync_ptr self);
+// Sends a request with the device API key (or `bearer` when given).
+void cloud_send(cloud_sync_ptr self, cloud_request req,
+                std::function<void(const cloud_reply&)> then,
+                const std::string& bearer = {});
+void arm(cloud_sync_ptr self, cloud_timer_kind kind,
+         std::chrono::milliseconds delay);
+void start_polling(cloud_sync_ptr self);
+void poll_now(cloud_sync_ptr self);
+std::string describe(const cloud_reply& r); // "HTTP 500: body" / the error
+std::string random_hex(cloud_sync_ptr self, size_t n);
+
+// provisioning.cpp
+void provision(cloud_sync_ptr self);
+
+// reporting.cpp
+void status_tick(cloud_sync_ptr self);
+void host_tick(cloud_sync_ptr self);
+void maybe_report(cloud_sync_ptr self);
+// A target was handed over: remember its images for old-release entries.
+void remember_images(cloud_sync_ptr self, const target_state& t);
+
+} // namespace bosun

@@ -1,0 +1,32 @@
+#pragma once
+
+// cloud_sync's transport over bosun's HTTP client (api/client): TLS for
+// https endpoints with the system CA store, keep-alive, the request's
+// timeout. Also the pure helpers that shape cloud requests.
+#include "actors/cloud/cloud_sync.hpp"
+
+#include <asio/io_context.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bosun {
+
+// "https://api.balena-cloud.com/some/path" → "https://api.balena-cloud.com":
+// cloud paths resolve from the root (reference/state.md). std::nullopt when
+// the text is not an http(s) URL with a host.
+std::optional<std::string> api_base(std::string_view url);
+
+// "Supervisor/19.0.5 (Linux; <os>; prod) bosun/<version>": balena's form
+// (the cloud may read it), naming bosun too. Without an OS name the
+// parenthesis is left out.
+std::string cloud_user_agent(std::string_view bosun_version,
+                             std::string_view os_version, bool development);
+
+// A transport that sends on `io`'s thread; std::nullopt (with `why`) when
+// `api_endpoint` is not usable.
+std::optional<cloud_transport>
+make_http_transport(asio::io_context& io, std::string_view api_endpoint,
+                    std::string user_agent, std::string* why = nullptr);
+
+} // namespace bosun

@@ -1,0 +1,105 @@
+#pragma once
+
+// When the cloud link talks to the cloud (reference/state.md "Polling" and
+// "When a report is sent"). Pure: time is passed in, randomness too.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace bosun::cloud_schedule {
+
+using duration = std::chrono::milliseconds;
+using time_point = std::chrono::steady_clock::time_point;
+
+// The wait after `failures` (≥ 1) consecutive failures: base·2^failures,
+// capped at `cap` (the poll interval): 30 s, 60 s, 120 s, … with the
+// default 15 s base.
+duration failure_backoff(uint32_t failures, duration base, duration cap);
+
+struct poll_rules {
+  duration interval{900000};    // appUpdatePollInterval
+  duration max_jitter{60000};   // a success adds [0, max_jitter)
+  duration backoff_base{15000}; // failure_backoff's base
+};
+
+// The wait before the next target poll: after a success (failures == 0)
+// the interval plus a jitter drawn from `random`; after failures,
+// failure_backoff capped at the interval.
+duration next_poll_delay(uint32_t failures, const poll_rules& rules,
+                         uint64_t random);
+
+struct report_rules {
+  duration spacing{10000};       // at most one collection per 10 s
+  duration metrics_hold{300000}; // metrics-only diffs wait this long
+  duration backoff_base{15000};  // failure_backoff's base
+  duration backoff_cap{900000};  // the poll interval
+};
+
+// The state report's throttle: at most one collect-and-send per `spacing`,
+// one request in flight, retries after failure_backoff (or the cloud's
+// Retry-After), metrics-only changes held back for `metrics_hold` since the
+// last accepted report, and a check after `metrics_hold` of silence.
+//
+// Use: on every change call changed(); then (and when a wake time passes)
+// ask decide(now). When it says collect: collecting(now), build the report
+// and its diff, and ask should_send(now, …); if true, send it (sent()) and
+// report the outcome with accepted() or failed().
+class report_gate {
+public:
+  explicit report_gate(report_rules rules = {}) : rules_(rules) {}
+
+  struct decision {
+    bool collect = false;
+    std::optional<time_point> wake; // look again then (when not collecting)
+  };
+
+  // Something may now differ from the last accepted report.
+  void changed() {
+    changed_ = true;
+  }
+  decision decide(time_point now) const;
+  void collecting(time_point now);
+  // Whether the diff just built should go out. `empty`: nothing differs;
+  // `metrics_only`: only metric keys differ.
+  bool should_send(time_point now, bool empty, bool metrics_only);
+  void sent() {
+    in_flight_ = true;
+  }
+  void accepted(time_point now);
+  // A failed send; `retry_after` (the cloud's header) replaces the backoff.
+  void failed(time_point now, std::optional<duration> retry_after);
+
+  bool in_flight() const {
+    return in_flight_;
+  }
+  uint32_t failures() const {
+    return failures_;
+  }
+  std::optional<time_point> retry_at() const {
+    return retry_at_;
+  }
+
+private:
+  bool silence_due(time_point now) const {
+    return !quiet_since_ || now >= *quiet_since_ + rules_.metrics_hold;
+  }
+
+  report_rules rules_;
+  bool changed_ = true; // the first report describes everything
+  bool in_flight_ = false;
+  uint32_t failures_ = 0;
+  std::optional<time_point> last_collect_;
+  std::optional<time_point> last_accepted_;
+  // The last accepted report, or the last silence check that found nothing
+  // to send: the 300 s silence timer counts from here.
+  std::optional<time_point> quiet_since_;
+  std::optional<time_point> retry_at_;
+};
+
+// Retry-After as balena reads it: an integer, taken as milliseconds (a
+// quirk: the header means seconds). std::nullopt when absent or not an
+// integer.
+std::optional<duration> parse_retry_after_ms(std::string_view text);
+
+} // namespace bosun::cloud_schedule

@@ -1,0 +1,183 @@
+#include "api/cloud/device_api.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace bosun::cloud {
+
+namespace {
+
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Deeply nested input is refused before parsing (the parser recurses).
+bool too_deep(std::string_view text, int limit = 64) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[') {
+      if (++depth > limit)
+        return true;
+    } else if (c == '}' || c == ']')
+      --depth;
+  }
+  return false;
+}
+
+bool parse(rapidjson::Document& d, std::string_view text) {
+  if (too_deep(text))
+    return false;
+  d.Parse(text.data(), text.size());
+  return !d.HasParseError();
+}
+
+void string_member(writer& w, const char* k, const std::string& v) {
+  w.Key(k);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+// A non-negative integer, or a numeric string.
+std::optional<int64_t> id_of(const rapidjson::Value& v) {
+  if (v.IsInt64() && v.GetInt64() >= 0)
+    return v.GetInt64();
+  if (v.IsString()) {
+    std::string_view s(v.GetString(), v.GetStringLength());
+    if (s.empty() || s.size() > 18)
+      return std::nullopt;
+    int64_t n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9')
+        return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::string encode_register(const register_request& r) {
+  rapidjson::StringBuffer sb;
+  writer w(sb);
+  w.StartObject();
+  if (r.application) {
+    w.Key("application");
+    w.Int64(*r.application);
+  }
+  string_member(w, "uuid", r.uuid);
+  string_member(w, "device_type", r.device_type);
+  string_member(w, "api_key", r.api_key);
+  string_member(w, "supervisor_version", r.supervisor_version);
+  if (!r.os_version.empty())
+    string_member(w, "os_version", r.os_version);
+  string_member(w, "os_variant", r.os_variant);
+  if (!r.mac_address.empty())
+    string_member(w, "mac_address", r.mac_address);
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+std::optional<int64_t> decode_registered_id(std::string_view body) {
+  rapidjson::Document d;
+  if (!parse(d, body) || !d.IsObject())
+    return std::nullopt;
+  auto it = d.FindMember("id");
+  if (it == d.MemberEnd())
+    return std::nullopt;
+  return id_of(it->value);
+}
+
+std::optional<int64_t> decode_device_query_id(std::string_view body) {
+  rapidjson::Document d;
+  if (!parse(d, body) || !d.IsObject())
+    return std::nullopt;
+  auto it = d.FindMember("d");
+  if (it == d.MemberEnd() || !it->value.IsArray() || it->value.Empty())
+    return std::nullopt;
+  const auto& first = it->value[0];
+  if (!first.IsObject())
+    return std::nullopt;
+  auto id = first.FindMember("id");
+  if (id == first.MemberEnd())
+    return std::nullopt;
+  return id_of(id->value);
+}
+
+std::string encode_device_key(const std::string& key) {
+  rapidjson::StringBuffer sb;
+  writer w(sb);
+  w.StartObject();
+  string_member(w, "apiKey", key);
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+config_json_result edit_config_json(std::string_view text,
+                                    const config_json_edit& edit) {
+  config_json_result out;
+  rapidjson::Document d;
+  bool blank = text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  if (blank) {
+    d.SetObject();
+  } else {
+    if (too_deep(text)) {
+      out.error = "config.json is nested too deeply";
+      return out;
+    }
+    rapidjson::ParseResult ok = d.Parse(text.data(), text.size());
+    if (!ok) {
+      out.error = "config.json is not valid JSON at offset "
+                  + std::to_string(ok.Offset()) + ": "
+                  + rapidjson::GetParseError_En(ok.Code());
+      return out;
+    }
+    if (!d.IsObject()) {
+      out.error = "config.json is not a JSON object";
+      return out;
+    }
+  }
+  auto& alloc = d.GetAllocator();
+  // EraseMember keeps the order of the other keys (RemoveMember does not).
+  for (const auto& k : edit.remove)
+    for (auto it = d.FindMember(rapidjson::StringRef(k.data(), k.size()));
+         it != d.MemberEnd();
+         it = d.FindMember(rapidjson::StringRef(k.data(), k.size())))
+      d.EraseMember(it);
+  for (const auto& [k, v] : edit.set) {
+    rapidjson::Value value;
+    if (const auto* s = std::get_if<std::string>(&v))
+      value.SetString(s->data(), static_cast<rapidjson::SizeType>(s->size()),
+                      alloc);
+    else
+      value.SetInt64(std::get<int64_t>(v));
+    auto it = d.FindMember(rapidjson::StringRef(k.data(), k.size()));
+    if (it != d.MemberEnd()) {
+      it->value = value;
+    } else {
+      rapidjson::Value name(k.data(),
+                            static_cast<rapidjson::SizeType>(k.size()), alloc);
+      d.AddMember(name, value, alloc);
+    }
+  }
+  rapidjson::StringBuffer sb;
+  writer w(sb);
+  d.Accept(w);
+  out.text = std::string(sb.GetString(), sb.GetSize());
+  return out;
+}
+
+} // namespace bosun::cloud

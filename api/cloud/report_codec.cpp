@@ -1,0 +1,98 @@
+#include "api/cloud/report_codec.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace bosun::cloud {
+
+namespace {
+
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void key(writer& w, const std::string& k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+
+void string(writer& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+struct value_writer {
+  writer& w;
+  void operator()(std::monostate) const {
+    w.Null();
+  }
+  void operator()(bool b) const {
+    w.Bool(b);
+  }
+  void operator()(int64_t n) const {
+    w.Int64(n);
+  }
+  void operator()(const std::string& s) const {
+    string(w, s);
+  }
+};
+
+void write_apps(writer& w, const report_apps& apps) {
+  w.StartObject();
+  for (const auto& [uuid, app] : apps) {
+    key(w, uuid);
+    w.StartObject();
+    if (app.release_uuid) {
+      w.Key("release_uuid");
+      string(w, *app.release_uuid);
+    }
+    w.Key("releases");
+    w.StartObject();
+    for (const auto& [commit, rel] : app.releases) {
+      key(w, commit);
+      w.StartObject();
+      w.Key("update_status");
+      string(w, rel.update_status);
+      w.Key("services");
+      w.StartObject();
+      for (const auto& [name, svc] : rel.services) {
+        key(w, name);
+        w.StartObject();
+        w.Key("image");
+        string(w, svc.image);
+        w.Key("status");
+        string(w, svc.status);
+        if (svc.download_progress) {
+          w.Key("download_progress");
+          w.Int64(*svc.download_progress);
+        }
+        w.EndObject();
+      }
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+} // namespace
+
+std::string encode_state_report(const std::string& uuid,
+                                const device_report& patch) {
+  rapidjson::StringBuffer sb;
+  writer w(sb);
+  w.StartObject();
+  key(w, uuid);
+  w.StartObject();
+  for (const auto& [k, v] : patch.device) {
+    key(w, k);
+    std::visit(value_writer{w}, v);
+  }
+  if (patch.apps) {
+    w.Key("apps");
+    write_apps(w, *patch.apps);
+  }
+  w.EndObject();
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
+} // namespace bosun::cloud

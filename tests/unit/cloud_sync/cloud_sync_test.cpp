@@ -1,0 +1,564 @@
+// cloud_sync on the deterministic scheduler: a scripted cloud (the injected
+// transport) and a fake app_manager; virtual time drives polls, backoff and
+// report spacing. Nothing sleeps.
+#include "actors/cloud/cloud_sync.hpp"
+#include "api/cloud/target_codec.hpp"
+#include "tests/support/process.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <deque>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+using namespace std::chrono_literals;
+using namespace bosun;
+using std::chrono::milliseconds;
+
+namespace {
+
+caf::actor_system_config& testing(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  return cfg;
+}
+
+const std::string uuid = "0123456789abcdef0123456789abcdef";
+const std::string app_uuid = "d149c5d1551b4286a930d57284a02511";
+
+std::string target_json(const std::string& commit, const std::string& env) {
+  return R"({")" + uuid + R"(":{"name":"dev","config":{},"apps":{")" + app_uuid
+         + R"(":{"id":1011165,"name":"fleet","class":"fleet","releases":{")"
+         + commit
+         + R"(":{"id":1,"services":{"web":{"id":11,"image_id":21,)"
+           R"("image":"reg/web:1","environment":{"V":")"
+         + env + R"("},"labels":{}}},"volumes":{},"networks":{}}}}}}})";
+}
+
+// What the fake app_manager knows and was told.
+struct apps_world {
+  std::optional<target_state> target;
+  apps_view view;
+  std::vector<apply_target> applied;
+};
+
+caf::behavior fake_app_manager(caf::event_based_actor*,
+                               std::shared_ptr<apps_world> w) {
+  return {
+    [w](apply_target& t) -> uint64_t {
+      w->target = t.target;
+      w->applied.push_back(std::move(t));
+      return w->applied.size();
+    },
+    [w](caf::get_atom, target_atom) { return w->target; },
+    [w](const apps_view_request&) { return w->view; },
+  };
+}
+
+struct sent_request {
+  cloud_request req;
+  std::function<void(cloud_reply)> done;
+  caf::actor_clock::time_point at;
+
+  std::string header(const std::string& name) const {
+    for (auto& [k, v] : req.headers)
+      if (k == name)
+        return v;
+    return {};
+  }
+};
+
+struct deterministic {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{testing(cfg)};
+  caf::scheduler::test_coordinator& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scoped_actor self{sys};
+  test::temp_dir dir;
+  std::shared_ptr<apps_world> apps = std::make_shared<apps_world>();
+  std::shared_ptr<std::deque<sent_request>> requests
+    = std::make_shared<std::deque<sent_request>>();
+  caf::actor fake_apps = sys.spawn(fake_app_manager, apps);
+  std::shared_ptr<host_facts> host = std::make_shared<host_facts>();
+  cloud_sync_actor sync;
+  uint64_t jitter = 7000; // what the injected randomness draws
+
+  deterministic() {
+    host->ip_address = "192.168.1.10";
+    host->mac_address = "AA:BB:CC:DD:EE:FF";
+    host->memory_total = 4000;
+    host->memory_usage = 400;
+    // A device that already runs release c1 (as after a restart).
+    auto t = cloud::decode_target_v3(target_json("c1", "1"),
+                                     target_source::cloud, uuid);
+    REQUIRE_MESSAGE(t, t.error.to_string());
+    apps->target = t->target;
+    set_web("Running");
+  }
+
+  void set_web(const std::string& status) {
+    app_view av;
+    av.app_id = 1011165;
+    av.uuid = app_uuid;
+    av.commit = "c1";
+    av.current_commit = "c1";
+    av.release_id = 1;
+    service_view web;
+    web.app_uuid = app_uuid;
+    web.service_name = "web";
+    web.release_id = 1;
+    web.image = "reg/web:1";
+    web.status = status;
+    web.container_id = "abc";
+    av.services.push_back(web);
+    apps->view.apps = {av};
+  }
+
+  ~deterministic() {
+    if (sync)
+      self->send_exit(sync, caf::exit_reason::user_shutdown);
+    self->send_exit(fake_apps, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  std::string config_path() const {
+    return dir.path() + "/config.json";
+  }
+
+  std::string config_text() const {
+    std::ifstream in(config_path());
+    return {std::istreambuf_iterator<char>(in),
+            std::istreambuf_iterator<char>()};
+  }
+
+  cloud_sync_options options(bool provisioned) {
+    cloud_sync_options o;
+    o.cfg.config_path = config_path();
+    o.cfg.api_endpoint = "https://api.example";
+    o.cfg.uuid = uuid;
+    o.cfg.device_api_key = "dk";
+    o.cfg.app_update_poll_interval = 100s;
+    o.cfg.bootstrap_retry_delay = 30s;
+    o.cfg.application_id = 1011165;
+    if (provisioned) {
+      o.cfg.registered_at = 1;
+      o.cfg.device_id = 5;
+    } else {
+      o.cfg.provisioning_api_key = "pk";
+    }
+    o.api_secret = "secret";
+    o.os_version = "Debian";
+    o.device_type = "generic-amd64";
+    auto reqs = requests;
+    auto* coordinator = &sched;
+    o.transport = [reqs, coordinator](cloud_request r,
+                                      std::function<void(cloud_reply)> done) {
+      reqs->push_back(
+        {std::move(r), std::move(done), coordinator->clock().now()});
+    };
+    o.random = [this] { return jitter; };
+    o.wall_clock_ms = [] { return int64_t{1700000000000}; };
+    auto h = host;
+    o.host = [h] { return *h; };
+    o.log = std::make_shared<const logger>(log_level::error);
+    return o;
+  }
+
+  void start(cloud_sync_options o, const std::string& config_json = "{}") {
+    std::ofstream(config_path()) << config_json;
+    cloud_sync_deps d;
+    d.apps = caf::actor_cast<app_manager_actor>(fake_apps);
+    sync = spawn_cloud_sync(sys, d, std::move(o));
+    sched.run();
+  }
+
+  // Moves virtual time in steps of at most 1 s, so that re-armed timers
+  // (the 1 s status tick) fire as they would in real time.
+  void advance(milliseconds d) {
+    while (d > milliseconds::zero()) {
+      auto step = std::min<milliseconds>(d, 1s);
+      sched.advance_time(step);
+      sched.run();
+      d -= step;
+    }
+  }
+
+  // The oldest unanswered request for `path_prefix` (fails when none).
+  sent_request take(const std::string& method, const std::string& prefix) {
+    for (auto it = requests->begin(); it != requests->end(); ++it)
+      if (it->req.method == method && it->req.target.rfind(prefix, 0) == 0) {
+        auto out = std::move(*it);
+        requests->erase(it);
+        return out;
+      }
+    std::string seen;
+    for (auto& r : *requests)
+      seen += r.req.method + " " + r.req.target + "; ";
+    FAIL("no " << method << " " << prefix << " request; pending: " << seen);
+    return {};
+  }
+
+  size_t pending(const std::string& method, const std::string& prefix) const {
+    size_t n = 0;
+    for (auto& r : *requests)
+      n += r.req.method == method && r.req.target.rfind(prefix, 0) == 0;
+    return n;
+  }
+
+  void answer(sent_request& r, int status, std::string body = {},
+              std::string etag = {}, std::string retry_after = {}) {
+    cloud_reply rep;
+    rep.status = status;
+    rep.body = std::move(body);
+    rep.etag = std::move(etag);
+    rep.retry_after = std::move(retry_after);
+    r.done(std::move(rep));
+    sched.run();
+  }
+
+  void fail(sent_request& r) {
+    cloud_reply rep;
+    rep.error = "connection refused";
+    r.done(std::move(rep));
+    sched.run();
+  }
+
+  template <class T, class Msg>
+  T ask(Msg msg) {
+    auto h = self->request(sync, caf::infinite, std::move(msg));
+    sched.run();
+    T out{};
+    REQUIRE_FALSE(self->mailbox().empty());
+    h.receive([&](T& x) { out = std::move(x); },
+              [&](caf::error& e) { FAIL(sys.render(e)); });
+    return out;
+  }
+
+  cloud_status status() {
+    return ask<cloud_status>(caf::get_atom_v);
+  }
+
+  // Answers the first poll with a target (etag "e1") and every report with
+  // 200, as a healthy cloud would.
+  void settle_first_poll() {
+    auto poll = take("GET", "/device/v3/");
+    answer(poll, 200, target_json("c1", "1"), "\"e1\"");
+  }
+};
+
+} // namespace
+
+TEST_SUITE("cloud_sync provisioning") {
+  TEST_CASE_FIXTURE(deterministic,
+                    "registers with the provisioning key, records the outcome "
+                    "in config.json and polls at once") {
+    start(options(false),
+          R"({"apiEndpoint":"https://api.example","apiKey":"pk",)"
+          R"("applicationId":1011165,"persistentLogging":true})");
+    auto reg = take("POST", "/device/register");
+    CHECK(reg.header("Authorization") == "Bearer pk");
+    CHECK(reg.req.body.find(R"("uuid":")" + uuid + "\"") != std::string::npos);
+    CHECK(reg.req.body.find(R"("api_key":"dk")") != std::string::npos);
+    CHECK(reg.req.body.find(R"("application":1011165)") != std::string::npos);
+    // uuid and key reach config.json before the cloud answers.
+    CHECK(config_text().find(R"("deviceApiKey":"dk")") != std::string::npos);
+    CHECK(pending("GET", "/device/v3/") == 0);
+    answer(reg, 201, R"({"id":5,"uuid":")" + uuid + "\"}");
+    auto text = config_text();
+    CHECK(text.find(R"("deviceId":5)") != std::string::npos);
+    CHECK(text.find(R"("registered_at":1700000000000)") != std::string::npos);
+    CHECK(text.find("\"apiKey\"") == std::string::npos);
+    CHECK(text.find(R"("persistentLogging":true)") != std::string::npos);
+    auto poll = take("GET", "/device/v3/" + uuid + "/state");
+    CHECK(poll.header("Authorization") == "Bearer dk");
+    CHECK(status().provisioned);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "after a 409 the device key is set with the provisioning "
+                    "key") {
+    start(options(false), R"({"apiKey":"pk"})");
+    auto reg = take("POST", "/device/register");
+    answer(reg, 409, "conflict");
+    auto mine = take("GET", "/v7/device?$select=id&$filter=uuid%20eq%20'");
+    CHECK(mine.header("Authorization") == "Bearer dk");
+    answer(mine, 200, R"({"d":[]})");
+    auto theirs = take("GET", "/v7/device?");
+    CHECK(theirs.header("Authorization") == "Bearer pk");
+    answer(theirs, 200, R"({"d":[{"id":8}]})");
+    auto key = take("POST", "/api-key/device/8/device-key");
+    CHECK(key.header("Authorization") == "Bearer pk");
+    CHECK(key.req.body == R"({"apiKey":"dk"})");
+    answer(key, 200, "\"dk\"");
+    CHECK(config_text().find(R"("deviceId":8)") != std::string::npos);
+    take("GET", "/device/v3/");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "after a 409 a device that already has our key is done") {
+    start(options(false), R"({"apiKey":"pk"})");
+    auto reg = take("POST", "/device/register");
+    answer(reg, 409);
+    auto mine = take("GET", "/v7/device?");
+    answer(mine, 200, R"({"d":[{"id":3}]})");
+    CHECK(config_text().find(R"("deviceId":3)") != std::string::npos);
+    take("GET", "/device/v3/");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "a key exchange the cloud refuses starts over as a new "
+                    "device") {
+    start(options(false), R"({"apiKey":"pk"})");
+    auto reg = take("POST", "/device/register");
+    answer(reg, 409);
+    auto mine = take("GET", "/v7/device?");
+    answer(mine, 401);
+    auto theirs = take("GET", "/v7/device?");
+    answer(theirs, 200, R"({"d":[]})");
+    auto text = config_text();
+    CHECK(text.find(uuid) == std::string::npos);
+    CHECK(text.find(R"("apiKey":"pk")") != std::string::npos);
+    advance(30s);
+    auto again = take("POST", "/device/register");
+    CHECK(again.req.body.find(uuid) == std::string::npos);
+    CHECK(again.req.body.find(text.substr(text.find(R"("uuid":")") + 8, 32))
+          != std::string::npos);
+  }
+
+  TEST_CASE_FIXTURE(deterministic, "a failed registration is retried after "
+                                   "bootstrapRetryDelay") {
+    start(options(false), R"({"apiKey":"pk"})");
+    auto reg = take("POST", "/device/register");
+    fail(reg);
+    advance(29s);
+    CHECK(pending("POST", "/device/register") == 0);
+    advance(1s);
+    auto again = take("POST", "/device/register");
+    answer(again, 500);
+    advance(30s);
+    take("POST", "/device/register");
+    CHECK_FALSE(status().provisioned);
+    CHECK(status().last_error.find("HTTP 500") != std::string::npos);
+  }
+}
+
+TEST_SUITE("cloud_sync polling") {
+  TEST_CASE_FIXTURE(deterministic,
+                    "a new target goes to app_manager; the next poll comes "
+                    "after the interval plus jitter, with If-None-Match") {
+    start(options(true));
+    auto poll = take("GET", "/device/v3/");
+    CHECK(poll.header("If-None-Match").empty());
+    answer(poll, 200, target_json("c1", "1"), "\"e1\"");
+    REQUIRE(apps->applied.size() == 1);
+    CHECK(apps->applied[0].target.apps.at(0).commit == "c1");
+    CHECK_FALSE(apps->applied[0].force);
+    advance(106999ms); // 100 s + 7 s jitter
+    CHECK(pending("GET", "/device/v3/") == 0);
+    advance(1ms);
+    auto next = take("GET", "/device/v3/");
+    CHECK(next.header("If-None-Match") == "\"e1\"");
+    answer(next, 304);
+    CHECK(apps->applied.size() == 1);
+    advance(107s);
+    auto third = take("GET", "/device/v3/");
+    answer(third, 200, target_json("c2", "2"), "\"e2\"");
+    REQUIRE(apps->applied.size() == 2);
+    CHECK(apps->applied[1].target.apps.at(0).commit == "c2");
+    CHECK(status().targets_applied == 2);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "failures back off 30 s, 60 s, then the interval, without "
+                    "jitter; a success goes back to the interval") {
+    start(options(true));
+    std::vector<milliseconds> gaps;
+    auto last = take("GET", "/device/v3/");
+    fail(last);
+    for (int i = 0; i < 4; ++i) {
+      auto t0 = last.at;
+      for (int s = 0; s < 200 && pending("GET", "/device/v3/") == 0; ++s)
+        advance(1s);
+      last = take("GET", "/device/v3/");
+      gaps.push_back(std::chrono::duration_cast<milliseconds>(last.at - t0));
+      answer(last, 500, "boom");
+    }
+    CHECK(gaps == std::vector<milliseconds>{30s, 60s, 100s, 100s});
+    CHECK(status().failure_streak == 5);
+    advance(100s);
+    auto ok = take("GET", "/device/v3/");
+    answer(ok, 200, target_json("c1", "1"), "\"e1\"");
+    CHECK(status().failure_streak == 0);
+    advance(106s);
+    CHECK(pending("GET", "/device/v3/") == 0);
+    advance(1s);
+    take("GET", "/device/v3/");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "/v1/update polls at once; with force an unchanged target "
+                    "is applied again with force") {
+    start(options(true));
+    settle_first_poll();
+    CHECK(ask<bool>(update_request{}));
+    auto now = take("GET", "/device/v3/");
+    answer(now, 304);
+    CHECK(apps->applied.size() == 1);
+    CHECK(ask<bool>(update_request{true, false}));
+    auto forced = take("GET", "/device/v3/");
+    answer(forced, 304);
+    REQUIRE(apps->applied.size() == 2);
+    CHECK(apps->applied[1].force);
+    CHECK(apps->applied[1].target.apps.at(0).commit == "c1");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "/v1/update during a poll polls again right after it") {
+    start(options(true));
+    auto first = take("GET", "/device/v3/");
+    CHECK(ask<bool>(update_request{}));
+    CHECK(pending("GET", "/device/v3/") == 0);
+    answer(first, 500);
+    take("GET", "/device/v3/");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "/v1/update before provisioning is ignored") {
+    start(options(false), R"({"apiKey":"pk"})");
+    CHECK_FALSE(ask<bool>(update_request{true, false}));
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "an invalid target is rejected: app_manager gets nothing "
+                    "and it is not fetched again") {
+    start(options(true));
+    auto poll = take("GET", "/device/v3/");
+    auto bad = target_json("c1", "1");
+    bad.replace(bad.find(R"("web")"), 5, R"("-web")"); // invalid name
+    answer(poll, 200, bad, "\"bad\"");
+    CHECK(apps->applied.empty());
+    auto st = status();
+    CHECK(st.targets_rejected == 1);
+    CHECK(st.last_rejection.find("service name") != std::string::npos);
+    advance(107s);
+    auto next = take("GET", "/device/v3/");
+    CHECK(next.header("If-None-Match") == "\"bad\"");
+    answer(next, 200, "{not json", "\"worse\"");
+    CHECK(apps->applied.empty());
+    CHECK(status().targets_rejected == 2);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "unhealthy after two intervals without a good poll, "
+                    "healthy again after one") {
+    start(options(true));
+    auto poll = take("GET", "/device/v3/");
+    fail(poll);
+    CHECK(ask<agent_health>(health_atom_v).healthy);
+    for (int i = 0; i < 200; ++i) {
+      advance(1s);
+      while (pending("GET", "/device/v3/") > 0) {
+        auto p = take("GET", "/device/v3/");
+        fail(p);
+      }
+    }
+    auto h = ask<agent_health>(health_atom_v);
+    CHECK_FALSE(h.healthy);
+    REQUIRE(h.problems.size() == 1);
+    CHECK(h.problems[0].find("no target") != std::string::npos);
+    CHECK(ask<bool>(update_request{}));
+    settle_first_poll();
+    CHECK(ask<agent_health>(health_atom_v).healthy);
+  }
+}
+
+TEST_SUITE("cloud_sync reports") {
+  TEST_CASE_FIXTURE(deterministic,
+                    "the first report describes everything; a change waits "
+                    "for the 10 s mark and sends apps only") {
+    start(options(true));
+    settle_first_poll();
+    auto first = take("PATCH", "/device/v3/state");
+    CHECK(first.header("Authorization") == "Bearer dk");
+    CHECK(first.req.body.find(R"("api_secret":"secret")") != std::string::npos);
+    CHECK(first.req.body.find(R"("ip_address":"192.168.1.10")")
+          != std::string::npos);
+    CHECK(first.req.body.find(R"("status":"Idle")") != std::string::npos);
+    CHECK(first.req.body.find(R"("status":"Running")") != std::string::npos);
+    answer(first, 200);
+    // The service exits 3 s later.
+    advance(3s);
+    set_web("exited");
+    advance(1s);
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(5s);
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(1s);
+    auto second = take("PATCH", "/device/v3/state");
+    CHECK(second.at - first.at >= 10s);
+    CHECK(second.req.body
+          == R"({")" + uuid + R"(":{"apps":{")" + app_uuid
+               + R"(":{"release_uuid":"c1","releases":{"c1":{"update_status":)"
+                 R"("done","services":{"web":{"image":"reg/web:1","status":)"
+                 R"("exited"}}}}}}}})");
+    answer(second, 200);
+    // Nothing changes: nothing is sent, even after minutes.
+    advance(299s);
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    CHECK(status().reports_sent == 2);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "a metrics change alone waits for 300 s of silence") {
+    start(options(true));
+    settle_first_poll();
+    auto first = take("PATCH", "/device/v3/state");
+    answer(first, 200);
+    host->memory_usage = 900; // crosses the 10 MiB bucket
+    advance(31s);             // the host is sampled every 30 s
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(268s);
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(2s);
+    auto metrics = take("PATCH", "/device/v3/state");
+    CHECK(metrics.req.body == R"({")" + uuid + R"(":{"memory_usage":900}})");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "an address change is sent with the next report") {
+    start(options(true));
+    settle_first_poll();
+    auto first = take("PATCH", "/device/v3/state");
+    answer(first, 200);
+    host->ip_address = "10.0.0.7";
+    advance(30s);
+    auto next = take("PATCH", "/device/v3/state");
+    CHECK(next.req.body == R"({")" + uuid + R"(":{"ip_address":"10.0.0.7"}})");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "a failed report is retried after Retry-After "
+                    "milliseconds, else after the backoff") {
+    start(options(true));
+    settle_first_poll();
+    auto first = take("PATCH", "/device/v3/state");
+    answer(first, 503, "busy", "", "45000");
+    advance(44s);
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(1s);
+    auto second = take("PATCH", "/device/v3/state");
+    CHECK(second.req.body == first.req.body); // nothing was accepted
+    fail(second);
+    advance(59s); // the second failure in a row: 15 s·2²
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(1s);
+    auto third = take("PATCH", "/device/v3/state");
+    answer(third, 200);
+    CHECK(status().reports_failed == 2);
+    CHECK(status().reports_sent == 1);
+  }
+}

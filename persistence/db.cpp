@@ -1,5 +1,6 @@
 #include "persistence/db.hpp"
 
+#include "actors/telemetry/counters.hpp"
 #include "api/cloud/target_codec.hpp"
 
 #include <caf/actor_system.hpp>
@@ -27,7 +28,8 @@ constexpr const char* target_key = "target_state";
 
 db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
   self->state.db = std::move(db);
-  return {
+  return telemetry::instrument(
+    self, {"db", {}, {}},
     [=](caf::get_atom, config_kv_atom,
         const std::string& key) -> caf::result<std::optional<std::string>> {
       return self->state.db->get_config(key);
@@ -77,8 +79,7 @@ db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
     [=](caf::put_atom, device_tags_atom,
         const std::map<std::string, std::string>& tags) -> caf::result<void> {
       return self->state.db->put_device_tags(tags);
-    },
-  };
+    });
 }
 
 const std::string* sentence(const caf::error& err) {

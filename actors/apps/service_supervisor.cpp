@@ -1,5 +1,7 @@
 #include "actors/apps/service_supervisor.hpp"
 
+#include "actors/telemetry/counters.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -826,7 +828,11 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
   self->request(st.engine, call_timeout(self), engine_subscribe{me})
     .then([self](engine_status& es) { on_engine_status(self, es); },
           [self](caf::error& e) { fail(self, e); });
-  return {
+  return telemetry::instrument(
+    self,
+    {"service_supervisor",
+     [self] { return self->state.status.last_error; },
+     {}},
     [self](service_apply& spec) {
       auto rp = self->make_response_promise<std::string>();
       then_pump(self, [self, spec = std::move(spec), rp](auto next) mutable {
@@ -880,8 +886,7 @@ service_supervisor(service_supervisor_pointer self, engine_actor engine,
     },
     [self](const engine_event& ev) { on_engine_event(self, ev); },
     [self](const engine_status& es) { on_engine_status(self, es); },
-    [self](const service_timer& t) { on_timer(self, t); },
-  };
+    [self](const service_timer& t) { on_timer(self, t); });
 }
 
 service_supervisor_actor

@@ -1,6 +1,7 @@
 // The engine actor's request table: each typed request becomes one Engine API
 // exchange (see link.cpp for the connection, streams and up/down).
 #include "actors/engine/engine_impl.hpp"
+#include "actors/telemetry/counters.hpp"
 #include "api/docker/codec.hpp"
 
 #include <caf/actor_system.hpp>
@@ -31,7 +32,8 @@ impl_actor::behavior_type engine_impl(self_ptr self, asio::io_context* io,
   open_events(self);
   const auto timeout = st.opts.request_timeout;
   namespace d = docker;
-  return {
+  return telemetry::instrument(
+    self, {"engine", [self] { return self->state.counters.last_error; }, {}},
     // -- system
     [self, timeout](engine_ping_req) {
       return ask<engine_ping>(
@@ -272,15 +274,14 @@ impl_actor::behavior_type engine_impl(self_ptr self, asio::io_context* io,
     [self](engine_unsubscribe& req) {
       unsubscribe(self, req.listener.address());
     },
-    [self](caf::get_atom) { return telemetry(self); },
+    [self](caf::get_atom) { return engine_detail::telemetry(self); },
     // -- completions of our own I/O
     [self](io_reply& m) { on_io_reply(self, m); },
     [self](io_head& m) { on_stream_head(self, m); },
     [self](io_data& m) { on_stream_data(self, m); },
     [self](io_end& m) { on_stream_end(self, m); },
     [self](probe_due& m) { on_probe_due(self, m); },
-    [self](probe_reply& m) { on_probe_reply(self, m); },
-  };
+    [self](probe_reply& m) { on_probe_reply(self, m); });
 }
 
 } // namespace

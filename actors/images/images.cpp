@@ -1,6 +1,7 @@
 #include "actors/images/images.hpp"
 
 #include "actors/images/image_logic.hpp"
+#include "actors/telemetry/counters.hpp"
 
 #include <algorithm>
 #include <caf/actor_cast.hpp>
@@ -348,7 +349,8 @@ impl_actor::behavior_type images_impl(self_ptr self, engine_actor engine,
                      [&](const auto& l) { return l.address() == dm.source; }),
       ls.end());
   });
-  return {
+  return telemetry::instrument(
+    self, {"images", [self] { return self->state.counters.last_error; }, {}},
     [self](image_fetch& req) -> caf::typed_response_promise<image_fetched> {
       auto& st = self->state;
       auto rp = self->make_response_promise<image_fetched>();
@@ -435,8 +437,7 @@ impl_actor::behavior_type images_impl(self_ptr self, engine_actor engine,
       i->second.flush_pending = false;
       if (i->second.ph == phase::pulling)
         publish(self, m.key, i->second);
-    },
-  };
+    });
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "actors/volumes/networks.hpp"
 
+#include "actors/telemetry/counters.hpp"
 #include "actors/volumes/removals.hpp"
 #include "actors/volumes/volume_logic.hpp"
 
@@ -93,7 +94,8 @@ networks_actor::behavior_type networks_impl(self_ptr self, engine_actor engine,
                                             volumes_options opts) {
   self->state.engine = std::move(engine);
   self->state.opts = opts;
-  return {
+  return telemetry::instrument(
+    self, {"networks", {}, {}},
     [self](
       network_ensure& req) -> caf::typed_response_promise<network_ensured> {
       auto rp = self->make_response_promise<network_ensured>();
@@ -156,8 +158,7 @@ networks_actor::behavior_type networks_impl(self_ptr self, engine_actor engine,
           },
           [rp](caf::error& e) mutable { rp.deliver(e); });
       return rp;
-    },
-  };
+    });
 }
 
 } // namespace

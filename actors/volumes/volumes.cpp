@@ -1,5 +1,6 @@
 #include "actors/volumes/volumes.hpp"
 
+#include "actors/telemetry/counters.hpp"
 #include "actors/volumes/removals.hpp"
 #include "actors/volumes/volume_logic.hpp"
 
@@ -80,7 +81,8 @@ volumes_actor::behavior_type volumes_impl(self_ptr self, engine_actor engine,
                                           volumes_options opts) {
   self->state.engine = std::move(engine);
   self->state.opts = opts;
-  return {
+  return telemetry::instrument(
+    self, {"volumes", {}, {}},
     [self](volume_ensure& req) -> caf::typed_response_promise<volume_ensured> {
       auto rp = self->make_response_promise<volume_ensured>();
       auto name = logic::volume_name(req.app_id, req.volume.name);
@@ -186,8 +188,7 @@ volumes_actor::behavior_type volumes_impl(self_ptr self, engine_actor engine,
           },
           [rp](caf::error& e) mutable { rp.deliver(e); });
       return rp;
-    },
-  };
+    });
 }
 
 } // namespace

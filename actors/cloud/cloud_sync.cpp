@@ -114,7 +114,12 @@ agent_health health_of(cloud_sync_ptr self) {
   agent_health h;
   auto now = self->clock().now();
   auto limit = 2 * st.opts.cfg.app_update_poll_interval;
-  if (now - st.last_poll_ok >= limit) {
+  // balena's rule is 2× the interval since the last good poll. With a short
+  // interval the jitter alone (up to 60 s) can exceed that, so a poll that
+  // is merely not due yet does not count: the polls since must have failed.
+  auto since = now - st.last_poll_ok;
+  if ((since >= limit && st.poll_failures > 0)
+      || since >= limit + st.opts.max_jitter) {
     h.healthy = false;
     h.problems.push_back("no target from the cloud for over "
                          + std::to_string(limit.count() / 1000) + " s");

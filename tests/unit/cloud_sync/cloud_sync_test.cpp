@@ -476,6 +476,21 @@ TEST_SUITE("cloud_sync polling") {
   }
 }
 
+TEST_SUITE("cloud_sync health") {
+  TEST_CASE_FIXTURE(deterministic,
+                    "a poll that is only not due yet (jitter) keeps the device "
+                    "healthy; one that never comes does not") {
+    start(options(true));
+    settle_first_poll();
+    advance(107s);
+    take("GET", "/device/v3/"); // never answered
+    advance(93s);               // 2× the interval since the good poll
+    CHECK(ask<agent_health>(health_atom_v).healthy);
+    advance(60s); // plus the largest jitter
+    CHECK_FALSE(ask<agent_health>(health_atom_v).healthy);
+  }
+}
+
 TEST_SUITE("cloud_sync reports") {
   TEST_CASE_FIXTURE(deterministic,
                     "the first report describes everything; a change waits "

@@ -1,0 +1,703 @@
+// A managed device against cloud-sim: the real bosun binary, the private
+// dockerd and registry of `tools/dev env`, and the simulated balena cloud.
+// Poll intervals are short (config.json appUpdatePollInterval); the 10 s
+// report spacing is real time, so each test needs only a few of them.
+#include "tests/support/env.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/process.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using bosun::test::child_process;
+using bosun::test::docker;
+using bosun::test::eventually;
+using bosun::test::http_reply;
+using bosun::test::http_request;
+using bosun::test::temp_dir;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+std::string sim_binary() {
+  return (std::filesystem::path(BOSUN_BINARY).parent_path()
+          / "tools/cloud-sim/cloud-sim")
+    .string();
+}
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse(text.c_str());
+  return d;
+}
+
+std::string to_json(const rapidjson::Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  v.Accept(w);
+  return sb.GetString();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// An app uuid of 32 hex digits for app `id`.
+std::string app_uuid(int id) {
+  auto s = std::to_string(id);
+  return std::string("e2ec10d0000000000000000000000000", 32 - s.size()) + s;
+}
+
+// The apps object of a target: app `id` at release `commit` with one service
+// `main` (image id 1000 + id) running the test image with env V=value.
+std::string apps_json(int id, const std::string& commit, int release,
+                      const std::string& value,
+                      const std::string& service = "main") {
+  std::ostringstream o;
+  o << R"({")" << app_uuid(id) << R"(":{"id":)" << id << R"(,"name":"app)" << id
+    << R"(","class":"fleet","releases":{")" << commit << R"(":{"id":)"
+    << release << R"(,"services":{")" << service << R"(":{"id":)" << 100 + id
+    << R"(,"image_id":)" << 1000 + id << R"(,"image":")"
+    << bosun::test::required_env("BOSUN_TEST_IMAGE")
+    << R"(","environment":{"V":")" << value
+    << R"("},"labels":{},"composition":{"command":["/bin/sh","-c",)"
+    << R"("trap 'exit 0' TERM; sleep 1000 \u0026 wait"]}}},)"
+    << R"("volumes":{},"networks":{}}}}})";
+  return o.str();
+}
+
+std::string container_name(int id, const std::string& commit, int release) {
+  return "main_" + std::to_string(1000 + id) + "_" + std::to_string(release)
+         + "_" + commit;
+}
+
+std::string inspect(const std::string& name, const std::string& format) {
+  return docker("inspect -f '" + format + "' " + name).out;
+}
+
+bool running(const std::string& name) {
+  return inspect(name, "{{.State.Running}}") == "true";
+}
+
+// Supervised containers of app `id`: name → id.
+std::map<std::string, std::string> containers_of(int id) {
+  auto r = docker("ps -a --filter label=io.balena.app-id=" + std::to_string(id)
+                  + " --format '{{.Names}} {{.ID}}'");
+  std::map<std::string, std::string> out;
+  std::istringstream in(r.out);
+  std::string name, cid;
+  while (in >> name >> cid)
+    out[name] = cid;
+  return out;
+}
+
+void clean_app(int id) {
+  for (auto& [name, cid] : containers_of(id))
+    docker("rm -f " + cid);
+  docker("network rm " + app_uuid(id) + "_default");
+}
+
+// cloud-sim on fixed ports (so that a restart keeps them).
+class cloud_sim {
+public:
+  cloud_sim()
+      : port_(bosun::test::free_port()), admin_(bosun::test::free_port()) {
+    REQUIRE_MESSAGE(std::filesystem::exists(sim_binary()),
+                    sim_binary() << " is missing: build the cloud-sim target");
+    start();
+  }
+
+  void start(const std::string& state = {}) {
+    std::vector<std::string> args{
+      "--listen", "127.0.0.1:" + std::to_string(port_), "--admin",
+      "127.0.0.1:" + std::to_string(admin_)};
+    if (!state.empty()) {
+      args.push_back("--state");
+      args.push_back(state);
+    }
+    proc_ = std::make_unique<child_process>(sim_binary(), args);
+    REQUIRE(eventually(
+      10s,
+      [&](std::string& last) {
+        last = proc_->output();
+        return last.find("(admin :") != std::string::npos;
+      },
+      "cloud-sim to listen"));
+  }
+
+  // Stops it, keeping its fleets and devices in `state_file`.
+  void stop(const std::string& state_file) {
+    std::ofstream(state_file) << call("GET", "/state").body;
+    proc_->signal(SIGTERM);
+    CHECK(proc_->wait_exit(10s) == 0);
+  }
+
+  int port() const {
+    return port_;
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_);
+  }
+
+  http_reply call(const std::string& method, const std::string& target,
+                  const std::string& body = {}) {
+    return http_request(admin_, method, target, body);
+  }
+  rapidjson::Document get(const std::string& target) {
+    auto r = call("GET", target);
+    REQUIRE_MESSAGE(r.status == 200, target << ": " << r.body);
+    return parse(r.body);
+  }
+  void must(const std::string& method, const std::string& target,
+            const std::string& body) {
+    auto r = call(method, target, body);
+    REQUIRE_MESSAGE(r.status / 100 == 2, method << " " << target << ": "
+                                                << r.status << " " << r.body);
+  }
+
+  // Requests of a route for one device, and how many were answered 200.
+  uint64_t requests(const std::string& uuid, const std::string& route) {
+    auto d = get("/counts?device=" + uuid);
+    if (!d.IsObject() || !d.HasMember(route.c_str()))
+      return 0;
+    return d[route.c_str()]["requests"].GetUint64();
+  }
+  uint64_t answered(const std::string& uuid, const std::string& route,
+                    int status) {
+    auto d = get("/counts?device=" + uuid);
+    if (!d.IsObject() || !d.HasMember(route.c_str()))
+      return 0;
+    auto& s = d[route.c_str()]["statuses"];
+    auto key = std::to_string(status);
+    return s.HasMember(key.c_str()) ? s[key.c_str()].GetUint64() : 0;
+  }
+
+  struct report {
+    int64_t time_ms = 0;
+    std::string body; // the device's object
+  };
+  std::vector<report> reports(const std::string& uuid) {
+    auto d = get("/reports?device=" + uuid);
+    std::vector<report> out;
+    for (auto& it : d["items"].GetArray())
+      out.push_back(
+        {it["time_ms"].GetInt64(), to_json(it["body"][uuid.c_str()])});
+    return out;
+  }
+
+private:
+  int port_;
+  int admin_;
+  std::unique_ptr<child_process> proc_;
+};
+
+// The bosun binary with its own config.json and data dir, restartable.
+class device {
+public:
+  explicit device(const std::string& config_json) {
+    std::ofstream(config_path()) << config_json;
+  }
+
+  std::string config_path() const {
+    return dir_.path() + "/config.json";
+  }
+
+  void start() {
+    proc_ = std::make_unique<child_process>(
+      BOSUN_BINARY,
+      std::vector<std::string>{
+        "--data-dir", dir_.path() + "/data", "--config", config_path(),
+        "--engine", bosun::test::required_env("DOCKER_HOST"), "--listen",
+        "127.0.0.1:" + std::to_string(port_), "--log-level", "debug"});
+    REQUIRE(eventually(
+      20s,
+      [&](std::string& last) {
+        if (!proc_->running()) {
+          last = "bosun exited: " + proc_->output();
+          return false;
+        }
+        return http_request(port_, "GET", "/ping").status == 200;
+      },
+      "bosun to answer /ping"));
+  }
+
+  void stop() {
+    proc_->signal(SIGTERM);
+    CHECK(proc_->wait_exit(15s) == 0);
+  }
+
+  std::string log() const {
+    return proc_->output();
+  }
+
+  // The global API key bosun prints at start.
+  std::string api_key() const {
+    auto out = log();
+    auto at = out.find("(API key ");
+    REQUIRE(at != std::string::npos);
+    return out.substr(at + 9, 32);
+  }
+
+  http_reply update(const std::string& body = "{}") {
+    return http_request(
+      port_, "POST", "/v1/update", body,
+      {"Content-Type: application/json", "Authorization: Bearer " + api_key()});
+  }
+  int healthy() {
+    return http_request(port_, "GET", "/v1/healthy").status;
+  }
+
+private:
+  temp_dir dir_;
+  int port_ = bosun::test::free_port();
+  std::unique_ptr<child_process> proc_;
+};
+
+struct app_fixture {
+  int id;
+  explicit app_fixture(int app_id) : id(app_id) {
+    clean_app(id);
+  }
+  ~app_fixture() {
+    clean_app(id);
+  }
+};
+
+const std::string device_uuid = "e2ec10dde71ce000000000000000000";
+
+// A device already registered in cloud-sim and in its config.json.
+std::string provisioned_config(cloud_sim& sim, const std::string& uuid,
+                               int fleet, int poll_ms = 4000,
+                               int request_timeout_ms = 59000) {
+  sim.must("POST", "/devices",
+           R"({"uuid":")" + uuid + R"(","api_key":"dk-)" + uuid
+             + R"(","fleet":)" + std::to_string(fleet) + R"(,"id":)"
+             + std::to_string(fleet) + "}");
+  return R"({"apiEndpoint":")" + sim.url() + R"(","uuid":")" + uuid
+         + R"(","deviceApiKey":"dk-)" + uuid + R"(","applicationId":)"
+         + std::to_string(fleet) + R"(,"deviceId":)" + std::to_string(fleet)
+         + R"(,"registered_at":1700000000000,"appUpdatePollInterval":)"
+         + std::to_string(poll_ms) + R"(,"apiRequestTimeout":)"
+         + std::to_string(request_timeout_ms) + "}";
+}
+
+void add_fleet(cloud_sim& sim, int id, const std::string& apps,
+               const std::string& key = "") {
+  sim.must("POST", "/fleets",
+           R"({"id":)" + std::to_string(id) + R"(,"provisioning_key":")"
+             + (key.empty() ? "pk-" + std::to_string(id) : key)
+             + R"(","name":"fleet)" + std::to_string(id) + R"(","apps":)" + apps
+             + "}");
+}
+
+// The report's service entry text for `service` of release `commit`.
+bool reports_running(const std::string& body, const std::string& commit) {
+  auto d = parse(body);
+  if (!d.IsObject() || !d.HasMember("apps"))
+    return false;
+  for (auto& app : d["apps"].GetObject()) {
+    auto& a = app.value;
+    if (!a.HasMember("release_uuid") || a["release_uuid"] != commit.c_str())
+      continue;
+    auto& rel = a["releases"][commit.c_str()];
+    auto& svc = rel["services"]["main"];
+    return svc["status"] == "Running" && rel["update_status"] == "done";
+  }
+  return false;
+}
+
+// Report times are the simulator's clock: consecutive ones at least 10 s
+// apart (a little slack for the two clocks' rounding).
+void check_spacing(const std::vector<cloud_sim::report>& reports) {
+  for (size_t i = 1; i < reports.size(); ++i)
+    CHECK_MESSAGE(reports[i].time_ms - reports[i - 1].time_ms >= 9900,
+                  "reports " << i - 1 << " and " << i << " are "
+                             << reports[i].time_ms - reports[i - 1].time_ms
+                             << " ms apart");
+}
+
+// Times (since `t0`) at which the device's request count of `route` grew,
+// sampled every 20 ms for `span`.
+std::vector<double> request_times(cloud_sim& sim, const std::string& uuid,
+                                  const std::string& route,
+                                  std::chrono::milliseconds span) {
+  std::vector<double> out;
+  auto t0 = steady::now();
+  auto seen = sim.requests(uuid, route);
+  while (steady::now() - t0 < span) {
+    auto n = sim.requests(uuid, route);
+    auto at = std::chrono::duration<double>(steady::now() - t0).count();
+    for (; seen < n; ++seen)
+      out.push_back(at);
+    std::this_thread::sleep_for(20ms); // sampling period, not a wait
+  }
+  return out;
+}
+
+std::string gaps(const std::vector<double>& times) {
+  std::ostringstream o;
+  for (size_t i = 1; i < times.size(); ++i)
+    o << (i > 1 ? ", " : "") << times[i] - times[i - 1];
+  return o.str();
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// When each container of app `id` ran, from the engine's events: name →
+// [start, die) intervals in ms since the epoch (die = end when still up).
+using run_intervals
+  = std::map<std::string, std::vector<std::pair<int64_t, int64_t>>>;
+run_intervals engine_runs(int id, int64_t since_ms, int64_t until_ms) {
+  auto r = docker("events --since " + std::to_string(since_ms / 1000)
+                  + " --until " + std::to_string(until_ms / 1000 + 1)
+                  + " --filter type=container --filter label=io.balena.app-id="
+                  + std::to_string(id)
+                  + " --format '{{.TimeNano}} {{.Action}} "
+                    "{{index .Actor.Attributes \"name\"}}'");
+  run_intervals out;
+  std::istringstream in(r.out);
+  int64_t nanos = 0;
+  std::string action, name;
+  while (in >> nanos >> action >> name) {
+    auto ms = nanos / 1000000;
+    auto& runs = out[name];
+    if (action == "start")
+      runs.push_back({ms, until_ms + 60000});
+    else if (action == "die" && !runs.empty())
+      runs.back().second = std::min(runs.back().second, ms);
+  }
+  return out;
+}
+
+bool ran_within(const run_intervals& runs, const std::string& name,
+                int64_t from, int64_t to) {
+  auto it = runs.find(name);
+  if (it == runs.end())
+    return false;
+  for (auto& [a, b] : it->second)
+    if (a <= to && b >= from)
+      return true;
+  return false;
+}
+
+bool ran_throughout(const run_intervals& runs, const std::string& name,
+                    int64_t from, int64_t to) {
+  auto it = runs.find(name);
+  if (it == runs.end())
+    return false;
+  for (auto& [a, b] : it->second)
+    if (a <= from && b >= to)
+      return true;
+  return false;
+}
+
+// Every report with an apps section against the engine at its time (the
+// report is collected from a view at most ~1 s old): a service reported
+// Running ran then, and a container that ran all along is reported Running.
+void check_reports_match_engine(int id,
+                                const std::vector<cloud_sim::report>& reports,
+                                int64_t since_ms,
+                                const std::map<std::string, int>& releases) {
+  auto runs = engine_runs(id, since_ms, now_ms());
+  int checked = 0;
+  std::set<std::string> seen_running;
+  for (auto& rep : reports) {
+    auto d = parse(rep.body);
+    if (!d.HasMember("apps"))
+      continue;
+    auto& app = d["apps"][app_uuid(id).c_str()];
+    std::set<std::string> reported_running;
+    for (auto& rel : app["releases"].GetObject()) {
+      std::string commit = rel.name.GetString();
+      for (auto& svc : rel.value["services"].GetObject()) {
+        if (svc.value["status"] != "Running")
+          continue;
+        auto name = container_name(id, commit, releases.at(commit));
+        reported_running.insert(name);
+        seen_running.insert(name);
+        CHECK_MESSAGE(
+          ran_within(runs, name, rep.time_ms - 2500, rep.time_ms + 500),
+          "report at " << rep.time_ms << " says " << name
+                       << " runs: " << rep.body);
+      }
+    }
+    for (auto& [name, _] : runs)
+      if (ran_throughout(runs, name, rep.time_ms - 2500, rep.time_ms + 500))
+        CHECK_MESSAGE(reported_running.count(name) == 1,
+                      "report at " << rep.time_ms << " misses running " << name
+                                   << ": " << rep.body);
+    ++checked;
+  }
+  CHECK(checked >= 2);
+  // Not vacuous: each release was seen running, by the engine and reports.
+  for (auto& [commit, release] : releases) {
+    auto name = container_name(id, commit, release);
+    CHECK_MESSAGE(seen_running.count(name) == 1, name);
+    CHECK_MESSAGE(runs.count(name) == 1, name);
+  }
+}
+} // namespace
+
+TEST_SUITE("cloud") {
+  TEST_CASE("a new device registers with its provisioning key, runs its "
+            "fleet's release, reports it, and takes a new release at once "
+            "after /v1/update") {
+    app_fixture app(601);
+    auto started_ms = now_ms();
+    cloud_sim sim;
+    add_fleet(sim, 601, apps_json(601, "r1", 1, "one"));
+    device dev(R"({"apiEndpoint":")" + sim.url()
+               + R"(","apiKey":"pk-601","applicationId":601,)"
+                 R"("appUpdatePollInterval":4000,"persistentLogging":false})");
+    dev.start();
+
+    // Registered, and config.json says so (the provisioning key is gone).
+    std::string uuid;
+    REQUIRE(eventually(
+      20s,
+      [&](std::string& last) {
+        auto cfg = parse(slurp(dev.config_path()));
+        last = slurp(dev.config_path());
+        if (!cfg.IsObject() || !cfg.HasMember("deviceId"))
+          return false;
+        uuid = cfg["uuid"].GetString();
+        return !cfg.HasMember("apiKey") && cfg.HasMember("registered_at")
+               && cfg.HasMember("deviceApiKey")
+               && cfg.HasMember("persistentLogging");
+      },
+      "config.json to record the registration"));
+    auto regs = sim.get("/registrations");
+    REQUIRE(regs["items"].Size() == 1);
+    CHECK(regs["items"][0]["body"]["uuid"] == uuid.c_str());
+
+    auto r1 = container_name(601, "r1", 1);
+    REQUIRE(eventually(
+      60s, [&] { return running(r1); }, r1 + " to run"));
+    CHECK(inspect(r1, "{{json .Config.Env}}").find("V=one")
+          != std::string::npos);
+    REQUIRE(eventually(
+      40s,
+      [&](std::string& last) {
+        auto rs = sim.reports(uuid);
+        last = rs.empty() ? "no report" : rs.back().body;
+        return !rs.empty() && reports_running(rs.back().body, "r1");
+      },
+      "a report of r1 running"));
+
+    // A new release: /v1/update makes bosun poll now (the next scheduled
+    // poll is 4 s plus up to 60 s of jitter away).
+    auto polls = sim.requests(uuid, "state-get");
+    sim.must("PUT", "/fleets/601/target",
+             R"({"config":{},"apps":)" + apps_json(601, "r2", 2, "two") + "}");
+    auto asked = steady::now();
+    auto u = dev.update();
+    CHECK(u.status == 204);
+    REQUIRE(eventually(
+      5s, [&] { return sim.requests(uuid, "state-get") > polls; },
+      "a poll right after /v1/update"));
+    CHECK(steady::now() - asked < 3s);
+    auto r2 = container_name(601, "r2", 2);
+    REQUIRE(eventually(
+      60s, [&] { return running(r2); }, r2 + " to run"));
+    REQUIRE(eventually(
+      40s,
+      [&](std::string& last) {
+        auto rs = sim.reports(uuid);
+        last = rs.back().body;
+        return reports_running(rs.back().body, "r2");
+      },
+      "a report of r2 running"));
+    // The last report matches the engine: r2 runs, r1 is gone.
+    auto names = containers_of(601);
+    CHECK(names.size() == 1);
+    CHECK(names.count(r2) == 1);
+    auto rs = sim.reports(uuid);
+    check_spacing(rs);
+    check_reports_match_engine(601, rs, started_ms, {{"r1", 1}, {"r2", 2}});
+    // Every report the cloud got is a v3 report of this device, and the
+    // first one carries the device fields.
+    auto first = parse(rs.front().body);
+    CHECK(first["api_port"].IsInt());
+    CHECK(first["supervisor_version"] == "19.0.5");
+    CHECK(first["status"] == "Idle");
+    CHECK(dev.healthy() == 200);
+  }
+
+  TEST_CASE("cloud-sim answers 500s, then stalls, then flaps: bosun backs "
+            "off, goes unhealthy, and recovers when the cloud does") {
+    app_fixture app(602);
+    cloud_sim sim;
+    add_fleet(sim, 602, apps_json(602, "r1", 1, "one"));
+    auto uuid = device_uuid + "2";
+    // 4 s interval: failures retry after min(4 s, 30 s·2^n) = 4 s; requests
+    // time out after 1.5 s.
+    device dev(provisioned_config(sim, uuid, 602, 4000, 1500));
+    dev.start();
+    REQUIRE(eventually(
+      30s, [&] { return sim.answered(uuid, "state-get", 200) >= 1; },
+      "a first good poll"));
+
+    // 500s: one attempt per backoff, never faster.
+    sim.must("POST", "/faults",
+             R"({"route":"state-get","mode":"status","status":500})");
+    CHECK(dev.update().status == 204);
+    auto t500 = request_times(sim, uuid, "state-get", 13s);
+    INFO("500s: attempts at ", gaps(t500), " s intervals");
+    REQUIRE(t500.size() >= 3);
+    for (size_t i = 1; i < t500.size(); ++i) {
+      CHECK(t500[i] - t500[i - 1] >= 3.8);
+      CHECK(t500[i] - t500[i - 1] <= 5.5);
+    }
+    // Over 2× the interval without a good poll: unhealthy.
+    CHECK(dev.healthy() == 500);
+
+    // Stalls: each attempt waits for its timeout, then the backoff.
+    sim.must("POST", "/faults", R"({"route":"state-get","mode":"stall"})");
+    auto tstall = request_times(sim, uuid, "state-get", 13s);
+    INFO("stalls: attempts at ", gaps(tstall), " s intervals");
+    REQUIRE(tstall.size() >= 2);
+    for (size_t i = 1; i < tstall.size(); ++i) {
+      CHECK(tstall[i] - tstall[i - 1] >= 5.3); // 1.5 s timeout + 4 s
+      CHECK(tstall[i] - tstall[i - 1] <= 7.5);
+    }
+
+    // Flapping: up 1.5 s, down 1.5 s; /v1/update every second lands on
+    // both sides, and every answer in an up phase is a good poll.
+    sim.must("DELETE", "/faults", "");
+    // Good answers are 304s now: bosun has the target's ETag.
+    auto good_polls = [&] {
+      return sim.answered(uuid, "state-get", 200)
+             + sim.answered(uuid, "state-get", 304);
+    };
+    auto good = good_polls();
+    sim.must("POST", "/faults",
+             R"({"route":"state-get","mode":"flap","up_ms":1500,)"
+             R"("down_ms":1500,"status":503})");
+    for (int i = 0; i < 6; ++i) {
+      dev.update();
+      std::this_thread::sleep_for(1s); // pacing the triggers, not a wait
+    }
+    CHECK(sim.answered(uuid, "state-get", 503) >= 1);
+    CHECK(good_polls() > good);
+
+    // Back for good: the app runs, reports flow, healthy again.
+    sim.must("DELETE", "/faults", "");
+    CHECK(dev.update().status == 204);
+    REQUIRE(eventually(
+      60s, [&] { return running(container_name(602, "r1", 1)); },
+      "the app to run"));
+    REQUIRE(eventually(
+      40s,
+      [&](std::string& last) {
+        auto rs = sim.reports(uuid);
+        last = rs.empty() ? "no report" : rs.back().body;
+        return !rs.empty() && reports_running(rs.back().body, "r1");
+      },
+      "a report of r1 running"));
+    REQUIRE(eventually(
+      10s, [&] { return dev.healthy() == 200; }, "/v1/healthy to be OK"));
+    check_spacing(sim.reports(uuid));
+  }
+
+  TEST_CASE("restarted while the cloud is down, bosun runs its stored target "
+            "and reports once the cloud is back") {
+    app_fixture app(603);
+    cloud_sim sim;
+    add_fleet(sim, 603, apps_json(603, "r1", 1, "one"));
+    auto uuid = device_uuid + "3";
+    device dev(provisioned_config(sim, uuid, 603, 3000, 2000));
+    dev.start();
+    auto r1 = container_name(603, "r1", 1);
+    REQUIRE(eventually(
+      60s, [&] { return running(r1); }, r1 + " to run"));
+    dev.stop();
+
+    temp_dir keep;
+    auto state = keep.path() + "/sim.json";
+    sim.stop(state);
+    // Gone while the agent was down: only the stored target can bring it
+    // back.
+    REQUIRE(docker("rm -f " + r1).status == 0);
+    dev.start();
+    REQUIRE(eventually(
+      60s, [&] { return running(r1); },
+      r1 + " to run again without the cloud"));
+
+    sim.start(state);
+    REQUIRE(eventually(
+      30s,
+      [&](std::string& last) {
+        auto rs = sim.reports(uuid);
+        last = rs.empty() ? "no report" : rs.back().body;
+        return !rs.empty() && reports_running(rs.back().body, "r1");
+      },
+      "a report once the cloud is back"));
+    CHECK(sim.answered(uuid, "state-get", 200)
+            + sim.answered(uuid, "state-get", 304)
+          >= 1);
+  }
+
+  TEST_CASE("an invalid target from the cloud is rejected and the running "
+            "app stays untouched") {
+    app_fixture app(604);
+    cloud_sim sim;
+    add_fleet(sim, 604, apps_json(604, "r1", 1, "one"));
+    auto uuid = device_uuid + "4";
+    device dev(provisioned_config(sim, uuid, 604));
+    dev.start();
+    auto r1 = container_name(604, "r1", 1);
+    REQUIRE(eventually(
+      60s, [&] { return running(r1); }, r1 + " to run"));
+    auto before = containers_of(604);
+
+    // A service name balena refuses.
+    sim.must("PUT", "/devices/" + uuid + "/target",
+             R"({"config":{},"apps":)" + apps_json(604, "r2", 2, "two", "-bad")
+               + "}");
+    auto served = sim.get("/devices/" + uuid + "/target");
+    std::string etag = served["etag"].GetString();
+    auto polls = sim.answered(uuid, "state-get", 200);
+    CHECK(dev.update().status == 204);
+    REQUIRE(eventually(
+      10s,
+      [&](std::string& last) {
+        last = dev.log();
+        return sim.answered(uuid, "state-get", 200) > polls
+               && last.find("Could not move to new release")
+                    != std::string::npos;
+      },
+      "bosun to refuse the target"));
+    CHECK(dev.log().find("-bad") != std::string::npos);
+    // Polled again: the refused target is not fetched anew (304).
+    auto not_modified = sim.answered(uuid, "state-get", 304);
+    CHECK(dev.update().status == 204);
+    REQUIRE(eventually(
+      10s, [&] { return sim.answered(uuid, "state-get", 304) > not_modified; },
+      "a 304 for the refused target"));
+    CHECK(containers_of(604) == before);
+    CHECK(running(r1));
+    CHECK(inspect(r1, "{{json .Config.Env}}").find("V=one")
+          != std::string::npos);
+    CHECK_FALSE(etag.empty());
+  }
+}

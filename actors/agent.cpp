@@ -7,6 +7,7 @@
 #include "actors/images/images.hpp"
 #include "actors/logs/logs.hpp"
 #include "actors/root/root.hpp"
+#include "actors/telemetry/telemetry.hpp"
 #include "actors/volumes/networks.hpp"
 #include "actors/volumes/volumes.hpp"
 #include "persistence/db.hpp"
@@ -221,6 +222,11 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     opts.children.push_back(cloud_sync_child(
       io, {device_cfg, out.api_key, am.spec.host_os_version,
            am.spec.device_type, deps.log}));
+  // Last: it needs no sibling, and its failure restarts nobody else.
+  opts.children.push_back(
+    {"telemetry", [](caf::actor_system& s, const siblings&) {
+       return caf::actor_cast<caf::actor>(spawn_telemetry(s));
+     }});
   out.root = spawn_root(sys, std::move(opts));
   return out;
 }

@@ -80,6 +80,8 @@ void finish(self_ptr self, const walk_ptr& w) {
         r.running = r.running && st.running;
         if (r.last_error.empty())
           r.last_error = st.last_error;
+        if (r.kind.empty())
+          r.kind = r.name; // a core actor is named for its kind
       }
   // Forget the silent ones that are gone (restarted supervisors).
   auto& silent = self->state.silent;

@@ -149,5 +149,7 @@ void add_local_routes(router_t& router, const route_context& ctx);
 void add_logs_routes(router_t& router, const route_context& ctx);
 // POST /v1/update: cloud_sync polls now (routes_cloud.cpp).
 void add_cloud_routes(router_t& router, const route_context& ctx);
+// GET /v2/telemetry, GET /metrics (routes_telemetry.cpp).
+void add_telemetry_routes(router_t& router, const route_context& ctx);
 
 } // namespace bosun

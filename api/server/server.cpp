@@ -62,6 +62,7 @@ std::unique_ptr<router_t> make_router(const route_context& ctx) {
   add_cloud_routes(*router, ctx);
   add_v1_routes(*router, ctx);
   add_v2_routes(*router, ctx);
+  add_telemetry_routes(*router, ctx);
   // balena authenticates before routing: without a valid key an unknown
   // route is 401, with one it is 404.
   router->non_matched_request_handler([ctx](auto req) {

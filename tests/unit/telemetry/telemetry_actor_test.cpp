@@ -222,6 +222,7 @@ TEST_SUITE("telemetry actor") {
     CHECK_FALSE(a["plain"].sampled);
     CHECK(a["plain"].running);
     CHECK(a["plain"].error == "does not report telemetry");
+    CHECK(a["plain"].kind == "plain"); // a core actor's name is its kind
     CHECK_FALSE(a["app_manager/app1/db"].sampled);
     CHECK_FALSE(a["app_manager/app1/db"].running);
     CHECK(a["app_manager/app1/db"].error == "gone");

@@ -17,7 +17,7 @@
 //    log_subscribe and pull: each log_pull is answered with one log_batch
 //    as soon as the reader's queue holds something. A reader's queue is
 //    bounded (bytes); when full, the oldest line of the source holding the
-//    most bytes is dropped and counted, and the next batch starts with a
+//    most bytes is dropped and counted, and the next batch ends with a
 //    "Warning: Suppressed N message(s) due to high load" system line. A
 //    slow reader costs only its own queue: nothing ever waits for it.
 //  - get → logs_telemetry (counts, queue fill, the cloud link's state).
@@ -104,6 +104,12 @@ struct log_unsubscribe {
   log_reader_actor reader;
 };
 
+// From the cloud shipper, before it writes: the resume points of every line
+// it was handed are to be stored. Answered once the write to the db is
+// queued (the db handles requests in order), so a line the cloud has seen
+// is never read again after a restart, even one right after it.
+struct log_flush_req {};
+
 // One reader's queue.
 struct log_queue_stats {
   std::string name; // "cloud" or "local-<n>"
@@ -141,6 +147,7 @@ using logs_actor
   = caf::typed_actor<caf::reacts_to<system_log>, caf::reacts_to<log_shipping>,
                      caf::reacts_to<log_subscribe>,
                      caf::reacts_to<log_unsubscribe>, caf::reacts_to<log_pull>,
+                     caf::replies_to<log_flush_req>::with<void>,
                      caf::replies_to<caf::get_atom>::with<logs_telemetry>>;
 
 } // namespace bosun
@@ -152,6 +159,7 @@ BOSUN_MESSAGE(bosun::log_batch)
 BOSUN_MESSAGE(bosun::log_pull)
 BOSUN_MESSAGE(bosun::log_subscribe)
 BOSUN_MESSAGE(bosun::log_unsubscribe)
+BOSUN_MESSAGE(bosun::log_flush_req)
 BOSUN_MESSAGE(bosun::log_queue_stats)
 BOSUN_MESSAGE(bosun::log_cloud_stats)
 BOSUN_MESSAGE(bosun::logs_telemetry)

@@ -52,6 +52,7 @@ struct container_rec {
   bool again = false;     // it started again while attached: re-attach
   logic::resume_filter filter;
   logic::resume_point done;   // lines up to here need no re-reading
+  logic::resume_point handed; // lines up to here went to the shipper
   logic::resume_point stored; // what the db holds
 };
 
@@ -87,7 +88,7 @@ struct logs_state {
   reader_rec cloud{{}, logic::log_queue{0}, "cloud", false, 0};
 
   std::set<std::string> dirty; // containers whose `done` is not stored
-  bool persist_busy = false;
+  int persist_busy = 0;        // db writes out
   bool persist_armed = false;
 
   logs_telemetry counters;
@@ -116,7 +117,7 @@ std::optional<int64_t> to_id(const std::string& s) {
 
 // ------------------------------------------------------------ persistence --
 
-void persist(self_ptr self);
+void persist(self_ptr self, bool now = false);
 
 void arm_persist(self_ptr self) {
   auto& st = self->state;
@@ -127,10 +128,11 @@ void arm_persist(self_ptr self) {
 }
 
 // Writes every changed resume point in one transaction: at once after a
-// quiet spell, then at most every persist_interval (one write out at a time).
-void persist(self_ptr self) {
+// quiet spell, then at most every persist_interval; `now` (a flush of the
+// shipper waits for it) writes at once whatever is out.
+void persist(self_ptr self, bool now) {
   auto& st = self->state;
-  if (st.persist_busy || st.persist_armed)
+  if (!now && (st.persist_busy > 0 || st.persist_armed))
     return; // the reply or the timer comes back here
   std::map<std::string, std::string> kv;
   for (auto& id : st.dirty) {
@@ -141,23 +143,23 @@ void persist(self_ptr self) {
   st.dirty.clear();
   if (kv.empty() || !st.db)
     return;
-  st.persist_busy = true;
+  ++st.persist_busy;
   self->request(st.db, 10s, caf::put_atom_v, config_kv_atom_v, kv)
     .then(
       [self, kv] {
         auto& st = self->state;
-        st.persist_busy = false;
+        --st.persist_busy;
         for (auto& [key, value] : kv) {
           auto i = st.containers.find(key.substr(std::strlen(key_prefix)));
-          if (auto p = logic::parse_resume_point(value);
-              p && i != st.containers.end())
+          auto p = logic::parse_resume_point(value);
+          if (p && i != st.containers.end() && i->second.stored < *p)
             i->second.stored = *p;
         }
         arm_persist(self);
       },
       [self, kv](const caf::error& e) {
         auto& st = self->state;
-        st.persist_busy = false;
+        --st.persist_busy;
         log(self).warn("logs", "cannot store resume points: {}",
                        self->system().render(e));
         for (auto& [key, value] : kv)
@@ -201,6 +203,23 @@ void lines_done(self_ptr self, const std::vector<logic::queued_line>& lines) {
   }
 }
 
+// Lines the shipper took: done once it is about to write them
+// (log_flush_req), so that a line not yet written is read again after a
+// restart.
+void lines_handed(self_ptr self, const std::vector<logic::queued_line>& lines) {
+  auto& st = self->state;
+  for (auto& l : lines) {
+    if (l.source == 0)
+      continue;
+    auto s = st.sources.find(l.source);
+    if (s == st.sources.end())
+      continue;
+    auto c = st.containers.find(s->second);
+    if (c != st.containers.end() && c->second.handed < l.point)
+      c->second.handed = l.point;
+  }
+}
+
 log_entry_ptr suppressed_entry(self_ptr self, uint64_t n) {
   auto e = std::make_shared<log_entry>();
   e->message = logic::suppressed_message(n);
@@ -227,7 +246,7 @@ void feed(self_ptr self, reader_rec& r, const Handle& to, bool cloud) {
   r.wants = false;
   r.delivered += lines.size();
   if (cloud)
-    lines_done(self, lines);
+    lines_handed(self, lines);
   self->send(to, std::move(b));
 }
 
@@ -609,6 +628,15 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
           feed(self, r, r.handle, false);
           return;
         }
+    },
+    [self](log_flush_req) {
+      auto& st = self->state;
+      for (auto& [id, c] : st.containers)
+        if (c.done < c.handed) {
+          c.done = c.handed;
+          st.dirty.insert(id);
+        }
+      persist(self, true);
     },
     [self](caf::get_atom) -> caf::result<logs_telemetry> {
       auto& st = self->state;

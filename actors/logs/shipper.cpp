@@ -88,6 +88,7 @@ struct shipper_state {
   std::string outbox;                 // compressed, not yet handed over
   std::vector<log_entry_ptr> pending; // taken while not connected
   bool writing = false;
+  bool permit = false;    // a log_flush_req is out
   bool pulled = false;    // a log_pull is out
   bool unflushed = false; // written into gzip since the last sync flush
   bool flush_armed = false;
@@ -149,6 +150,32 @@ void arm_flush(self_ptr self) {
     return;
   st.flush_armed = true;
   self->delayed_send(self, st.opts.flush_interval, flush_due{});
+}
+
+// A flush is due: once the logs actor has queued the resume points of what
+// is about to become visible, sync-flush and write everything compressed.
+// One write per flush interval at most.
+void cycle(self_ptr self) {
+  auto& st = self->state;
+  if (st.ph != phase::open || st.writing || st.permit
+      || (st.outbox.empty() && !st.unflushed))
+    return;
+  st.permit = true;
+  auto gen = st.gen;
+  auto go = [self, gen] {
+    auto& st = self->state;
+    st.permit = false;
+    if (gen != st.gen || st.ph != phase::open)
+      return;
+    if (st.unflushed) {
+      st.gz->flush(st.outbox);
+      st.unflushed = false;
+    }
+    write_next(self);
+    pull(self); // the outbox is empty again
+  };
+  self->request(st.logs, std::chrono::seconds(10), log_flush_req{})
+    .then(go, [go](const caf::error&) { go(); });
 }
 
 void arm_idle(self_ptr self, caf::timespan after) {
@@ -233,7 +260,6 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
       st.pulled = false;
       if (st.ph == phase::open) {
         compress(self, b.entries);
-        write_next(self);
         arm_idle(self, st.opts.idle_close);
         pull(self);
         return;
@@ -252,7 +278,6 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
       st.pending.clear();
       compress(self, pending);
       st.last_line = self->clock().now();
-      write_next(self);
       arm_idle(self, st.opts.idle_close);
       pull(self);
     },
@@ -263,7 +288,8 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
       st.writing = false;
       st.failures = 0;
       st.stats.bytes_sent += ev.bytes;
-      write_next(self);
+      if (!st.outbox.empty() || st.unflushed)
+        arm_flush(self);
       pull(self);
     },
     [self](upload_closed& ev) {
@@ -283,11 +309,7 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
     [self](flush_due) {
       auto& st = self->state;
       st.flush_armed = false;
-      if (st.ph != phase::open || !st.unflushed)
-        return;
-      st.gz->flush(st.outbox);
-      st.unflushed = false;
-      write_next(self);
+      cycle(self);
     },
     [self](idle_due) {
       auto& st = self->state;
@@ -299,7 +321,7 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
         arm_idle(self, st.opts.idle_close - quiet);
         return;
       }
-      if (st.writing || !st.outbox.empty() || st.unflushed) {
+      if (st.writing || st.permit || !st.outbox.empty() || st.unflushed) {
         arm_idle(self, st.opts.flush_interval);
         return;
       }

@@ -8,8 +8,10 @@
 // it can take them: connected with little waiting to be written, or idle
 // (the first batch opens the stream). Otherwise the lines wait, bounded, in
 // the logs actor's cloud queue, which drops (and announces) what overflows.
-// Writes: NDJSON lines into the gzip stream as batches come, the compressed
-// output as it appears, and a sync flush at most every flush_interval.
+// Writes: NDJSON lines into the gzip stream as batches come; at most every
+// flush_interval, a sync flush and one write of everything compressed, each
+// once the logs actor has queued the resume points of those lines in the db
+// (log_flush_req): what the cloud has seen is never shipped again.
 // Reconnects: after any failure (an answer, an error, a write or connect
 // timeout), after min(5 s·2^n, 300 s). Closes the stream cleanly after
 // idle_close without lines; the next line opens it again.
@@ -30,8 +32,9 @@ struct shipper_options {
   log_upload::factory connect; // the connection maker (asio, or a fake)
   std::chrono::milliseconds flush_interval{100};
   std::chrono::milliseconds idle_close{std::chrono::seconds(60)};
-  // Compressed bytes waiting to be written before it stops pulling.
-  size_t outbox_limit = 64 * 1024;
+  // Compressed bytes waiting to be written before it stops pulling (at most
+  // this much goes out per flush interval).
+  size_t outbox_limit = 256 * 1024;
   int gzip_level = 1;
 };
 

@@ -137,9 +137,12 @@ reader_impl(reader_ptr self, restinio::request_handle_t req, logs_actor logs) {
 } // namespace
 
 void add_logs_routes(router_t& router, const route_context& ctx) {
+  // Any valid key (no auth in local mode), as balena's "key*" routes.
   router.http_get("/v2/local/logs", [ctx](auto req, auto) {
-    with_actor<logs_actor>(ctx, "logs", req, [req](auto* self, logs_actor l) {
-      self->system().spawn(reader_impl, req, std::move(l));
+    with_auth(ctx, req, [ctx, req](auto* self, const auth::scope&) {
+      ask_core<logs_actor>(self, ctx, "logs", req, [self, req](logs_actor l) {
+        self->system().spawn(reader_impl, req, std::move(l));
+      });
     });
     return restinio::request_accepted();
   });

@@ -363,6 +363,23 @@ TEST_SUITE("logs.actor") {
   }
 
   TEST_CASE_FIXTURE(logs_fixture,
+                    "a shipped line's resume point is stored just before it "
+                    "is written, not when the shipper takes it") {
+    ew->add("c1", 7, "main");
+    start(true);
+    line("c1", t0 + 1, "a");
+    REQUIRE(cloud.conns.size() == 1);
+    advance(1s);
+    // Taken but not written: a restart now must read it again.
+    CHECK(dw->kv.count("logs.last.c1") == 0);
+    cloud.last().ev.opened();
+    sched.run();
+    advance(100ms);
+    REQUIRE(cloud.last().writes.size() == 1);
+    CHECK(dw->kv["logs.last.c1"] == std::to_string(t0 + 1) + ":1");
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
                     "container lines without a service id are not shipped") {
     container_summary c;
     c.id = "c9";

@@ -104,7 +104,11 @@ TEST_SUITE("logs.shipper") {
     CHECK(lw->pulls == 1); // connecting: no more lines taken meanwhile
     auto& c = open();
     CHECK(lw->pulls == 2);
+    CHECK(c.writes.empty()); // nothing before the first flush
     advance(100ms);
+    // It asked the logs actor to store the resume points before writing.
+    CHECK(lw->flushes == 1);
+    REQUIRE(c.writes.size() == 1);
     ack_all();
     CHECK(c.text()
           == "{\"message\":\"one\",\"timestamp\":1000,\"isStdErr\":false,"
@@ -175,6 +179,7 @@ TEST_SUITE("logs.shipper") {
                     "a stalled stream stops taking lines until it drains") {
     send(batch({"first"}));
     open();
+    advance(100ms); // the first write goes out, and is never taken
     // Incompressible lines, so that the compressed bytes pile up behind a
     // write the network never takes.
     std::mt19937 rng(1);
@@ -195,7 +200,9 @@ TEST_SUITE("logs.shipper") {
     CHECK(sent < 50); // it stopped asking for lines
     auto stuck = lw->pulls;
     // The network takes it: lines flow again.
-    ack_all();
+    cloud.last().ack();
+    sched.run();
+    advance(100ms);
     CHECK(lw->pulls > stuck);
   }
 

@@ -1,6 +1,7 @@
 #include "actors/logs/logs.hpp"
 
 #include "actors/logs/log_logic.hpp"
+#include "actors/telemetry/counters.hpp"
 
 #include <algorithm>
 #include <caf/actor_cast.hpp>
@@ -498,7 +499,7 @@ void on_ended(self_ptr self, const log_stream_ended& ev) {
     attach(self, c);
 }
 
-logs_telemetry telemetry(self_ptr self) {
+logs_telemetry snapshot(self_ptr self) {
   auto& st = self->state;
   auto t = st.counters;
   t.containers = st.containers.size();
@@ -574,7 +575,16 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
   } else {
     start();
   }
-  return {
+  return telemetry::instrument(
+    self,
+    {"logs", [self] { return self->state.counters.cloud.last_error; },
+     [self] {
+       std::vector<actor_child> out;
+       if (self->state.shipper)
+         out.push_back(actor_child{
+           "log_shipper", caf::actor_cast<caf::actor>(self->state.shipper)});
+       return out;
+     }},
     [self](system_log& m) {
       auto& st = self->state;
       ++st.counters.system_lines;
@@ -640,7 +650,7 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
     },
     [self](caf::get_atom) -> caf::result<logs_telemetry> {
       auto& st = self->state;
-      auto t = telemetry(self);
+      auto t = snapshot(self);
       if (!st.shipper)
         return t;
       auto rp = self->make_response_promise<logs_telemetry>();
@@ -689,8 +699,7 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
       auto& st = self->state;
       if (r.generation == st.shipping_gen)
         start_shipper(self);
-    },
-  };
+    });
 }
 
 logs_actor spawn_logs(caf::actor_system& sys, engine_actor engine, db_actor db,

@@ -1,6 +1,7 @@
 #include "actors/logs/shipper.hpp"
 
 #include "actors/logs/log_logic.hpp"
+#include "actors/telemetry/counters.hpp"
 #include "api/logs/gzip.hpp"
 #include "api/logs/log_json.hpp"
 
@@ -254,7 +255,8 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
       self->quit(caf::exit_reason::user_shutdown);
   });
   pull(self);
-  return {
+  return telemetry::instrument(
+    self, {"log_shipper", [self] { return self->state.stats.last_error; }, {}},
     [self](log_batch& b) {
       auto& st = self->state;
       st.pulled = false;
@@ -347,8 +349,7 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
       auto out = st.stats;
       out.state = to_string(st.ph);
       return out;
-    },
-  };
+    });
 }
 
 log_shipper_actor spawn_log_shipper(caf::actor_system& sys, logs_actor logs,

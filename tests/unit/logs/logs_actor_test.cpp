@@ -1,6 +1,7 @@
 // The logs actor on the deterministic scheduler, against a scripted engine,
 // db and cloud: attaching, resuming without duplicates, readers, the cloud
 // queue's bound and its announcement, resume points in the db.
+#include "messages/telemetry.hpp"
 #include "tests/unit/logs/fakes.hpp"
 
 #include <caf/scoped_actor.hpp>
@@ -390,6 +391,21 @@ TEST_SUITE("logs.actor") {
     CHECK(cloud.conns.empty());
     // Not shipped means read: the point moves on at once.
     CHECK(dw->kv["logs.last.c9"] == std::to_string(t0 + 1) + ":1");
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "the actor telemetry names the logs actor and its "
+                    "shipper") {
+    start(true);
+    caf::scoped_actor self{sys};
+    self->send(logs, telemetry_atom_v);
+    sched.run();
+    actor_sample got;
+    self->receive([&](const actor_sample& s) { got = s; });
+    CHECK(got.kind == "logs");
+    CHECK(got.handled > 0);
+    REQUIRE(got.children.size() == 1);
+    CHECK(got.children[0].name == "log_shipper");
   }
 
   TEST_CASE_FIXTURE(logs_fixture, "turning shipping off drops the queue") {

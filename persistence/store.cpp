@@ -57,7 +57,7 @@ caf::expected<store> store::open(const std::string& path) {
   return open(path, options{});
 }
 
-caf::expected<store> store::open(const std::string& path, options opts) {
+caf::expected<store> store::open(const std::string& path, const options& opts) {
   auto fail = [&](const std::string& why) {
     return caf::error(db_errc::open_failed, "database " + path + ": " + why);
   };

@@ -32,7 +32,8 @@ public:
   // synchronous=FULL, foreign_keys=ON and the busy timeout, then migrates
   // (see migrate()). Fails with open_failed, schema_too_new or
   // migration_failed; the context says which file and why.
-  static caf::expected<store> open(const std::string& path, options opts);
+  static caf::expected<store> open(const std::string& path,
+                                   const options& opts);
   static caf::expected<store> open(const std::string& path);
 
   store(store&&) noexcept;

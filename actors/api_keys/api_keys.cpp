@@ -26,8 +26,8 @@ using self_ptr = api_keys_actor::stateful_pointer<api_keys_state>;
 // handled meanwhile, so two requests never make two keys for one service),
 // putting each into the table once stored; then `done` with the first
 // error, if any.
-void store_records(self_ptr self, std::vector<api_key_record> records,
-                   std::function<void(const caf::error&)> done) {
+void store_records(self_ptr self, const std::vector<api_key_record>& records,
+                   const std::function<void(const caf::error&)>& done) {
   if (records.empty())
     return done({});
   auto left = std::make_shared<size_t>(records.size());
@@ -91,18 +91,17 @@ api_keys_actor::behavior_type api_keys_impl(self_ptr self, db_actor db,
           fresh.push_back(table.make(app_id, service));
       }
       auto rp = self->make_response_promise<scoped_keys>();
-      store_records(
-        self, std::move(fresh), [self, req, rp](const caf::error& e) mutable {
-          if (e) {
-            rp.deliver(e);
-            return;
-          }
-          scoped_keys out;
-          for (auto& ref : req.services)
-            if (auto k = self->state.table.key_of(ref.first, ref.second))
-              out.keys[ref] = *k;
-          rp.deliver(std::move(out));
-        });
+      store_records(self, fresh, [self, req, rp](const caf::error& e) mutable {
+        if (e) {
+          rp.deliver(e);
+          return;
+        }
+        scoped_keys out;
+        for (auto& ref : req.services)
+          if (auto k = self->state.table.key_of(ref.first, ref.second))
+            out.keys[ref] = *k;
+        rp.deliver(std::move(out));
+      });
       return rp;
     },
     [self](regen_atom, const std::string& key) -> caf::result<std::string> {

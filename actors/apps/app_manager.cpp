@@ -81,6 +81,9 @@ struct app_manager_state {
   // they wait for a running pass to end.
   bool exclusive = false;
   std::vector<std::function<void()>> exclusive_waiting;
+  // A pass found the device at its target since this actor started; until
+  // then the device API says an apply is in progress.
+  bool settled = false;
   // The app-scoped API keys of supervisor-api services (from api_keys).
   std::map<service_ref, std::string> scoped_keys;
 };
@@ -228,16 +231,17 @@ std::string join(const std::vector<std::string>& xs) {
 }
 
 // Reads containers, networks, volumes and the target's images.
-void gather(self_ptr self, std::function<void(std::vector<std::string>)> k) {
+void gather(self_ptr self,
+            const std::function<void(std::vector<std::string>)>& k) {
   auto& st = self->state;
   // Read into `reading`; the snapshot the device API shows is replaced
   // only by a complete one.
   st.reading = {};
-  auto fan = make_fan_in([self, k](std::vector<std::string> errs) {
+  auto fan = make_fan_in([self, k](const std::vector<std::string>& errs) {
     auto& st = self->state;
     if (errs.empty())
       st.snap = std::move(st.reading);
-    k(std::move(errs));
+    k(errs);
   });
   auto engine = st.deps.engine;
   fan->add();
@@ -437,7 +441,7 @@ void persist_kv(self_ptr self, const std::string& key,
 
 // Stops then removes a container the supervisors do not manage.
 void engine_kill(self_ptr self, const std::string& id, bool remove,
-                 std::function<void(std::optional<std::string>)> done) {
+                 const std::function<void(std::optional<std::string>)>& done) {
   auto engine = self->state.deps.engine;
   container_stop_req stop{id, std::nullopt};
   self->request(engine, engine_timeout, stop)
@@ -739,6 +743,7 @@ void run_plan(self_ptr self, uint64_t generation) {
                      || truthy(st.target->config, "OVERRIDE_LOCK");
   auto batch = plan(cs, *st.target, po);
   if (batch.empty()) {
+    st.settled = true;
     if (st.status.state != "Idle")
       cleanup_images(self);
     set_state(self, "Idle");
@@ -759,16 +764,17 @@ void run_plan(self_ptr self, uint64_t generation) {
   for (auto& s : batch)
     if (!is_noop(s))
       log_of(self).info("apps", "{}", describe(s));
-  auto fan = make_fan_in([self, generation](std::vector<std::string> errs) {
-    if (!errs.empty())
-      return fail_pass(self, join(errs));
-    self->state.running = false;
-    // Plan again at once: the batch changed the engine (an app action
-    // that waited runs first, and ends with a pass).
-    run_exclusive_waiting(self);
-    request_pass(self);
-    (void)generation;
-  });
+  auto fan
+    = make_fan_in([self, generation](const std::vector<std::string>& errs) {
+        if (!errs.empty())
+          return fail_pass(self, join(errs));
+        self->state.running = false;
+        // Plan again at once: the batch changed the engine (an app action
+        // that waited runs first, and ends with a pass).
+        run_exclusive_waiting(self);
+        request_pass(self);
+        (void)generation;
+      });
   for (auto& s : batch) {
     fan->add();
     std::visit(executor{self, fan}, s);
@@ -795,7 +801,7 @@ bool needs_supervisor_network(const target_state& t) {
 // balena's supervisor0: the bridge on which containers reach the device API
 // at 10.114.104.1. Made (once) when a service needs it and it is missing.
 void ensure_supervisor_network(
-  self_ptr self, std::function<void(std::vector<std::string>)> k) {
+  self_ptr self, const std::function<void(std::vector<std::string>)>& k) {
   auto& st = self->state;
   std::string name(apps::supervisor_network);
   bool present
@@ -823,11 +829,11 @@ void start_pass(self_ptr self) {
   st.running = true;
   ++st.status.passes;
   auto generation = st.generation;
-  gather(self, [self, generation](std::vector<std::string> errs) {
+  gather(self, [self, generation](const std::vector<std::string>& errs) {
     if (!errs.empty())
       return fail_pass(self, "reading the engine: " + join(errs));
     ensure_supervisor_network(
-      self, [self, generation](std::vector<std::string> errs) {
+      self, [self, generation](const std::vector<std::string>& errs) {
         if (!errs.empty())
           return fail_pass(self, join(errs));
         run_plan(self, generation);
@@ -837,7 +843,7 @@ void start_pass(self_ptr self) {
 
 void load(self_ptr self) {
   auto& st = self->state;
-  auto fan = make_fan_in([self](std::vector<std::string> errs) {
+  auto fan = make_fan_in([self](const std::vector<std::string>& errs) {
     for (auto& e : errs)
       log_of(self).error("apps", "loading the stored state: {}", e);
     self->state.loaded = true;
@@ -903,7 +909,7 @@ apps_view make_view(self_ptr self, bool env) {
   in.snap = &st.snap;
   in.books = &st.books;
   in.fetch_errors = &st.status.fetch_errors;
-  in.applying = st.status.state != "Idle";
+  in.applying = st.status.state != "Idle" || (st.target && !st.settled);
   in.failed = st.status.failures > 0;
   in.env = env;
   for (auto& [_, s] : st.supervisors) {
@@ -1045,6 +1051,7 @@ caf::result<service_action_done> on_service_action(self_ptr self,
   bool taken = false;
   if (a.kind != service_action_kind::start) {
     std::vector<std::string> names;
+    names.reserve(cur.size());
     for (auto& c : cur)
       names.push_back(c.name);
     if (auto err = lock_app(self, a.app_id, names, a.force, taken))
@@ -1161,7 +1168,7 @@ void remove_app_containers(self_ptr self, int64_t app_id,
       continue;
     fan->add();
     engine_kill(self, c.id, true,
-                [fan](std::optional<std::string> e) { fan->done(e); });
+                [fan](const std::optional<std::string>& e) { fan->done(e); });
   }
   fan->seal();
 }
@@ -1169,8 +1176,10 @@ void remove_app_containers(self_ptr self, int64_t app_id,
 void run_app_action(self_ptr self, app_action a,
                     caf::typed_response_promise<void> rp) {
   auto& st = self->state;
+  auto cur = current_services(self, a.app_id);
   std::vector<std::string> names;
-  for (auto& c : current_services(self, a.app_id))
+  names.reserve(cur.size());
+  for (auto& c : cur)
     names.push_back(c.name);
   bool taken = false;
   if (auto err = lock_app(self, a.app_id, names, a.force, taken)) {
@@ -1203,7 +1212,8 @@ void run_app_action(self_ptr self, app_action a,
   };
   remove_app_containers(
     self, app_id,
-    [self, rp, purge, app_id, fail](std::vector<std::string> errs) mutable {
+    [self, rp, purge, app_id,
+     fail](const std::vector<std::string>& errs) mutable {
       if (!errs.empty())
         return fail(join(errs));
       if (!purge) {

@@ -34,26 +34,27 @@ void app_action_route(router_t& router, const route_context& ctx,
       return restinio::request_accepted();
     }
     app_action cmd{kind, *app_id, api::check_truthy(*body, "force")};
-    with_auth(ctx, req, [ctx, req, cmd, purge](auto* self, auto scope) {
-      if (!scope.allows(cmd.app_id))
-        return reply_json_failed_401(req, "Unauthorized");
-      ask_core<app_manager_actor>(
-        self, ctx, "app_manager", req,
-        [self, req, cmd, purge](app_manager_actor am) {
-          self->request(am, action_timeout, cmd)
-            .then(
-              [req, purge] {
-                if (purge)
-                  reply_json(req, restinio::status_ok(),
-                             R"({"Data":"OK","Error":""})");
-                else
-                  reply_text(req, restinio::status_ok(), "OK");
-              },
-              [self, req](const caf::error& e) {
-                reply_action_error(self, req, e);
+    with_auth(ctx, req,
+              [ctx, req, cmd, purge](auto* self, const auth::scope& scope) {
+                if (!scope.allows(cmd.app_id))
+                  return reply_json_failed_401(req, "Unauthorized");
+                ask_core<app_manager_actor>(
+                  self, ctx, "app_manager", req,
+                  [self, req, cmd, purge](app_manager_actor am) {
+                    self->request(am, action_timeout, cmd)
+                      .then(
+                        [req, purge] {
+                          if (purge)
+                            reply_json(req, restinio::status_ok(),
+                                       R"({"Data":"OK","Error":""})");
+                          else
+                            reply_text(req, restinio::status_ok(), "OK");
+                        },
+                        [self, req](const caf::error& e) {
+                          reply_action_error(self, req, e);
+                        });
+                  });
               });
-        });
-    });
     return restinio::request_accepted();
   });
 }
@@ -74,7 +75,7 @@ void service_action_route(router_t& router, const route_context& ctx,
     cmd.kind = kind;
     cmd.app_id = *app_id;
     cmd.force = api::check_truthy(*body, "force");
-    with_auth(ctx, req, [ctx, req, cmd](auto* self, auto scope) {
+    with_auth(ctx, req, [ctx, req, cmd](auto* self, const auth::scope& scope) {
       if (!scope.allows(cmd.app_id))
         return reply_text(req, restinio::status_unauthorized(), "Unauthorized");
       ask_core<app_manager_actor>(
@@ -109,7 +110,7 @@ void add_v1_routes(router_t& router, const route_context& ctx) {
   // Host actions: bosun does not drive the host OS (yet).
   for (auto* path : {"/v1/reboot", "/v1/shutdown"})
     router.http_post(path, [ctx](auto req, auto) {
-      with_auth(ctx, req, [req](auto*, auto) {
+      with_auth(ctx, req, [req](auto*, const auth::scope&) {
         reply_json(req, restinio::status_service_unavailable(),
                    std::string(R"({"Data":"","Error":)")
                      + json_string(api::no_host_interface) + "}");
@@ -117,26 +118,29 @@ void add_v1_routes(router_t& router, const route_context& ctx) {
       return restinio::request_accepted();
     });
   router.http_post("/v1/blink", [ctx](auto req, auto) {
-    with_auth(ctx, req, [req](auto*, auto) { reply_no_host(req); });
+    with_auth(ctx, req,
+              [req](auto*, const auth::scope&) { reply_no_host(req); });
     return restinio::request_accepted();
   });
   router.add_handler(restinio::http_method_get(), "/v1/device/host-config",
                      [ctx](auto req, auto) {
-                       with_auth(ctx, req,
-                                 [req](auto*, auto) { reply_no_host(req); });
+                       with_auth(ctx, req, [req](auto*, const auth::scope&) {
+                         reply_no_host(req);
+                       });
                        return restinio::request_accepted();
                      });
   router.add_handler(restinio::http_method_patch(), "/v1/device/host-config",
                      [ctx](auto req, auto) {
-                       with_auth(ctx, req,
-                                 [req](auto*, auto) { reply_no_host(req); });
+                       with_auth(ctx, req, [req](auto*, const auth::scope&) {
+                         reply_no_host(req);
+                       });
                        return restinio::request_accepted();
                      });
 
   // Replaces the key the request was made with (same scope).
   router.http_post("/v1/regenerate-api-key", [ctx](auto req, auto) {
     auto key = request_key(req);
-    with_auth(ctx, req, [ctx, req, key](auto* self, auto) {
+    with_auth(ctx, req, [ctx, req, key](auto* self, const auth::scope&) {
       if (!key)
         return reply_failed(req, restinio::status_service_unavailable(),
                             "No API key was given to regenerate");
@@ -169,31 +173,32 @@ void add_v1_routes(router_t& router, const route_context& ctx) {
       reply_text(req, restinio::status_bad_request(), "Missing app id");
       return restinio::request_accepted();
     }
-    with_auth(ctx, req, [ctx, req, id = *app_id](auto* self, auto scope) {
-      if (!scope.allows(id))
-        return reply_json_failed_401(req, "Application is not available");
-      ask_core<app_manager_actor>(
-        self, ctx, "app_manager", req, [self, req, id](app_manager_actor am) {
-          self->request(am, 10s, apps_view_request{true})
-            .then(
-              [req, id](const apps_view& v) {
-                auto r = api::encode_legacy_app(v, id);
-                if (auto* err = std::get_if<api::legacy_app_error>(&r))
-                  return reply_text(req, restinio::status_bad_request(),
-                                    err->message);
-                reply_json(req, restinio::status_ok(),
-                           std::get<std::string>(r));
-              },
-              [self, req](const caf::error& e) {
-                reply_action_error(self, req, e);
-              });
-        });
-    });
+    with_auth(
+      ctx, req, [ctx, req, id = *app_id](auto* self, const auth::scope& scope) {
+        if (!scope.allows(id))
+          return reply_json_failed_401(req, "Application is not available");
+        ask_core<app_manager_actor>(
+          self, ctx, "app_manager", req, [self, req, id](app_manager_actor am) {
+            self->request(am, 10s, apps_view_request{true})
+              .then(
+                [req, id](const apps_view& v) {
+                  auto r = api::encode_legacy_app(v, id);
+                  if (auto* err = std::get_if<api::legacy_app_error>(&r))
+                    return reply_text(req, restinio::status_bad_request(),
+                                      err->message);
+                  reply_json(req, restinio::status_ok(),
+                             std::get<std::string>(r));
+                },
+                [self, req](const caf::error& e) {
+                  reply_action_error(self, req, e);
+                });
+          });
+      });
     return restinio::request_accepted();
   });
 
   router.http_get("/v1/device", [ctx](auto req, auto) {
-    with_auth(ctx, req, [ctx, req](auto* self, auto) {
+    with_auth(ctx, req, [ctx, req](auto* self, const auth::scope&) {
       ask_core<app_manager_actor>(
         self, ctx, "app_manager", req,
         [self, req, port = ctx.opts.port](app_manager_actor am) {

@@ -17,18 +17,19 @@ template <class Encode>
 void view_route(router_t& router, const route_context& ctx, const char* path,
                 Encode encode) {
   router.http_get(path, [ctx, encode](auto req, auto) {
-    with_auth(ctx, req, [ctx, req, encode](auto* self, auth::scope scope) {
-      ask_core<app_manager_actor>(
-        self, ctx, "app_manager", req,
-        [self, req, encode, scope](app_manager_actor am) {
-          self->request(am, view_timeout, apps_view_request{})
-            .then([req, encode,
-                   scope](const apps_view& v) { encode(req, v, scope); },
-                  [self, req](const caf::error& e) {
-                    reply_action_error(self, req, e);
+    with_auth(ctx, req,
+              [ctx, req, encode](auto* self, const auth::scope& scope) {
+                ask_core<app_manager_actor>(
+                  self, ctx, "app_manager", req,
+                  [self, req, encode, scope](app_manager_actor am) {
+                    self->request(am, view_timeout, apps_view_request{})
+                      .then([req, encode, scope](
+                              const apps_view& v) { encode(req, v, scope); },
+                            [self, req](const caf::error& e) {
+                              reply_action_error(self, req, e);
+                            });
                   });
-        });
-    });
+              });
     return restinio::request_accepted();
   });
 }
@@ -38,7 +39,7 @@ template <class Encode>
 void device_route(router_t& router, const route_context& ctx, const char* path,
                   Encode encode) {
   router.http_get(path, [ctx, encode](auto req, auto) {
-    with_auth(ctx, req, [ctx, req, encode](auto* self, auth::scope) {
+    with_auth(ctx, req, [ctx, req, encode](auto* self, const auth::scope&) {
       ask_core<app_manager_actor>(
         self, ctx, "app_manager", req,
         [self, req, encode](app_manager_actor am) {
@@ -76,7 +77,7 @@ void service_action_route(router_t& router, const route_context& ctx,
     cmd.image_id = api::check_int(*body, "imageId");
     if (cmd.image_id && *cmd.image_id == 0)
       cmd.image_id.reset();
-    with_auth(ctx, req, [ctx, req, cmd](auto* self, auth::scope scope) {
+    with_auth(ctx, req, [ctx, req, cmd](auto* self, const auth::scope& scope) {
       if (!scope.allows(cmd.app_id))
         return reply_failed(req, restinio::status_unauthorized(),
                             "Unauthorized");
@@ -123,7 +124,7 @@ void app_action_route(router_t& router, const route_context& ctx,
       return restinio::request_accepted();
     }
     app_action cmd{kind, *app_id, api::check_truthy(*body, "force")};
-    with_auth(ctx, req, [ctx, req, cmd](auto* self, auth::scope scope) {
+    with_auth(ctx, req, [ctx, req, cmd](auto* self, const auth::scope& scope) {
       if (!scope.allows(cmd.app_id))
         return reply_failed(req, restinio::status_unauthorized(),
                             "Unauthorized");
@@ -168,28 +169,29 @@ void add_v2_routes(router_t& router, const route_context& ctx) {
                      "Invalid application ID: " + raw);
         return restinio::request_accepted();
       }
-      with_auth(ctx, req, [ctx, req, id = *app_id](auto* self, auth::scope s) {
-        ask_core<app_manager_actor>(
-          self, ctx, "app_manager", req,
-          [self, req, id, s](app_manager_actor am) {
-            self->request(am, view_timeout, apps_view_request{})
-              .then(
-                [req, id, s](const apps_view& v) {
-                  auto body = api::encode_app_state(v, id);
-                  // Out of scope reads as absent (balena).
-                  if (!body || !s.allows(id))
-                    return reply_failed(req, restinio::status_conflict(),
-                                        "Application ID does not exist: "
-                                          + std::to_string(id));
-                  reply_json(req, restinio::status_ok(), *body);
-                },
-                [self, req, id](const caf::error&) {
-                  reply_failed(req, restinio::status_internal_server_error(),
-                               "Unable to retrieve state for application ID: "
-                                 + std::to_string(id));
-                });
-          });
-      });
+      with_auth(
+        ctx, req, [ctx, req, id = *app_id](auto* self, const auth::scope& s) {
+          ask_core<app_manager_actor>(
+            self, ctx, "app_manager", req,
+            [self, req, id, s](app_manager_actor am) {
+              self->request(am, view_timeout, apps_view_request{})
+                .then(
+                  [req, id, s](const apps_view& v) {
+                    auto body = api::encode_app_state(v, id);
+                    // Out of scope reads as absent (balena).
+                    if (!body || !s.allows(id))
+                      return reply_failed(req, restinio::status_conflict(),
+                                          "Application ID does not exist: "
+                                            + std::to_string(id));
+                    reply_json(req, restinio::status_ok(), *body);
+                  },
+                  [req, id](const caf::error&) {
+                    reply_failed(req, restinio::status_internal_server_error(),
+                                 "Unable to retrieve state for application ID: "
+                                   + std::to_string(id));
+                  });
+            });
+        });
       return restinio::request_accepted();
     });
   view_route(router, ctx, "/v2/state/status",
@@ -212,7 +214,7 @@ void add_v2_routes(router_t& router, const route_context& ctx) {
              });
 
   router.http_get("/v2/version", [ctx](auto req, auto) {
-    with_auth(ctx, req, [req](auto*, auth::scope) {
+    with_auth(ctx, req, [req](auto*, const auth::scope&) {
       reply_json(req, restinio::status_ok(), api::encode_version());
     });
     return restinio::request_accepted();
@@ -226,7 +228,7 @@ void add_v2_routes(router_t& router, const route_context& ctx) {
 
   // Tags are kept in the db; the cloud link reports them when there is one.
   router.http_get("/v2/device/tags", [ctx](auto req, auto) {
-    with_auth(ctx, req, [ctx, req](auto* self, auth::scope) {
+    with_auth(ctx, req, [ctx, req](auto* self, const auth::scope&) {
       ask_core<db_actor>(self, ctx, "db", req, [self, req](db_actor db) {
         self->request(db, view_timeout, caf::get_atom_v, device_tags_atom_v)
           .then(
@@ -251,7 +253,7 @@ void add_v2_routes(router_t& router, const route_context& ctx) {
         return restinio::request_accepted();
       }
       auto tags = std::get<std::map<std::string, std::string>>(decoded);
-      with_auth(ctx, req, [ctx, req, tags](auto* self, auth::scope) {
+      with_auth(ctx, req, [ctx, req, tags](auto* self, const auth::scope&) {
         ask_core<db_actor>(
           self, ctx, "db", req, [self, req, tags](db_actor db) {
             self
@@ -272,7 +274,7 @@ void add_v2_routes(router_t& router, const route_context& ctx) {
     });
 
   router.http_get("/v2/cleanup-volumes", [ctx](auto req, auto) {
-    with_auth(ctx, req, [ctx, req](auto* self, auth::scope s) {
+    with_auth(ctx, req, [ctx, req](auto* self, const auth::scope& s) {
       volumes_cleanup_request cmd;
       if (!s.all)
         cmd.apps = s.apps;
@@ -294,11 +296,13 @@ void add_v2_routes(router_t& router, const route_context& ctx) {
 
   // Host routes: bosun does not drive the host OS (yet).
   router.http_get("/v2/device/vpn", [ctx](auto req, auto) {
-    with_auth(ctx, req, [req](auto*, auth::scope) { reply_no_host(req); });
+    with_auth(ctx, req,
+              [req](auto*, const auth::scope&) { reply_no_host(req); });
     return restinio::request_accepted();
   });
   router.http_post("/v2/journal-logs", [ctx](auto req, auto) {
-    with_auth(ctx, req, [req](auto*, auth::scope) { reply_no_host(req); });
+    with_auth(ctx, req,
+              [req](auto*, const auth::scope&) { reply_no_host(req); });
     return restinio::request_accepted();
   });
 }

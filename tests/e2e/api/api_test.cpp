@@ -4,6 +4,7 @@
 // them.
 #include "tests/support/bosun.hpp"
 
+#include <arpa/inet.h>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include <rapidjson/document.h>
 #include <regex>
 #include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using bosun::test::docker;
@@ -133,6 +136,30 @@ std::string env_of(const std::string& container, const std::string& name) {
   if (std::regex_search(env, m, std::regex("\"" + name + "=([^\"]*)\"")))
     return m[1];
   return {};
+}
+
+// Sends raw bytes and returns whatever comes back before the close.
+std::string run_raw(int port, const std::string& bytes) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0
+      && ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0) {
+    char buf[4096];
+    for (;;) {
+      auto n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0)
+        break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
 }
 
 struct route_case {
@@ -581,6 +608,64 @@ TEST_SUITE("device api") {
                        bearer(global))
             .status
           == 401);
+  }
+
+  TEST_CASE("hostile requests neither crash bosun nor change the device; a "
+            "stalled client holds nobody up") {
+    apps_fixture fx;
+    running_bosun b;
+    apply_target(b);
+    auto ids = b.get("/v2/containerId").body;
+    // A client that sends half a request and waits.
+    int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(b.port()));
+    REQUIRE(::connect(stalled, reinterpret_cast<sockaddr*>(&addr), sizeof(addr))
+            == 0);
+    std::string half = "POST /v1/restart HTTP/1.1\r\nHost: x\r\nContent-"
+                       "Length: 100\r\n\r\n{\"appId\":";
+    REQUIRE(::send(stalled, half.data(), half.size(), MSG_NOSIGNAL) > 0);
+    const std::vector<route_case> hostile{
+      {"GET", "/v2/containerId?serviceName=%zz", "", 200, ""},
+      {"GET", "/v2/applications/%00/state", "", 400, ""},
+      {"GET", "/v2/applications/99999999999999999999999/state", "", 400, ""},
+      {"POST", "/v2/applications/71/restart-service",
+       R"({"serviceName":{"$gt":""},"imageId":[1],"force":{}})", 400, ""},
+      {"POST", "/v2/applications/71/stop-service",
+       R"({"serviceName":"worker","imageId":"1e3"})", 200, "OK"},
+      {"POST", "/v2/applications/71/start-service",
+       R"({"serviceName":"worker"})", 200, "OK"},
+      {"POST",
+       "/v1/purge",
+       "appId=71&appId=%zz",
+       400,
+       "",
+       {"Content-Type: application/x-www-form-urlencoded"}},
+      {"POST", "/v1/restart", "\xff\xfe{]", 400, ""},
+      {"PATCH", "/v2/device/tags", "null", 400, ""},
+      {"POST", "/v2/local/target-state?force=%zz", "{}", 0, ""},
+    };
+    for (auto& c : hostile) {
+      CAPTURE(c.path);
+      auto r = http_request(b.port(), c.method, c.path, c.body, c.headers);
+      if (c.status != 0)
+        CHECK_MESSAGE(r.status == c.status, r.body);
+      if (!c.expect.empty())
+        CHECK(r.body == c.expect);
+      CHECK(b.get("/ping").status == 200);
+    }
+    // Not HTTP at all.
+    auto garbage = run_raw(b.port(), std::string("\x16\x03\x01\x00\xa5", 5)
+                                       + std::string(200, '\xff'));
+    CHECK(garbage.find("HTTP/1.1 200") == std::string::npos);
+    CHECK(b.get("/ping").status == 200);
+    CHECK(b.proc().running());
+    ::close(stalled);
+    for (auto& n : all_containers)
+      CHECK_MESSAGE(running(n), n);
+    CHECK(b.get("/v2/containerId").body == ids);
   }
 
   TEST_CASE("tags are kept locally across restarts") {

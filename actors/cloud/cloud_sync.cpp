@@ -64,6 +64,8 @@ void on_target(cloud_sync_ptr self, const std::string& body) {
     return reject(self, decoded.error.to_string());
   for (auto& w : decoded->warnings)
     log_of(self).warn("cloud", "target: {}", w.to_string());
+  // Before the next poll is scheduled: it may set the interval.
+  apply_settings(self, decoded->target);
   if (st.opts.cfg.local_mode) {
     log_of(self).info("cloud", "local mode: the cloud's apps are ignored");
     return;
@@ -172,7 +174,8 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
   return {
     [self](const update_request& req) -> bool {
       auto& st = self->state;
-      if (!st.provisioned)
+      // Without instant updates only a forced update polls (balena).
+      if (!st.provisioned || (!st.instant_updates && !req.force))
         return false;
       if (req.cancel)
         log_of(self).info("cloud", "update cancel asked: a running apply is "
@@ -218,6 +221,20 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
 }
 
 } // namespace
+
+void apply_settings(cloud_sync_ptr self, const target_state& t) {
+  auto& st = self->state;
+  auto s = cloud_schedule::settings_of(t.config);
+  st.instant_updates = s.instant_updates;
+  st.hardware_metrics = s.hardware_metrics;
+  auto& interval = st.opts.cfg.app_update_poll_interval;
+  if (s.poll_interval && *s.poll_interval != interval) {
+    log_of(self).info("cloud", "poll interval {} ms (from the target)",
+                      s.poll_interval->count());
+    interval = *s.poll_interval;
+    st.gate.set_backoff_cap(interval);
+  }
+}
 
 const logger& log_of(cloud_sync_ptr self) {
   return *self->state.opts.log;

@@ -41,6 +41,9 @@ struct cloud_sync_state {
   std::string etag;
   std::chrono::steady_clock::time_point last_poll_ok;
   std::optional<target_state> unhanded; // app_manager has not taken it yet
+  // From the target's config (cloud_schedule::settings_of).
+  bool instant_updates = true;
+  bool hardware_metrics = true;
 
   // What the device should run (as app_manager holds it) and runs.
   bool target_loaded = false;
@@ -74,6 +77,9 @@ void start_polling(cloud_sync_ptr self);
 void poll_now(cloud_sync_ptr self);
 std::string describe(const cloud_reply& r); // "HTTP 500: body" / the error
 std::string random_hex(cloud_sync_ptr self, size_t n);
+// The target's config changes the link's settings (poll interval, instant
+// updates, hardware metrics).
+void apply_settings(cloud_sync_ptr self, const target_state& t);
 
 // provisioning.cpp
 void provision(cloud_sync_ptr self);

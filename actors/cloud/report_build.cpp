@@ -49,7 +49,8 @@ void put(report_app& app, const std::string& commit, const std::string& name,
 
 std::map<std::string, report_value> device_fields(const device_identity& id,
                                                   const host_facts& host,
-                                                  bool local_mode) {
+                                                  bool local_mode,
+                                                  bool hardware_metrics) {
   std::map<std::string, report_value> f;
   f["api_port"] = id.api_port;
   f["api_secret"] = id.api_secret;
@@ -64,10 +65,13 @@ std::map<std::string, report_value> device_fields(const device_identity& id,
   f["ip_address"] = host.ip_address;
   f["mac_address"] = host.mac_address;
   f["is_undervolted"] = false;
-  auto metric = [&f](const char* k, const std::optional<int64_t>& v) {
-    if (v)
-      f[k] = *v;
-  };
+  auto metric
+    = [&f, hardware_metrics](const char* k, const std::optional<int64_t>& v) {
+        if (!hardware_metrics)
+          f[k] = std::monostate{};
+        else if (v)
+          f[k] = *v;
+      };
   metric("cpu_usage", host.cpu_usage);
   metric("memory_usage", host.memory_usage);
   metric("memory_total", host.memory_total);

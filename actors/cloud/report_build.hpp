@@ -25,12 +25,14 @@ struct device_identity {
   std::string os_variant = "prod";
 };
 
-// The device-level keys: identity, addresses, metrics present in `host`,
+// The device-level keys: identity, addresses, metrics present in `host`
+// (all null when hardware_metrics is off: SUPERVISOR_HARDWARE_METRICS),
 // and the constant ones (status "Idle", provisioning_*, is_undervolted,
 // logs_channel unless in local mode).
 std::map<std::string, report_value> device_fields(const device_identity& id,
                                                   const host_facts& host,
-                                                  bool local_mode);
+                                                  bool local_mode,
+                                                  bool hardware_metrics = true);
 
 // commit → service name → image, for releases the device ran before (a
 // container of an older release is reported with its release's image).

@@ -22,8 +22,10 @@ void load_target(cloud_sync_ptr self) {
           return; // a target handed over meanwhile is newer
         st.target_loaded = true;
         st.target = t;
-        if (t)
+        if (t) {
           remember_images(self, *t);
+          apply_settings(self, *t);
+        }
         st.gate.changed();
       },
       [](const caf::error&) {}); // app_manager restarting: next tick
@@ -80,8 +82,8 @@ void send_report(cloud_sync_ptr self) {
   id.api_secret = st.api_secret;
   id.os_version = st.opts.os_version;
   id.os_variant = st.opts.cfg.development_mode ? "dev" : "prod";
-  current.device
-    = cloud_report::device_fields(id, st.host, st.opts.cfg.local_mode);
+  current.device = cloud_report::device_fields(
+    id, st.host, st.opts.cfg.local_mode, st.hardware_metrics);
   if (!st.opts.cfg.local_mode)
     current.apps = st.built;
   auto patch

@@ -1,6 +1,7 @@
 #include "actors/cloud/schedule.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <string_view>
 
 namespace bosun::cloud_schedule {
@@ -97,6 +98,30 @@ std::optional<duration> parse_retry_after_ms(std::string_view text) {
     n = n * 10 + (c - '0');
   }
   return duration{n};
+}
+
+namespace {
+
+bool falsy(std::string_view v) {
+  std::string s(v);
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s == "false" || s == "0" || s == "no" || s == "off";
+}
+
+} // namespace
+
+cloud_settings settings_of(const std::map<std::string, std::string>& config) {
+  cloud_settings out;
+  if (auto it = config.find("SUPERVISOR_POLL_INTERVAL"); it != config.end())
+    if (auto ms = parse_retry_after_ms(it->second); ms && ms->count() > 0)
+      out.poll_interval = ms;
+  if (auto it = config.find("SUPERVISOR_INSTANT_UPDATE_TRIGGER");
+      it != config.end())
+    out.instant_updates = !falsy(it->second);
+  if (auto it = config.find("SUPERVISOR_HARDWARE_METRICS"); it != config.end())
+    out.hardware_metrics = !falsy(it->second);
+  return out;
 }
 
 } // namespace bosun::cloud_schedule

@@ -4,7 +4,9 @@
 // "When a report is sent"). Pure: time is passed in, randomness too.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace bosun::cloud_schedule {
@@ -70,6 +72,11 @@ public:
   // A failed send; `retry_after` (the cloud's header) replaces the backoff.
   void failed(time_point now, std::optional<duration> retry_after);
 
+  // The poll interval changed (the target's SUPERVISOR_POLL_INTERVAL).
+  void set_backoff_cap(duration cap) {
+    rules_.backoff_cap = cap;
+  }
+
   bool in_flight() const {
     return in_flight_;
   }
@@ -101,5 +108,17 @@ private:
 // quirk: the header means seconds). std::nullopt when absent or not an
 // integer.
 std::optional<duration> parse_retry_after_ms(std::string_view text);
+
+// The cloud link's settings a target's config may carry (prefixes already
+// stripped): SUPERVISOR_POLL_INTERVAL (ms, a positive integer),
+// SUPERVISOR_INSTANT_UPDATE_TRIGGER and SUPERVISOR_HARDWARE_METRICS
+// (false/0/no/off turn them off). Absent or unreadable values keep the
+// defaults.
+struct cloud_settings {
+  std::optional<duration> poll_interval;
+  bool instant_updates = true;
+  bool hardware_metrics = true;
+};
+cloud_settings settings_of(const std::map<std::string, std::string>& config);
 
 } // namespace bosun::cloud_schedule

@@ -427,6 +427,27 @@ TEST_SUITE("cloud_sync polling") {
   }
 
   TEST_CASE_FIXTURE(deterministic,
+                    "the target's SUPERVISOR_POLL_INTERVAL sets the interval; "
+                    "without instant updates only a forced update polls") {
+    start(options(true));
+    auto poll = take("GET", "/device/v3/");
+    auto t = target_json("c1", "1");
+    t.replace(t.find(R"("config":{})"), 11,
+              R"("config":{"RESIN_SUPERVISOR_POLL_INTERVAL":"20000",)"
+              R"("BALENA_SUPERVISOR_INSTANT_UPDATE_TRIGGER":"false"})");
+    answer(poll, 200, t, "\"e1\"");
+    advance(26999ms); // 20 s + 7 s jitter
+    CHECK(pending("GET", "/device/v3/") == 0);
+    advance(1ms);
+    auto next = take("GET", "/device/v3/");
+    answer(next, 304);
+    CHECK_FALSE(ask<bool>(update_request{}));
+    CHECK(pending("GET", "/device/v3/") == 0);
+    CHECK(ask<bool>(update_request{true, false}));
+    take("GET", "/device/v3/");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
                     "/v1/update before provisioning is ignored") {
     start(options(false), R"({"apiKey":"pk"})");
     CHECK_FALSE(ask<bool>(update_request{true, false}));

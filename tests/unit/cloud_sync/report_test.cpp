@@ -259,6 +259,9 @@ TEST_SUITE("state report diff") {
     CHECK(f.count("cpu_usage") == 0);
     CHECK(f.at("is_undervolted") == report_value{false});
     CHECK(cr::device_fields(id, h, true).count("logs_channel") == 0);
+    auto off = cr::device_fields(id, h, false, false);
+    CHECK(off.at("memory_total") == report_value{std::monostate{}});
+    CHECK(off.at("cpu_usage") == report_value{std::monostate{}});
   }
 }
 

@@ -73,6 +73,27 @@ TEST_SUITE("poll schedule") {
   }
 }
 
+TEST_SUITE("target settings") {
+  TEST_CASE("the target's config sets the interval, instant updates and "
+            "hardware metrics") {
+    auto d = settings_of({});
+    CHECK_FALSE(d.poll_interval);
+    CHECK(d.instant_updates);
+    CHECK(d.hardware_metrics);
+    auto s = settings_of({{"SUPERVISOR_POLL_INTERVAL", "600000"},
+                          {"SUPERVISOR_INSTANT_UPDATE_TRIGGER", "false"},
+                          {"SUPERVISOR_HARDWARE_METRICS", "0"}});
+    CHECK(s.poll_interval == ms(600000));
+    CHECK_FALSE(s.instant_updates);
+    CHECK_FALSE(s.hardware_metrics);
+    CHECK_FALSE(
+      settings_of({{"SUPERVISOR_POLL_INTERVAL", "soon"}}).poll_interval);
+    CHECK_FALSE(settings_of({{"SUPERVISOR_POLL_INTERVAL", "0"}}).poll_interval);
+    CHECK(
+      settings_of({{"SUPERVISOR_HARDWARE_METRICS", "true"}}).hardware_metrics);
+  }
+}
+
 TEST_SUITE("report throttle") {
   TEST_CASE("the first report goes at once, a change 3 s later waits for the "
             "10 s mark") {

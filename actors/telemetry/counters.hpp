@@ -78,8 +78,12 @@ template <class Self, class F, class... Ts>
 auto counted(Self* self, std::shared_ptr<actor_counters> c, F f,
              caf::detail::type_list<Ts...>) {
   return [self, c, f](Ts... xs) mutable {
-    // mailbox().size() is only valid inside the actor: here it is.
-    busy_scope scope{c.get(), self->mailbox().size()};
+    // The messages already taken into the actor's queue, waiting behind
+    // this one: a plain read. Not mailbox().size(), which also drains the
+    // concurrent inbox (an atomic exchange that senders contend for) on
+    // every message. Messages still in the inbox are seen once CAF takes
+    // them in, at its next round.
+    busy_scope scope{c.get(), self->mailbox().queue().total_task_size()};
     return f(std::forward<Ts>(xs)...);
   };
 }

@@ -84,11 +84,22 @@ struct app_manager_state {
   // A pass found the device at its target since this actor started; until
   // then the device API says an apply is in progress.
   bool settled = false;
+  // The device API's last view (without env), until something changes;
+  // never older than view_max_age.
+  std::shared_ptr<const apps_view> view;
+  caf::actor_clock::time_point view_at;
   // The app-scoped API keys of supervisor-api services (from api_keys).
   std::map<service_ref, std::string> scoped_keys;
 };
 
 using self_ptr = app_manager_actor::stateful_pointer<app_manager_state>;
+
+constexpr auto view_max_age = std::chrono::milliseconds(250);
+
+// Something the device API's view shows changed.
+void view_changed(self_ptr self) {
+  self->state.view.reset();
+}
 
 std::string key_of(const std::string& uuid, const std::string& service) {
   return uuid + "/" + service;
@@ -118,6 +129,7 @@ bool truthy(const std::map<std::string, std::string>& cfg,
 
 void set_state(self_ptr self, const char* state) {
   auto& st = self->state;
+  view_changed(self);
   if (st.status.state != state)
     log_of(self).info("apps", "{}",
                       std::string(state) == "Idle"
@@ -241,6 +253,7 @@ void gather(self_ptr self,
     auto& st = self->state;
     if (errs.empty())
       st.snap = std::move(st.reading);
+    view_changed(self);
     k(errs);
   });
   auto engine = st.deps.engine;
@@ -370,6 +383,7 @@ supervised& supervisor_for(self_ptr self, const std::string& uuid,
                                       listener, supervisor_options{});
   s.last.app_uuid = uuid;
   s.last.service_name = service;
+  view_changed(self);
   return st.supervisors.emplace(key, std::move(s)).first->second;
 }
 
@@ -387,6 +401,7 @@ void forget_supervisor(self_ptr self, supervised* s) {
     if (&it->second == s) {
       self->unlink_from(it->second.handle);
       st.supervisors.erase(it);
+      view_changed(self);
       return;
     }
 }
@@ -501,6 +516,7 @@ struct executor {
     if (retry != st.fetch_retry_at.end() && self->clock().now() < retry->second)
       return ok();
     st.books.downloading[s.image] = 0;
+    view_changed(self);
     log_of(self).info("apps", "Downloading image '{}'", s.image);
     image_fetch f;
     f.image = s.image;
@@ -514,6 +530,7 @@ struct executor {
         [me, image](const image_fetched& r) {
           auto& st = me->state;
           st.books.downloading.erase(image);
+          view_changed(me);
           st.status.fetch_errors.erase(image);
           st.fetch_retry_at.erase(image);
           if (r.pulled) {
@@ -525,6 +542,7 @@ struct executor {
         [me, image](const caf::error& e) {
           auto& st = me->state;
           st.books.downloading.erase(image);
+          view_changed(me);
           auto why = render(me, e);
           st.status.fetch_errors[image] = why;
           st.fetch_retry_at[image] = me->clock().now() + fetch_retry_after;
@@ -687,6 +705,7 @@ struct executor {
 
   void operator()(const steps::update_commit& s) const {
     self->state.books.commits[s.app_uuid] = s.commit;
+    view_changed(self);
     persist_kv(self, commit_prefix + s.app_uuid, s.commit);
     ok();
   }
@@ -856,6 +875,7 @@ void load(self_ptr self) {
         // A target that came in meanwhile is newer than the stored one.
         if (!self->state.target)
           self->state.target = std::move(t);
+        view_changed(self);
         fan->done();
       },
       [self, fan](const caf::error& e) { fan->done(render(self, e)); });
@@ -1315,6 +1335,7 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
         continue;
       auto entry = std::move(it->second);
       st.supervisors.erase(it);
+      view_changed(self);
       if (!dm.reason || dm.reason == caf::exit_reason::normal)
         return;
       auto why = render(self, dm.reason);
@@ -1360,6 +1381,7 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
           [self, rp, target, force]() mutable {
             auto& st = self->state;
             st.target = std::move(*target);
+            view_changed(self);
             st.force = st.force || force;
             ++st.generation;
             st.status.failures = 0;
@@ -1381,7 +1403,19 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
     },
     [self](caf::get_atom, target_atom) { return self->state.target; },
     [self](caf::get_atom) { return snapshot_status(self); },
-    [self](const apps_view_request& req) { return make_view(self, req.env); },
+    [self](const apps_view_request& req) -> apps_view {
+      // Built again only when something in it changed (or it is
+      // view_max_age old): the device API asks often.
+      auto& st = self->state;
+      if (req.env)
+        return make_view(self, true);
+      auto now = self->clock().now();
+      if (!st.view || now - st.view_at >= view_max_age) {
+        st.view = std::make_shared<const apps_view>(make_view(self, false));
+        st.view_at = now;
+      }
+      return *st.view;
+    },
     [self](caf::get_atom, device_atom) { return make_device_facts(self); },
     [self](const service_action& a) { return on_service_action(self, a); },
     [self](const app_action& a) { return on_app_action(self, a); },
@@ -1394,6 +1428,7 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
       if (it == st.supervisors.end())
         return;
       it->second.last = s;
+      view_changed(self);
       // A dependency that became healthy may unblock a waiting pass; a
       // failed pass waits for its backoff instead.
       if (st.status.state != "Idle" && st.status.failures == 0)
@@ -1401,8 +1436,10 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
     },
     [self](const image_progress& p) {
       auto& dl = self->state.books.downloading;
-      if (dl.count(p.image) != 0)
+      if (dl.count(p.image) != 0) {
         dl[p.image] = p.percent;
+        view_changed(self);
+      }
     },
     [self](const engine_event&) {
       // Containers are watched by their supervisors; nothing to do here.

@@ -205,7 +205,7 @@ host_facts host_sampler::sample() {
   struct statvfs fs {};
   if (::statvfs(data_dir_.c_str(), &fs) == 0 && fs.f_frsize > 0) {
     auto mib = [&fs](uint64_t blocks) {
-      return static_cast<int64_t>(blocks * fs.f_frsize / (1024 * 1024));
+      return static_cast<int64_t>(blocks * fs.f_frsize / (1024UL * 1024UL));
     };
     h.storage_total = mib(fs.f_blocks);
     h.storage_usage = mib(fs.f_blocks - fs.f_bfree);

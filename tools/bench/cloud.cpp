@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <random>
 #include <rapidjson/document.h>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -137,19 +138,18 @@ sim_process start_sim(const std::string& path) {
 const std::string app_uuid = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
 
 std::string apps_json(const std::string& commit, int release) {
-  std::string out
-    = R"({")" + app_uuid
-      + R"(":{"id":1,"name":"fleet","class":"fleet","releases":{")" + commit
-      + R"(":{"id":)" + std::to_string(release) + R"(,"services":{)";
-  for (int i = 0; i < 3; ++i) {
-    auto n = std::to_string(i);
-    out += std::string(i ? "," : "") + R"("svc)" + n + R"(":{"id":)" + n
-           + R"(,"image_id":)" + std::to_string(release * 10 + i)
-           + R"(,"image":"registry2.balena-cloud.com/v2/)" + commit + n
-           + R"(@sha256:0123456789abcdef","environment":{"PORT":"80"},)"
-             R"("labels":{}})";
-  }
-  return out + R"(},"volumes":{},"networks":{}}}}})";
+  std::ostringstream o;
+  o << R"({")" << app_uuid
+    << R"(":{"id":1,"name":"fleet","class":"fleet","releases":{")" << commit
+    << R"(":{"id":)" << release << R"(,"services":{)";
+  for (int i = 0; i < 3; ++i)
+    o << (i ? "," : "") << R"("svc)" << i << R"(":{"id":)" << i
+      << R"(,"image_id":)" << release * 10 + i
+      << R"(,"image":"registry2.balena-cloud.com/v2/)" << commit << i
+      << R"(@sha256:0123456789abcdef","environment":{"PORT":"80"},)"
+         R"("labels":{}})";
+  o << R"(},"volumes":{},"networks":{}}}}})";
+  return o.str();
 }
 
 struct device_world {
@@ -190,7 +190,7 @@ void set_view(device_world& w, const std::string& status,
 }
 
 caf::behavior fake_app_manager(caf::event_based_actor* self,
-                               std::shared_ptr<device_world> w) {
+                               const std::shared_ptr<device_world>& w) {
   return {
     [self, w](apply_target& t) -> uint64_t {
       bool fresh = !w->target || w->target->apps != t.target.apps;
@@ -357,7 +357,7 @@ run(const scenario& sc, const sim_process& sim, int devices, int scale,
 
 } // namespace
 
-int main(int argc, char** argv) {
+int run_bench(int argc, char** argv) {
   int devices = 20;
   int scale = 120;
   int hours = 3;
@@ -446,4 +446,13 @@ int main(int argc, char** argv) {
   int st = 0;
   ::waitpid(sim.pid, &st, 0);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run_bench(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "bench_cloud: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -441,11 +441,13 @@ void check_reports_match_engine(int id,
                        << " runs: " << rep.body);
       }
     }
-    for (auto& [name, _] : runs)
+    for (auto& entry : runs) {
+      const auto& name = entry.first;
       if (ran_throughout(runs, name, rep.time_ms - 2500, rep.time_ms + 500))
         CHECK_MESSAGE(reported_running.count(name) == 1,
                       "report at " << rep.time_ms << " misses running " << name
                                    << ": " << rep.body);
+    }
     ++checked;
   }
   CHECK(checked >= 2);

@@ -47,7 +47,7 @@ struct apps_world {
 };
 
 caf::behavior fake_app_manager(caf::event_based_actor*,
-                               std::shared_ptr<apps_world> w) {
+                               const std::shared_ptr<apps_world>& w) {
   return {
     [w](apply_target& t) -> uint64_t {
       w->target = t.target;

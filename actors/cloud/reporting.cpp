@@ -129,7 +129,8 @@ void status_tick(cloud_sync_ptr self) {
     load_target(self);
   self->request(st.deps.apps, 5s, apps_view_request{})
     .then([self](apps_view& v) { on_view(self, std::move(v)); },
-          [](const caf::error&) {}); // app_manager restarting: next tick
+          // app_manager restarting: the next tick asks again.
+          [self](const caf::error&) { maybe_report(self); });
 }
 
 void host_tick(cloud_sync_ptr self) {
@@ -158,10 +159,19 @@ void host_tick(cloud_sync_ptr self) {
 
 void maybe_report(cloud_sync_ptr self) {
   auto& st = self->state;
-  // The first report waits for the first look at the apps.
-  if (!st.provisioned || st.collecting || !st.target_loaded || !st.view)
+  if (!st.provisioned || st.collecting)
     return;
+  // The first report waits for the first look at the apps, but not for
+  // ever: an app_manager that does not answer must not silence the device.
   auto now = self->clock().now();
+  bool apps_known = st.target_loaded && st.view;
+  if (!apps_known && now - st.started < st.opts.report_spacing) {
+    arm(self, cloud_timer_kind::report,
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+          st.started + st.opts.report_spacing - now)
+          + 1ms);
+    return;
+  }
   auto d = st.gate.decide(now);
   if (!d.collect) {
     if (d.wake)

@@ -59,6 +59,13 @@ caf::behavior fake_app_manager(caf::event_based_actor*,
   };
 }
 
+// An app_manager that takes targets but cannot show its apps.
+caf::behavior mute_app_manager(caf::event_based_actor*) {
+  return {
+    [](apply_target&) -> uint64_t { return 1; },
+  };
+}
+
 struct sent_request {
   cloud_request req;
   std::function<void(cloud_reply)> done;
@@ -168,10 +175,12 @@ struct deterministic {
     return o;
   }
 
-  void start(cloud_sync_options o, const std::string& config_json = "{}") {
+  void start(cloud_sync_options o, const std::string& config_json = "{}",
+             caf::actor apps_actor = {}) {
     std::ofstream(config_path()) << config_json;
     cloud_sync_deps d;
-    d.apps = caf::actor_cast<app_manager_actor>(fake_apps);
+    d.apps
+      = caf::actor_cast<app_manager_actor>(apps_actor ? apps_actor : fake_apps);
     sync = spawn_cloud_sync(sys, d, std::move(o));
     sched.run();
   }
@@ -546,6 +555,21 @@ TEST_SUITE("cloud_sync reports") {
     advance(299s);
     CHECK(pending("PATCH", "/device/v3/state") == 0);
     CHECK(status().reports_sent == 2);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "without the apps from app_manager the device fields are "
+                    "still reported, 10 s after start") {
+    auto mute = sys.spawn(mute_app_manager);
+    start(options(true), "{}", mute);
+    settle_first_poll();
+    advance(9s);
+    CHECK(pending("PATCH", "/device/v3/state") == 0);
+    advance(1s);
+    auto r = take("PATCH", "/device/v3/state");
+    CHECK(r.req.body.find(R"("api_port":48484)") != std::string::npos);
+    CHECK(r.req.body.find("\"apps\"") == std::string::npos);
+    self->send_exit(mute, caf::exit_reason::user_shutdown);
   }
 
   TEST_CASE_FIXTURE(deterministic,

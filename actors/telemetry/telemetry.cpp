@@ -3,11 +3,13 @@
 #include "actors/telemetry/counters.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -33,7 +35,8 @@ struct walk {
   telemetry_snapshot snap;
   size_t pending = 0;
   std::chrono::steady_clock::time_point start;
-  std::set<caf::actor_addr> seen; // every actor this walk met
+  caf::actor_clock::time_point started_at; // on the actor's clock
+  std::set<caf::actor_addr> seen;          // every actor this walk met
 };
 
 struct telemetry_state {
@@ -41,6 +44,10 @@ struct telemetry_state {
   telemetry_options opts;
   std::shared_ptr<walk> current;
   std::vector<std::pair<root_actor, promise_t>> waiting;
+  // The last snapshot, its root, and when its walk started.
+  std::optional<telemetry_snapshot> last;
+  root_actor last_root;
+  caf::actor_clock::time_point last_start;
   // Actors that answered telemetry_atom with unexpected_message: not asked
   // again (CAF prints every unexpected message), just reported.
   std::set<caf::actor_addr> silent;
@@ -95,6 +102,9 @@ void finish(self_ptr self, const walk_ptr& w) {
                            .count();
   for (auto& p : w->promises)
     p.deliver(w->snap);
+  self->state.last = w->snap;
+  self->state.last_root = w->root;
+  self->state.last_start = w->started_at;
   if (self->state.current == w)
     self->state.current.reset();
   start_walk(self);
@@ -209,6 +219,7 @@ void start_walk(self_ptr self) {
     }
   st.current = w;
   w->start = std::chrono::steady_clock::now();
+  w->started_at = self->clock().now();
   w->snap.process = st.opts.process();
   w->snap.actors_running = self->system().registry().running();
   node r;
@@ -240,8 +251,14 @@ telemetry_actor::behavior_type telemetry_impl(self_ptr self,
   self->state.opts = std::move(opts);
   return telemetry::instrument(
     self, {"telemetry", {}, {}}, [self](collect_telemetry& req) {
+      auto& st = self->state;
       auto rp = self->make_response_promise<telemetry_snapshot>();
-      self->state.waiting.emplace_back(std::move(req.root), rp);
+      if (st.last && st.last_root == req.root
+          && self->clock().now() - st.last_start < st.opts.max_age) {
+        rp.deliver(*st.last);
+        return rp;
+      }
+      st.waiting.emplace_back(std::move(req.root), rp);
       start_walk(self);
       return rp;
     });

@@ -2,10 +2,11 @@
 
 // The telemetry actor: collects the actor telemetry snapshot on request.
 //
-// Owns: nothing but the collection in progress and the requests waiting
-// for the next one.
+// Owns: the collection in progress, the requests waiting for the next one,
+// and the last snapshot.
 // Answers: telemetry_actor (messages/telemetry.hpp): collect_telemetry{root}
-// → a telemetry_snapshot, collected after the request arrived.
+// → a telemetry_snapshot whose collection started at most `max_age` before
+// the request arrived (the last one if it is that fresh, else a new one).
 // How: it asks root for its sample (whose children are the core actors) and
 // its children's statuses (restarts, last failure), then asks every child,
 // and every child's children (app_manager's service supervisors), each once;
@@ -13,8 +14,8 @@
 // apps_status, and reads /proc/self. An actor that does not answer within
 // `ask_timeout` is reported as such; the snapshot is never held up longer.
 // Requests arriving while a walk runs are served together by the next walk,
-// so a flood of /v2/telemetry calls costs the other actors at most one
-// telemetry message each per walk.
+// and a walk is at most `max_age` fresh, so a flood of /v2/telemetry calls
+// costs each other actor about one telemetry message per `max_age`.
 // Never: changes anything, or blocks.
 #include "actors/telemetry/process_stats.hpp"
 #include "messages/telemetry.hpp"
@@ -31,6 +32,10 @@ namespace bosun {
 struct telemetry_options {
   std::chrono::milliseconds ask_timeout{1500}; // per actor asked
   size_t max_depth = 3; // root = 0, core actors = 1, supervisors = 2
+  // A snapshot whose walk started less than this ago answers new requests
+  // at once: however many clients poll, the actors are asked at most about
+  // 1/max_age times a second. 0: a walk for every request (or batch).
+  std::chrono::milliseconds max_age{100};
   // Where the process figures come from (tests inject their own).
   std::function<process_stats()> process = telemetry::read_process_stats;
 };

@@ -106,7 +106,8 @@ struct deterministic {
   bosun::root_actor root;
   bosun::telemetry_actor tm;
 
-  explicit deterministic(bool with_stuck = false) {
+  explicit deterministic(bool with_stuck = false,
+                         std::chrono::milliseconds max_age = 0ms) {
     bosun::root_options opts;
     opts.log = std::make_shared<const bosun::logger>(bosun::log_level::error);
     auto add = [&](std::string name, auto fn) {
@@ -134,8 +135,9 @@ struct deterministic {
       add("stuck", [](caf::actor_system& s, const bosun::siblings&) {
         return s.spawn(stuck);
       });
-    add("telemetry", [](caf::actor_system& s, const bosun::siblings&) {
+    add("telemetry", [max_age](caf::actor_system& s, const bosun::siblings&) {
       bosun::telemetry_options t;
+      t.max_age = max_age;
       t.process = [] {
         bosun::process_stats p;
         p.available = true;
@@ -175,6 +177,10 @@ struct deterministic {
 
 struct with_stuck_child : deterministic {
   with_stuck_child() : deterministic(true) {}
+};
+
+struct with_max_age : deterministic {
+  with_max_age() : deterministic(false, 100ms) {}
 };
 
 std::map<std::string, actor_report> by_name(const telemetry_snapshot& s) {
@@ -300,6 +306,19 @@ TEST_SUITE("telemetry actor") {
       h.receive([&](telemetry_snapshot&) { ++answered; },
                 [&](caf::error& e) { FAIL(sys.render(e)); });
     CHECK(answered == 5);
+    CHECK(*asked == 2);
+  }
+
+  TEST_CASE_FIXTURE(with_max_age,
+                    "a snapshot younger than max_age answers at once; an "
+                    "older one is collected again") {
+    auto first = collect();
+    auto second = collect();
+    CHECK(*asked == 1);
+    CHECK(second.collected_at == first.collected_at);
+    sched.advance_time(100ms);
+    sched.run();
+    collect();
     CHECK(*asked == 2);
   }
 

@@ -27,6 +27,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,6 +84,11 @@ inline bool operator==(const log_shipping& a, const log_shipping& b) {
 // What a reader gets for each pull.
 struct log_batch {
   std::vector<log_entry_ptr> entries; // oldest first
+  // For the cloud shipper: db config keys and values to store before these
+  // lines are written (where each container's log is to be read on from
+  // after a restart). Queued in the db before the bytes go out, they are
+  // stored before the db stops, so a line the cloud saw is never re-read.
+  std::map<std::string, std::string> resume;
 };
 
 using log_reader_actor = caf::typed_actor<caf::reacts_to<log_batch>>;
@@ -103,12 +109,6 @@ struct log_subscribe {
 struct log_unsubscribe {
   log_reader_actor reader;
 };
-
-// From the cloud shipper, before it writes: the resume points of every line
-// it was handed are to be stored. Answered once the write to the db is
-// queued (the db handles requests in order), so a line the cloud has seen
-// is never read again after a restart, even one right after it.
-struct log_flush_req {};
 
 // One reader's queue.
 struct log_queue_stats {
@@ -147,7 +147,6 @@ using logs_actor
   = caf::typed_actor<caf::reacts_to<system_log>, caf::reacts_to<log_shipping>,
                      caf::reacts_to<log_subscribe>,
                      caf::reacts_to<log_unsubscribe>, caf::reacts_to<log_pull>,
-                     caf::replies_to<log_flush_req>::with<void>,
                      caf::replies_to<caf::get_atom>::with<logs_telemetry>>;
 
 } // namespace bosun
@@ -159,7 +158,6 @@ BOSUN_MESSAGE(bosun::log_batch)
 BOSUN_MESSAGE(bosun::log_pull)
 BOSUN_MESSAGE(bosun::log_subscribe)
 BOSUN_MESSAGE(bosun::log_unsubscribe)
-BOSUN_MESSAGE(bosun::log_flush_req)
 BOSUN_MESSAGE(bosun::log_queue_stats)
 BOSUN_MESSAGE(bosun::log_cloud_stats)
 BOSUN_MESSAGE(bosun::logs_telemetry)

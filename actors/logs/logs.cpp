@@ -34,6 +34,7 @@ using namespace std::chrono_literals;
 namespace logic = log_logic;
 
 constexpr const char* key_prefix = "logs.last.";
+constexpr const char* sent_prefix = "logs.sent.";
 constexpr const char* supervised_label = "io.balena.supervised";
 
 // The public interface, plus what the engine sends and our timers.
@@ -52,9 +53,11 @@ struct container_rec {
   bool attaching = false; // a container_logs_req is out
   bool again = false;     // it started again while attached: re-attach
   logic::resume_filter filter;
-  logic::resume_point done;   // lines up to here need no re-reading
-  logic::resume_point handed; // lines up to here went to the shipper
-  logic::resume_point stored; // what the db holds
+  // Lines up to here need no re-reading: they were dropped, or nothing
+  // ships them. Stored as "logs.last.<id>"; the shipper stores what it
+  // wrote as "logs.sent.<id>"; a restart reads on from the later of both.
+  logic::resume_point done;
+  logic::resume_point stored; // what the db holds of `done`
 };
 
 struct reader_rec {
@@ -89,7 +92,7 @@ struct logs_state {
   reader_rec cloud{{}, logic::log_queue{0}, "cloud", false, 0};
 
   std::set<std::string> dirty; // containers whose `done` is not stored
-  int persist_busy = 0;        // db writes out
+  bool persist_busy = false;   // a db write is out
   bool persist_armed = false;
 
   logs_telemetry counters;
@@ -118,7 +121,7 @@ std::optional<int64_t> to_id(const std::string& s) {
 
 // ------------------------------------------------------------ persistence --
 
-void persist(self_ptr self, bool now = false);
+void persist(self_ptr self);
 
 void arm_persist(self_ptr self) {
   auto& st = self->state;
@@ -129,11 +132,10 @@ void arm_persist(self_ptr self) {
 }
 
 // Writes every changed resume point in one transaction: at once after a
-// quiet spell, then at most every persist_interval; `now` (a flush of the
-// shipper waits for it) writes at once whatever is out.
-void persist(self_ptr self, bool now) {
+// quiet spell, then at most every persist_interval, one write at a time.
+void persist(self_ptr self) {
   auto& st = self->state;
-  if (!now && (st.persist_busy > 0 || st.persist_armed))
+  if (st.persist_busy || st.persist_armed)
     return; // the reply or the timer comes back here
   std::map<std::string, std::string> kv;
   for (auto& id : st.dirty) {
@@ -144,12 +146,12 @@ void persist(self_ptr self, bool now) {
   st.dirty.clear();
   if (kv.empty() || !st.db)
     return;
-  ++st.persist_busy;
+  st.persist_busy = true;
   self->request(st.db, 10s, caf::put_atom_v, config_kv_atom_v, kv)
     .then(
       [self, kv] {
         auto& st = self->state;
-        --st.persist_busy;
+        st.persist_busy = false;
         for (auto& [key, value] : kv) {
           auto i = st.containers.find(key.substr(std::strlen(key_prefix)));
           auto p = logic::parse_resume_point(value);
@@ -160,7 +162,7 @@ void persist(self_ptr self, bool now) {
       },
       [self, kv](const caf::error& e) {
         auto& st = self->state;
-        --st.persist_busy;
+        st.persist_busy = false;
         log(self).warn("logs", "cannot store resume points: {}",
                        self->system().render(e));
         for (auto& [key, value] : kv)
@@ -180,10 +182,10 @@ void mark_done(self_ptr self, container_rec& c, const logic::resume_point& p) {
 
 void forget_key(self_ptr self, const std::string& id) {
   auto& st = self->state;
-  if (st.db)
-    self
-      ->request(st.db, 10s, caf::delete_atom_v, config_kv_atom_v,
-                key_prefix + id)
+  if (!st.db)
+    return;
+  for (auto* prefix : {key_prefix, sent_prefix})
+    self->request(st.db, 10s, caf::delete_atom_v, config_kv_atom_v, prefix + id)
       .then([] {}, [](const caf::error&) {});
 }
 
@@ -204,21 +206,19 @@ void lines_done(self_ptr self, const std::vector<logic::queued_line>& lines) {
   }
 }
 
-// Lines the shipper took: done once it is about to write them
-// (log_flush_req), so that a line not yet written is read again after a
-// restart.
-void lines_handed(self_ptr self, const std::vector<logic::queued_line>& lines) {
+// The resume points the shipper stores before writing `lines`.
+std::map<std::string, std::string>
+sent_points(self_ptr self, const std::vector<logic::queued_line>& lines) {
   auto& st = self->state;
-  for (auto& l : lines) {
-    if (l.source == 0)
-      continue;
-    auto s = st.sources.find(l.source);
-    if (s == st.sources.end())
-      continue;
-    auto c = st.containers.find(s->second);
-    if (c != st.containers.end() && c->second.handed < l.point)
-      c->second.handed = l.point;
-  }
+  std::map<uint32_t, logic::resume_point> last;
+  for (auto& l : lines)
+    if (l.source != 0)
+      last[l.source] = l.point; // arrival order: the last is the latest
+  std::map<std::string, std::string> out;
+  for (auto& [source, p] : last)
+    if (auto s = st.sources.find(source); s != st.sources.end())
+      out.emplace(sent_prefix + s->second, logic::to_string(p));
+  return out;
 }
 
 log_entry_ptr suppressed_entry(self_ptr self, uint64_t n) {
@@ -247,7 +247,7 @@ void feed(self_ptr self, reader_rec& r, const Handle& to, bool cloud) {
   r.wants = false;
   r.delivered += lines.size();
   if (cloud)
-    lines_handed(self, lines);
+    b.resume = sent_points(self, lines);
   self->send(to, std::move(b));
 }
 
@@ -311,6 +311,7 @@ void start_shipper(self_ptr self) {
   }
   auto so = st.opts.shipper;
   so.connect = std::move(*f);
+  so.db = st.db;
   st.shipper
     = spawn_log_shipper(self->system(), caf::actor_cast<logs_actor>(self), so);
   self->monitor(st.shipper);
@@ -558,11 +559,16 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
       .then(
         [self, start](const std::map<std::string, std::string>& kv) {
           auto& st = self->state;
-          auto n = std::strlen(key_prefix);
-          for (auto i = kv.lower_bound(key_prefix);
-               i != kv.end() && i->first.compare(0, n, key_prefix) == 0; ++i)
-            if (auto p = logic::parse_resume_point(i->second))
-              st.loaded.emplace(i->first.substr(n), *p);
+          for (auto* prefix : {key_prefix, sent_prefix}) {
+            auto n = std::strlen(prefix);
+            for (auto i = kv.lower_bound(prefix);
+                 i != kv.end() && i->first.compare(0, n, prefix) == 0; ++i)
+              if (auto p = logic::parse_resume_point(i->second)) {
+                auto& at = st.loaded[i->first.substr(n)];
+                if (at < *p)
+                  at = *p;
+              }
+          }
           start();
         },
         [self, start](const caf::error& e) {
@@ -638,15 +644,6 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
           feed(self, r, r.handle, false);
           return;
         }
-    },
-    [self](log_flush_req) {
-      auto& st = self->state;
-      for (auto& [id, c] : st.containers)
-        if (c.done < c.handed) {
-          c.done = c.handed;
-          st.dirty.insert(id);
-        }
-      persist(self, true);
     },
     [self](caf::get_atom) -> caf::result<logs_telemetry> {
       auto& st = self->state;

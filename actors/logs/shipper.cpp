@@ -88,8 +88,9 @@ struct shipper_state {
   std::string ndjson;                 // reused encoding buffer
   std::string outbox;                 // compressed, not yet handed over
   std::vector<log_entry_ptr> pending; // taken while not connected
+  // Resume points of the lines compressed since the last write (db keys).
+  std::map<std::string, std::string> unsaved;
   bool writing = false;
-  bool permit = false;    // a log_flush_req is out
   bool pulled = false;    // a log_pull is out
   bool unflushed = false; // written into gzip since the last sync flush
   bool flush_armed = false;
@@ -132,7 +133,10 @@ void pull(self_ptr self) {
   if (st.pulled || !can_take(self))
     return;
   st.pulled = true;
-  self->send(st.logs, log_pull{caf::actor_cast<log_reader_actor>(self)});
+  // Urgent: a pull must not wait behind the lines queued in the logs
+  // actor's mailbox, or the cloud queue overflows while it waits.
+  self->send<caf::message_priority::high>(
+    st.logs, log_pull{caf::actor_cast<log_reader_actor>(self)});
 }
 
 void write_next(self_ptr self) {
@@ -153,30 +157,32 @@ void arm_flush(self_ptr self) {
   self->delayed_send(self, st.opts.flush_interval, flush_due{});
 }
 
-// A flush is due: once the logs actor has queued the resume points of what
-// is about to become visible, sync-flush and write everything compressed.
-// One write per flush interval at most.
+// A flush is due: queue the resume points of what is about to become
+// visible in the db (requests are handled in order, so they are stored even
+// if the agent stops right after the cloud got the lines), then sync-flush
+// and write everything compressed. One write per flush interval at most.
 void cycle(self_ptr self) {
   auto& st = self->state;
-  if (st.ph != phase::open || st.writing || st.permit
+  if (st.ph != phase::open || st.writing
       || (st.outbox.empty() && !st.unflushed))
     return;
-  st.permit = true;
-  auto gen = st.gen;
-  auto go = [self, gen] {
-    auto& st = self->state;
-    st.permit = false;
-    if (gen != st.gen || st.ph != phase::open)
-      return;
-    if (st.unflushed) {
-      st.gz->flush(st.outbox);
-      st.unflushed = false;
-    }
-    write_next(self);
-    pull(self); // the outbox is empty again
-  };
-  self->request(st.logs, std::chrono::seconds(10), log_flush_req{})
-    .then(go, [go](const caf::error&) { go(); });
+  if (!st.unsaved.empty() && st.opts.db) {
+    self
+      ->request(st.opts.db, std::chrono::seconds(10), caf::put_atom_v,
+                config_kv_atom_v, std::move(st.unsaved))
+      .then([] {},
+            [self](const caf::error& e) {
+              self->state.stats.last_error
+                = "cannot store resume points: " + self->system().render(e);
+            });
+  }
+  st.unsaved.clear();
+  if (st.unflushed) {
+    st.gz->flush(st.outbox);
+    st.unflushed = false;
+  }
+  write_next(self);
+  pull(self); // the outbox is empty again
 }
 
 void arm_idle(self_ptr self, caf::timespan after) {
@@ -260,6 +266,8 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
     [self](log_batch& b) {
       auto& st = self->state;
       st.pulled = false;
+      for (auto& [k, v] : b.resume)
+        st.unsaved[k] = std::move(v);
       if (st.ph == phase::open) {
         compress(self, b.entries);
         arm_idle(self, st.opts.idle_close);
@@ -323,7 +331,7 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
         arm_idle(self, st.opts.idle_close - quiet);
         return;
       }
-      if (st.writing || st.permit || !st.outbox.empty() || st.unflushed) {
+      if (st.writing || !st.outbox.empty() || st.unflushed) {
         arm_idle(self, st.opts.flush_interval);
         return;
       }

@@ -10,13 +10,14 @@
 // the logs actor's cloud queue, which drops (and announces) what overflows.
 // Writes: NDJSON lines into the gzip stream as batches come; at most every
 // flush_interval, a sync flush and one write of everything compressed, each
-// once the logs actor has queued the resume points of those lines in the db
-// (log_flush_req): what the cloud has seen is never shipped again.
+// after queueing in the db the resume points the batches carried: what the
+// cloud has seen is never shipped again after a restart.
 // Reconnects: after any failure (an answer, an error, a write or connect
 // timeout), after min(5 s·2^n, 300 s). Closes the stream cleanly after
 // idle_close without lines; the next line opens it again.
 // Answers: get → log_cloud_stats. Never blocks: all I/O is on the io thread.
 #include "api/logs/upload.hpp"
+#include "messages/db.hpp"
 #include "messages/logs.hpp"
 
 #include <caf/actor_system.hpp>
@@ -30,6 +31,7 @@ using log_shipper_actor
 
 struct shipper_options {
   log_upload::factory connect; // the connection maker (asio, or a fake)
+  db_actor db;                 // where resume points go; may be invalid
   std::chrono::milliseconds flush_interval{100};
   std::chrono::milliseconds idle_close{std::chrono::seconds(60)};
   // Compressed bytes waiting to be written before it stops pulling (at most

@@ -77,7 +77,8 @@ void pull(reader_ptr self) {
   if (st.pulled || st.in_flight > 0)
     return;
   st.pulled = true;
-  self->send(st.logs, log_pull{caf::actor_cast<log_reader_actor>(self)});
+  self->send<caf::message_priority::high>(
+    st.logs, log_pull{caf::actor_cast<log_reader_actor>(self)});
 }
 
 reader_actor::behavior_type
@@ -97,8 +98,10 @@ reader_impl(reader_ptr self, restinio::request_handle_t req, logs_actor logs) {
     self->state.resp.reset();
     self->quit();
   });
-  self->send(st.logs, log_subscribe{caf::actor_cast<log_reader_actor>(self),
-                                    reader_queue_bytes});
+  // Urgent, as the pulls that follow it are: they must not overtake it.
+  self->send<caf::message_priority::high>(
+    st.logs,
+    log_subscribe{caf::actor_cast<log_reader_actor>(self), reader_queue_bytes});
   write(self, log_json::streaming_banner());
   self->delayed_send(self, keepalive_interval, reader_keepalive{});
   return {

@@ -83,14 +83,12 @@ struct fake_cloud {
 // A logs actor stand-in for shipper tests: counts pulls.
 struct fake_logs_world {
   int pulls = 0;
-  int flushes = 0; // log_flush_req: writes the shipper asked to make
 };
 
 inline caf::behavior fake_logs(caf::event_based_actor*,
                                std::shared_ptr<fake_logs_world> w) {
   return {
     [w](log_pull&) { ++w->pulls; },
-    [w](log_flush_req&) { ++w->flushes; },
     [](system_log&) {},
   };
 }

@@ -35,18 +35,23 @@ struct shipper_fixture {
   std::shared_ptr<test::fake_logs_world> lw
     = std::make_shared<test::fake_logs_world>();
   caf::actor logs = sys.spawn(test::fake_logs, lw);
+  std::shared_ptr<test::fake_db_world> dw
+    = std::make_shared<test::fake_db_world>();
+  caf::actor db = sys.spawn(test::fake_db, dw);
   test::fake_cloud cloud;
   log_shipper_actor shipper;
 
   shipper_fixture() {
     shipper_options o;
     o.connect = cloud.factory();
+    o.db = caf::actor_cast<db_actor>(db);
     shipper = spawn_log_shipper(sys, caf::actor_cast<logs_actor>(logs), o);
     sched.run();
   }
   ~shipper_fixture() {
     caf::anon_send_exit(shipper, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(logs, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -99,26 +104,34 @@ TEST_SUITE("logs.shipper") {
                     "the first batch opens the stream; lines flow gzipped") {
     CHECK(lw->pulls == 1);
     CHECK(cloud.conns.empty()); // nothing to ship, no connection
-    send(batch({"one", "two"}));
+    auto b = batch({"one", "two"});
+    b.resume["logs.sent.c1"] = "5:2";
+    send(std::move(b));
     REQUIRE(cloud.conns.size() == 1);
     CHECK(lw->pulls == 1); // connecting: no more lines taken meanwhile
     auto& c = open();
     CHECK(lw->pulls == 2);
     CHECK(c.writes.empty()); // nothing before the first flush
+    CHECK(dw->kv.empty());
     advance(100ms);
-    // It asked the logs actor to store the resume points before writing.
-    CHECK(lw->flushes == 1);
+    // The batch's resume points went to the db with the write.
     REQUIRE(c.writes.size() == 1);
+    CHECK(dw->kv["logs.sent.c1"] == "5:2");
+    CHECK(dw->puts == 1);
     ack_all();
     CHECK(c.text()
           == "{\"message\":\"one\",\"timestamp\":1000,\"isStdErr\":false,"
              "\"serviceId\":7}\n"
              "{\"message\":\"two\",\"timestamp\":1000,\"isStdErr\":false,"
              "\"serviceId\":7}\n");
-    send(batch({"three"}));
+    auto b3 = batch({"three"});
+    b3.resume["logs.sent.c1"] = "6:1";
+    send(std::move(b3));
     advance(100ms);
     ack_all();
     CHECK(c.text().find("\"three\"") != std::string::npos);
+    CHECK(dw->kv["logs.sent.c1"] == "6:1");
+    CHECK(dw->puts == 2);
     auto s = stats();
     CHECK(s.state == "open");
     CHECK(s.lines == 3);

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Logs benchmark: lines per second from a flooding container through bosun
+# to cloud-sim, bosun's CPU and RSS meanwhile, and device API latency during
+# the flood against idle.
+#
+#   eval "$(tools/dev env)"                   # private engine, registry, image
+#   tools/bench/logs.sh [lines=500000]        # needs build/bosun, cloud-sim
+#   BENCH_RATES="0 50000" (default): one run unpaced (as fast as the shell
+#   writes), one at 50 000 lines/s (rate/10 lines every 100 ms)
+#
+# Each run has a fresh bosun (managed, provisioned, against its own cloud-sim
+# whose target polls fail, so only the bench's containers run). One line is
+# shipped first so that the log stream is open (past its 5 s grace period):
+# the run measures shipping, not the connection's start. A light probe
+# (curl, about 10 requests/s) times /ping and /v2/state/status (with the API
+# key) idle and during the flood. Delivered = lines cloud-sim recorded (the
+# "Suppressed" notices excluded); dropped = the sum of the notices' counts
+# (the 256 KiB buffer overflowed); CPU is bosun's, in % of one core, over
+# the run.
+set -euo pipefail
+
+lines=${1:-500000}
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${BOSUN_BUILD_DIR:-$repo/build}
+bosun=${BOSUN_BINARY:-$build/bosun}
+cloudsim=${CLOUD_SIM_BINARY:-$build/tools/cloud-sim/cloud-sim}
+image=${BOSUN_TEST_IMAGE:?run eval "\$(tools/dev env)" first}
+: "${DOCKER_HOST:?run eval "\$(tools/dev env)" first}"
+port=${BENCH_PORT:-48700}
+cs_port=$((port + 1))
+cs_admin=$((port + 2))
+uuid=0123456789abcdef0123456789abcdef
+key=benchlogsdevicekey
+name=bench-logs-flood
+work=$(mktemp -d /tmp/bosun-bench-logs.XXXXXX)
+bosun_pid=
+cs_pid=
+A=http://127.0.0.1:$cs_admin
+
+stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true; }
+cleanup() {
+  stop_pid "$bosun_pid"
+  stop_pid "$cs_pid"
+  docker rm -f "$name" "$name-warm" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${BENCH_DEBUG:-}" ] && trap 'stop_pid "$bosun_pid"; stop_pid "$cs_pid"' EXIT
+
+now_ms() { date +%s%3N; }
+
+start_cloud() {
+  stop_pid "$cs_pid"
+  "$cloudsim" --listen 127.0.0.1:$cs_port --admin 127.0.0.1:$cs_admin \
+    --max-records $((lines + 10000)) >"$work/cloud-sim.log" 2>&1 &
+  cs_pid=$!
+  for _ in $(seq 100); do curl -sf $A/health >/dev/null && break; sleep 0.1; done
+  curl -sf -X POST $A/fleets -d '{"id":1001,"provisioning_key":"pk"}' >/dev/null
+  curl -sf -X POST $A/devices \
+    -d "{\"uuid\":\"$uuid\",\"api_key\":\"$key\",\"fleet\":1001,\"id\":55}" >/dev/null
+  curl -sf -X POST $A/faults -d '{"route":"state-get","mode":"status","status":503}' >/dev/null
+}
+
+start_bosun() {
+  stop_pid "$bosun_pid"
+  rm -rf "$work/data"
+  printf '{"apiEndpoint":"http://127.0.0.1:%s","uuid":"%s","deviceApiKey":"%s","registered_at":1700000000000,"deviceId":55,"applicationId":1001}' \
+    $cs_port $uuid $key >"$work/config.json"
+  "$bosun" --config "$work/config.json" --data-dir "$work/data" \
+    --engine "$DOCKER_HOST" --listen 127.0.0.1:$port --log-level info \
+    >"$work/bosun.log" 2>&1 &
+  bosun_pid=$!
+  for _ in $(seq 200); do curl -sf http://127.0.0.1:$port/ping >/dev/null && break; sleep 0.1; done
+}
+
+# The global API key bosun printed.
+api_key() { grep -o 'API key [0-9a-f]*' "$work/bosun.log" | head -1 | cut -d' ' -f3; }
+
+recorded() { curl -sf $A/devices/$uuid | jq '.device.log_lines'; }
+
+# The sum of the "Suppressed N message(s)" counts, and how many notices.
+suppressed() {
+  local since=0 total=0 notices=0 page n c
+  while :; do
+    page=$(curl -sf "$A/logs?device=$uuid&since=$since&limit=10000")
+    n=$(jq '.items | length' <<<"$page")
+    read -r c t < <(jq -r '[.items[].line.message | select(startswith("Warning: Suppressed ")) | split(" ")[2] | tonumber] | "\(length) \(add // 0)"' <<<"$page")
+    notices=$((notices + c)); total=$((total + t))
+    since=$(jq '.next' <<<"$page")
+    [ "$n" -lt 10000 ] && break
+  done
+  echo "$notices $total"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+hz=$(getconf CLK_TCK)
+
+# The flood: $lines lines, as fast as the shell writes them (rate 0), or
+# in chunks of rate/10 lines every 100 ms.
+flood_script() { # $1 = rate (lines/s), 0 = unpaced
+  local pad="flood line padded to about a hundred characters .............................................. "
+  if [ "$1" -eq 0 ]; then
+    echo "seq 1 $lines | sed \"s/^/$pad/\"; exec sleep 100000"
+  else
+    local chunk=$(($1 / 10))
+    echo "i=0; while [ \$i -lt $lines ]; do seq \$((i+1)) \$((i+$chunk)) | sed \"s/^/$pad/\"; i=\$((i+$chunk)); usleep 100000; done; exec sleep 100000"
+  fi
+}
+
+run_flood() { # $1 = rate
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run -d --name "$name" --label io.balena.supervised=true \
+    --label io.balena.app-id=1 --label io.balena.service-id=7 \
+    --label io.balena.service-name=flood "$image" /bin/sh -c "$(flood_script "$1")" >/dev/null
+}
+
+# One line, so that the log stream is open (past its 5 s grace) before a
+# flood: the benchmark measures shipping, not the connection's start.
+warm_up() {
+  docker rm -f "$name-warm" >/dev/null 2>&1 || true
+  docker run -d --name "$name-warm" --label io.balena.supervised=true \
+    --label io.balena.app-id=1 --label io.balena.service-id=8 \
+    --label io.balena.service-name=warm "$image" /bin/sh -c "echo warm; exec sleep 100000" >/dev/null
+  for _ in $(seq 300); do [ "$(recorded)" -ge 1 ] && break; sleep 0.1; done
+}
+
+flood_written() { docker logs --tail 1 "$name" 2>/dev/null | grep -q " $lines\$"; }
+
+# Samples until cloud-sim stops receiving (3 s without a new line); prints
+# "<delivered> <ms from first to last line> <cpu %> <peak rss KiB>".
+follow() {
+  local t0 c0 base last_n last_change first_ms=0 last_ms=0 peak=0 n r
+  t0=$(now_ms); c0=$(cpu_ticks "$bosun_pid"); last_change=$t0
+  base=$(recorded); last_n=$base
+  while :; do
+    n=$(recorded); r=$(rss_kib "$bosun_pid")
+    [ "$r" -gt "$peak" ] && peak=$r
+    if [ "$n" -ne "$last_n" ]; then
+      [ "$last_n" -eq "$base" ] && first_ms=$(now_ms)
+      last_ms=$(now_ms); last_change=$last_ms; last_n=$n
+    fi
+    [ $(( $(now_ms) - last_change )) -gt 3000 ] && [ "$n" -gt "$base" ] && break
+    [ $(( $(now_ms) - t0 )) -gt 600000 ] && break
+    sleep 0.2
+  done
+  local cpu
+  cpu=$(( ( $(cpu_ticks "$bosun_pid") - c0 ) * 100 * 1000 / hz / (last_ms - t0 + 1) ))
+  echo "$((last_n - base)) $((last_ms - first_ms)) $cpu $peak"
+}
+
+report() { # $1 = phase, rest = follow output
+  local phase=$1 n=$2 ms=$3 cpu=$4 peak=$5 notices dropped delivered
+  read -r notices dropped < <(suppressed)
+  delivered=$((n - notices))
+  printf '%-8s delivered %7d of %d lines in %6d ms = %6d lines/s; dropped %d (announced); bosun CPU %d%%, peak RSS %d KiB (idle %d KiB)\n' \
+    "$phase" "$((delivered - 0))" "$lines" "$ms" $((delivered * 1000 / (ms + 1))) \
+    "$dropped" "$cpu" "$peak" "$idle_rss"
+}
+
+# A light probe (about 10 requests/s, one at a time), so that measuring the
+# API does not itself load the io thread: prints p50, p99 and max in ms.
+probe() { # $1 = label, $2 = url, $3 = seconds
+  local until=$((SECONDS + $3))
+  while [ $SECONDS -lt $until ]; do
+    curl -s -o /dev/null -w '%{time_total}\n' "$2" || echo 99
+    sleep 0.1
+  done | sort -n | awk -v l="$1" '{v[NR]=$1*1000} END {
+    p99 = int(NR*0.99)+1; if (p99 > NR) p99 = NR
+    printf "%-28s %4d requests  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n",
+      l, NR, v[int(NR*0.5)+1], v[p99], v[NR]}'
+}
+
+echo "== logs benchmark: $lines lines of ~110 characters (work dir $work)"
+rates=${BENCH_RATES:-0 50000}
+
+for rate in $rates; do
+  start_cloud
+  start_bosun
+  warm_up
+  idle_rss=$(rss_kib "$bosun_pid")
+  k=$(api_key)
+  label=$([ "$rate" -eq 0 ] && echo "flood" || echo "$((rate / 1000))k/s")
+  if [ "$rate" -eq 0 ]; then
+    echo "API idle:"
+    probe "  /ping" "http://127.0.0.1:$port/ping" 5
+    probe "  /v2/state/status" "http://127.0.0.1:$port/v2/state/status?apikey=$k" 5
+  fi
+  t=$(now_ms)
+  run_flood "$rate"
+  ( sleep 1
+    probe "  /ping" "http://127.0.0.1:$port/ping" 5 >"$work/wrk1"
+    probe "  /v2/state/status" "http://127.0.0.1:$port/v2/state/status?apikey=$k" 5 >"$work/wrk2"
+  ) &
+  wrk_pid=$!
+  result=$(follow)
+  wait $wrk_pid
+  until flood_written; do sleep 0.2; done
+  echo "API during the $label run:"
+  cat "$work/wrk1" "$work/wrk2"
+  report "$label" $result
+  [ -n "${BENCH_DEBUG:-}" ] && curl -s $A/devices/$uuid | jq -c '.counts["log-stream"]' && grep -v '^$' "$work/bosun.log" | grep -i "log" | tail -5
+  docker rm -f "$name" "$name-warm" >/dev/null
+done

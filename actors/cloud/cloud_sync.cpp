@@ -114,6 +114,10 @@ void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
 agent_health health_of(cloud_sync_ptr self) {
   auto& st = self->state;
   agent_health h;
+  // Until provisioning works there is nothing to poll, and restarting the
+  // agent would not help it along.
+  if (!st.provisioned)
+    return h;
   auto now = self->clock().now();
   auto limit = 2 * st.opts.cfg.app_update_poll_interval;
   // balena's rule is 2× the interval since the last good poll. With a short

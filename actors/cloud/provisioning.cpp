@@ -43,6 +43,7 @@ void finish(cloud_sync_ptr self, int64_t device_id) {
   if (write_config(self, edit))
     cfg.provisioning_api_key.clear();
   st.provisioned = true;
+  st.last_poll_ok = self->clock().now(); // the health clock starts now
   log_of(self).info("cloud", "provisioned: device {} (id {})", st.uuid,
                     device_id);
   if (st.deps.logs) {

@@ -52,6 +52,7 @@ make_http_transport(asio::io_context& io, std::string_view api_endpoint,
   http::client_options opts;
   opts.user_agent = std::move(user_agent);
   opts.max_idle_connections = 2;
+  opts.proxy = http::proxy_for(*ep, http::process_env); // https_proxy, …
   auto client = http::client::make(io, *ep, opts);
   return cloud_transport{
     [&io, client](cloud_request req, std::function<void(cloud_reply)> done) {

@@ -2,7 +2,8 @@
 
 // cloud_sync's transport over bosun's HTTP client (api/client): TLS for
 // https endpoints with the system CA store, keep-alive, the request's
-// timeout. Also the pure helpers that shape cloud requests.
+// timeout, the proxy the environment names (api/client/proxy.hpp). Also the
+// pure helpers that shape cloud requests.
 #include "actors/cloud/cloud_sync.hpp"
 
 #include <asio/io_context.hpp>

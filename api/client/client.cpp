@@ -1,5 +1,6 @@
 #include "api/client/client.hpp"
 
+#include "api/client/tunnel.hpp"
 #include "api/client/wire.hpp"
 
 #include <algorithm>
@@ -106,32 +107,9 @@ std::optional<endpoint> parse_endpoint(std::string_view url, std::string* why) {
   if (rest.find_first_of("/?#@") != std::string_view::npos)
     return fail("only scheme, host and port are allowed");
   std::string_view port;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      return fail("unterminated IPv6 address");
-    ep.host = std::string(rest.substr(1, close - 1));
-    rest.remove_prefix(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':')
-        return fail("junk after IPv6 address");
-      port = rest.substr(1);
-      if (port.empty())
-        return fail("empty port");
-    }
-  } else {
-    auto colon = rest.find(':');
-    ep.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port = rest.substr(colon + 1);
-      if (port.empty())
-        return fail("empty port");
-    }
-  }
-  if (ep.host.empty())
-    return fail("missing host");
-  if (ep.host.find_first_of(" \t\r\n[]") != std::string::npos)
-    return fail("invalid host");
+  std::string problem;
+  if (!wire::split_host_port(rest, ep.host, port, &problem))
+    return fail(problem);
   if (port.empty()) {
     if (default_port == 0)
       return fail("missing port");
@@ -165,9 +143,11 @@ struct shared_ctx {
   asio::io_context& io;
   endpoint ep;
   client_options opts;
-  std::string name; // to_string(ep), the prefix of every error message
+  // to_string(ep), and " via proxy <proxy>": every error message's prefix
+  std::string name;
+  std::optional<proxy_server> via; // TCP and TLS only
   std::shared_ptr<asio::ssl::context> tls;
-  std::string tls_setup_error; // fails every request when set
+  std::optional<error> setup_error; // fails every request when set
 };
 
 using ctx_ptr = std::shared_ptr<const shared_ctx>;
@@ -285,18 +265,23 @@ public:
 protected:
   void connect_tcp(connect_handler h) {
     auto self = this->shared_from_this();
-    const auto& ep = this->ctx_->ep;
+    // Behind a proxy only the proxy's name is resolved here.
+    const auto& via = this->ctx_->via;
+    const auto& host = via ? via->host : this->ctx_->ep.host;
+    auto port = via ? via->port : this->ctx_->ep.port;
     resolver_.async_resolve(
-      ep.host, std::to_string(ep.port),
+      host, std::to_string(port),
       [this, self, h = std::move(h)](
         const std::error_code& ec,
         const asio::ip::tcp::resolver::results_type& results) mutable {
         if (this->closed_ || ec == asio::error::operation_aborted)
           return h(error{errc::cancelled, this->ctx_->name + ": cancelled"});
         if (ec)
-          return h(error{errc::refused, this->ctx_->name
-                                          + ": cannot resolve host ("
-                                          + ec.message() + ")"});
+          return h(error{errc::refused,
+                         this->ctx_->name
+                           + (this->ctx_->via ? ": cannot resolve the proxy ("
+                                              : ": cannot resolve host (")
+                           + ec.message() + ")"});
         asio::async_connect(
           this->stream_.lowest_layer(), results,
           [this, self, h = std::move(h)](const std::error_code& ec,
@@ -338,7 +323,18 @@ public:
       [this, self, h = std::move(h)](std::optional<error> err) mutable {
         if (err)
           return h(std::move(err));
-        handshake(std::move(h));
+        if (!ctx_->via)
+          return handshake(std::move(h));
+        async_tunnel(
+          stream_.next_layer(), ctx_->ep, *ctx_->via, ctx_->opts.user_agent,
+          ctx_->name,
+          [this, self, h = std::move(h)](std::optional<error> err) mutable {
+            if (closed_)
+              return h(error{errc::cancelled, ctx_->name + ": cancelled"});
+            if (err)
+              return h(std::move(err));
+            handshake(std::move(h));
+          });
       });
   }
 
@@ -444,9 +440,15 @@ public:
   // `idle`: a pooled connection to try first, or null.
   void start(std::shared_ptr<connection> idle) {
     std::string why;
-    if (!ctx_->tls_setup_error.empty())
-      return fail_soon(error{errc::tls, ctx_->tls_setup_error});
-    if (!wire::encode(req_, ctx_->ep, ctx_->opts.user_agent, wire_, &why))
+    if (ctx_->setup_error)
+      return fail_soon(*ctx_->setup_error);
+    // Plain HTTP behind a proxy: absolute-form requests to the proxy (TLS
+    // targets are tunnelled, so their requests are ordinary).
+    const proxy_server* absolute
+      = ctx_->ep.type == endpoint::kind::tcp && ctx_->via ? &*ctx_->via
+                                                          : nullptr;
+    if (!wire::encode(req_, ctx_->ep, ctx_->opts.user_agent, wire_, &why,
+                      absolute))
       return fail_soon(
         error{errc::garbled, ctx_->name + ": cannot send request: " + why});
     req_.body.clear();
@@ -888,11 +890,20 @@ std::shared_ptr<client> client::make(asio::io_context& io, endpoint ep,
                                      client_options opts) {
   auto ctx = std::make_shared<shared_ctx>(io, std::move(ep), std::move(opts));
   ctx->name = to_string(ctx->ep);
+  if (ctx->ep.type != endpoint::kind::unix_socket) {
+    const auto& proxy = ctx->opts.proxy;
+    if (proxy.server) {
+      ctx->via = proxy.server;
+      ctx->name += " via proxy " + to_string(*proxy.server);
+    }
+    if (!proxy.error.empty())
+      ctx->setup_error = error{errc::refused, ctx->name + ": " + proxy.error};
+  }
   if (ctx->ep.type == endpoint::kind::tls) {
     std::string problem;
     ctx->tls = make_tls_context(ctx->opts, problem);
-    if (!problem.empty())
-      ctx->tls_setup_error = ctx->name + ": " + problem;
+    if (!problem.empty() && !ctx->setup_error)
+      ctx->setup_error = error{errc::tls, ctx->name + ": " + problem};
   }
   return std::make_shared<client_impl>(std::move(ctx));
 }

@@ -9,6 +9,8 @@
 //
 // Thread-safety: a client may be created on any thread, but send()/stream()/
 // close() must be called on the io thread (use asio::post from elsewhere).
+#include "api/client/proxy.hpp"
+
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <functional>
@@ -122,6 +124,16 @@ struct client_options {
   // PEM certificates trusted in addition to the system store (e.g. the
   // decoded balenaRootCA of config.json); a bad PEM fails requests with tls.
   std::string extra_ca_pem;
+  // The HTTP proxy for TCP and TLS endpoints (proxy_for() in proxy.hpp reads
+  // it from the environment); unix sockets never use one. TLS goes through a
+  // CONNECT tunnel (the connect timeout covers the proxy's connect, CONNECT
+  // and the handshake with the target, whose name is the one verified);
+  // plain HTTP goes to the proxy as absolute-form requests. Error messages
+  // then name both: "https://api.example.com:443 via proxy
+  // http://10.0.0.1:3128: connection refused". A proxy that refuses the
+  // tunnel fails the request with errc::refused and its status; a setting
+  // with an error fails every request with errc::refused.
+  proxy_setting proxy;
 };
 
 class client : public std::enable_shared_from_this<client> {

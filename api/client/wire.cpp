@@ -40,6 +40,44 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool split_host_port(std::string_view s, std::string& host,
+                     std::string_view& port, std::string* why) {
+  auto fail = [why](const char* text) {
+    if (why)
+      *why = text;
+    return false;
+  };
+  port = {};
+  std::string_view name;
+  bool colon = false;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos)
+      return fail("unterminated IPv6 address");
+    name = s.substr(1, close - 1);
+    auto rest = s.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':')
+      return fail("junk after IPv6 address");
+    colon = !rest.empty();
+    port = colon ? rest.substr(1) : rest;
+  } else {
+    auto at = s.find(':');
+    name = s.substr(0, at);
+    colon = at != std::string_view::npos;
+    if (colon)
+      port = s.substr(at + 1);
+  }
+  if (colon && port.empty())
+    return fail("empty port");
+  if (name.empty())
+    return fail("missing host");
+  if (name.find_first_of(std::string_view(" \t\r\n[]@\0", 8))
+      != std::string_view::npos)
+    return fail("invalid host");
+  host = std::string(name);
+  return true;
+}
+
 std::string host_header(const endpoint& ep) {
   if (ep.type == endpoint::kind::unix_socket)
     return ep.host.empty() ? "localhost" : ep.host;
@@ -52,7 +90,7 @@ std::string host_header(const endpoint& ep) {
 }
 
 bool encode(const request& req, const endpoint& ep, std::string_view user_agent,
-            std::string& out, std::string* why) {
+            std::string& out, std::string* why, const proxy_server* via) {
   auto fail = [why](std::string text) {
     if (why)
       *why = std::move(text);
@@ -72,13 +110,21 @@ bool encode(const request& req, const endpoint& ep, std::string_view user_agent,
   }
   if (!framing_safe(user_agent))
     return fail("user agent contains a line break");
+  if (via && !framing_safe(via->authorization))
+    return fail("proxy credentials contain a line break");
   out.clear();
   out.reserve(128 + req.target.size() + req.body.size());
-  out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+  out.append(req.method).append(" ");
+  if (via)
+    out.append("http://").append(host_header(ep));
+  out.append(req.target).append(" HTTP/1.1\r\n");
   if (!has_header(req.headers, "Host"))
     append_header(out, "Host", host_header(ep));
   if (!user_agent.empty() && !has_header(req.headers, "User-Agent"))
     append_header(out, "User-Agent", user_agent);
+  if (via && !via->authorization.empty()
+      && !has_header(req.headers, "Proxy-Authorization"))
+    append_header(out, "Proxy-Authorization", via->authorization);
   for (const auto& [name, value] : req.headers)
     append_header(out, name, value);
   bool wants_length = !req.body.empty() || req.method == "POST"

@@ -13,6 +13,14 @@ namespace bosun::http::wire {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// Splits "host", "host:port", "[v6]" or "[v6]:port" (a URL's authority
+// without user info) into the host, without brackets, and the port's text,
+// empty when absent. false with `why` set when a bracket is unmatched, a ':'
+// has no port after it, or the host is missing or holds blanks, CR, LF, NUL,
+// brackets or '@'.
+bool split_host_port(std::string_view s, std::string& host,
+                     std::string_view& port, std::string* why);
+
 // The Host header for `ep`: "localhost" for unix sockets (Docker rejects
 // requests without one), host[:port] otherwise, the port only when it is not
 // the scheme's default and IPv6 literals in brackets.
@@ -23,8 +31,12 @@ std::string host_header(const endpoint& ep);
 // PATCH) unless the caller set them. Returns false with `why` set when a
 // field would break the framing (CR, LF or NUL in it, an empty method, or a
 // target not starting with '/'): such bytes must never reach the peer.
+// With `via` (a plain HTTP target behind that proxy) the request line carries
+// the absolute form ("GET http://host:8080/path HTTP/1.1") and the proxy's
+// credentials go in Proxy-Authorization.
 bool encode(const request& req, const endpoint& ep, std::string_view user_agent,
-            std::string& out, std::string* why);
+            std::string& out, std::string* why,
+            const proxy_server* via = nullptr);
 
 // Receives what response_parser finds, as it finds it.
 class response_sink {

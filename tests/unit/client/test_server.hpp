@@ -21,6 +21,7 @@
 #include <memory>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <sys/ioctl.h>
@@ -94,6 +95,19 @@ inline self_signed make_self_signed() {
   X509_free(x);
   EVP_PKEY_free(key);
   return out;
+}
+
+// Sends a GET for `target` on `c` and runs `io` until it is answered.
+inline http::result<http::response> fetch(asio::io_context& io, http::client& c,
+                                          const std::string& target
+                                          = "/v6/device") {
+  std::optional<http::result<http::response>> out;
+  http::request req;
+  req.target = target;
+  c.send(req, [&](http::result<http::response> r) { out = std::move(r); });
+  if (!run_until(io, [&] { return out.has_value(); }))
+    throw std::runtime_error("no answer to GET " + target);
+  return std::move(*out);
 }
 
 class server_conn;
@@ -434,5 +448,15 @@ private:
   std::string path_;
   uint16_t port_ = 0;
 };
+
+// Answers every request with 200 and `body`, keeping the connection alive.
+inline void answer_ok(test_server& srv, const std::string& body = "secured") {
+  srv.on_request([body](const std::shared_ptr<server_conn>& c,
+                        const std::string&) {
+    c->send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size())
+            + "\r\n\r\n" + body);
+    c->next();
+  });
+}
 
 } // namespace bosun::test

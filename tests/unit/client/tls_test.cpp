@@ -6,31 +6,12 @@
 #include <string>
 
 using namespace bosun::http;
+using bosun::test::answer_ok;
+using bosun::test::fetch;
 using bosun::test::run_until;
 using bosun::test::server_conn;
 using bosun::test::test_server;
 using conn_ptr = std::shared_ptr<server_conn>;
-
-namespace {
-
-result<response> fetch(asio::io_context& io, client& c,
-                       const std::string& target = "/v6/device") {
-  std::optional<result<response>> out;
-  request req;
-  req.target = target;
-  c.send(req, [&](result<response> r) { out = std::move(r); });
-  REQUIRE(run_until(io, [&] { return out.has_value(); }));
-  return std::move(*out);
-}
-
-void answer_ok(test_server& srv) {
-  srv.on_request([](const conn_ptr& c, const std::string&) {
-    c->send("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nsecured");
-    c->next();
-  });
-}
-
-} // namespace
 
 TEST_SUITE("http client: TLS") {
   TEST_CASE("without verification a self-signed server is reached, with "

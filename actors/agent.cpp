@@ -195,6 +195,9 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   lo.shipping.uuid = out.uuid;
   lo.shipping.api_key = cfg.device_api_key;
   lo.uploads = asio_log_uploads(io);
+  if (cfg.persistent_logging)
+    lo.file_dir = cfg.data_dir + "/logs";
+  lo.file_max_bytes = cfg.persistent_log_size;
   lo.log = deps.log;
   opts.children.push_back(
     {"logs", [lo](caf::actor_system& s, const siblings& sib) {

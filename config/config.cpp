@@ -21,7 +21,16 @@ namespace {
 namespace cv = config_values;
 
 // The settings that flags and BOSUN_* variables can set.
-enum class setting { config, data_dir, engine, listen, local_mode, log_level };
+enum class setting {
+  config,
+  data_dir,
+  engine,
+  listen,
+  local_mode,
+  log_level,
+  persistent_logging,
+  persistent_log_size
+};
 
 struct option_spec {
   setting which;
@@ -37,6 +46,10 @@ constexpr option_spec options[] = {
   {setting::listen, "--listen", "BOSUN_LISTEN", false},
   {setting::local_mode, "--local-mode", "BOSUN_LOCAL_MODE", true},
   {setting::log_level, "--log-level", "BOSUN_LOG_LEVEL", false},
+  {setting::persistent_logging, "--persistent-logging",
+   "BOSUN_PERSISTENT_LOGGING", true},
+  {setting::persistent_log_size, "--persistent-log-size",
+   "BOSUN_PERSISTENT_LOG_SIZE", false},
 };
 
 const option_spec* find_flag(std::string_view name) {
@@ -64,6 +77,13 @@ std::optional<config_error> apply(config& cfg, setting which,
   auto fail = [&](const std::string& what) {
     return config_error{"", v.source,
                         "expected " + what + ", got " + cv::quoted(v.value)};
+  };
+  auto boolean = [&](bool& out) -> std::optional<config_error> {
+    auto b = cv::parse_bool(v.value);
+    if (!b)
+      return fail("true, false, 1 or 0");
+    out = *b;
+    return std::nullopt;
   };
   switch (which) {
     case setting::config:
@@ -94,18 +114,23 @@ std::optional<config_error> apply(config& cfg, setting which,
         cfg.listen_port = *spec->port;
       break;
     }
-    case setting::local_mode: {
-      auto b = cv::parse_bool(v.value);
-      if (!b)
-        return fail("true, false, 1 or 0");
-      cfg.local_mode = *b;
-      break;
-    }
+    case setting::local_mode:
+      return boolean(cfg.local_mode);
     case setting::log_level: {
       auto level = parse_log_level(v.value);
       if (!level)
         return fail("debug, info, warn or error");
       cfg.level = *level;
+      break;
+    }
+    case setting::persistent_logging:
+      return boolean(cfg.persistent_logging);
+    case setting::persistent_log_size: {
+      auto n = cv::parse_non_negative(v.value);
+      if (!n || static_cast<uint64_t>(*n) < min_persistent_log_size
+          || static_cast<uint64_t>(*n) > max_persistent_log_size)
+        return fail(cv::persistent_log_size_range());
+      cfg.persistent_log_size = static_cast<uint64_t>(*n);
       break;
     }
   }
@@ -296,6 +321,19 @@ std::string help_text() {
   t += "  --log-level <level>    debug|info|warn|error [BOSUN_LOG_LEVEL]\n";
   t += "                         default: " + std::string(to_string(d.level))
        + "\n";
+  t += "  --persistent-logging[=<bool>]\n";
+  t += "                         keep every log line on disk in\n";
+  t += "                         <data-dir>/logs [BOSUN_PERSISTENT_LOGGING]\n";
+  t += "                         default: config.json persistentLogging, "
+       "else false\n";
+  t += "  --persistent-log-size <bytes>\n";
+  t += "                         the on-disk log's cap (two files)\n";
+  t += "                         [BOSUN_PERSISTENT_LOG_SIZE], "
+       + std::to_string(min_persistent_log_size) + "-"
+       + std::to_string(max_persistent_log_size) + "\n";
+  t += "                         default: config.json persistentLogSize, "
+       "else "
+       + std::to_string(d.persistent_log_size) + "\n";
   t += "  -h, --help             print this help and exit\n";
   t += "  -V, --version          print the version and exit\n";
   t += "\n";

@@ -45,6 +45,12 @@ std::optional<log_level> parse_log_level(std::string_view);
 
 inline constexpr const char* default_config_path = "/mnt/boot/config.json";
 
+// The persistent log's cap: default, and the accepted range (the smallest
+// holds a longest line, 10,000 characters, in each of its two files).
+inline constexpr uint64_t default_persistent_log_size = 8 * 1024 * 1024;
+inline constexpr uint64_t min_persistent_log_size = 64 * 1024;
+inline constexpr uint64_t max_persistent_log_size = uint64_t{1} << 30;
+
 struct config {
   // -- bosun's own settings (flags / BOSUN_* / defaults) ----------------------
 
@@ -79,9 +85,15 @@ struct config {
   std::string hostname;                  // hostname
   std::string initial_device_name;       // initialDeviceName
   std::string delta_endpoint = "https://delta.balena-cloud.com";
-  std::string logs_endpoint;       // logsEndpoint; empty = use api_endpoint
-  bool persistent_logging = false; // persistentLogging
-  bool development_mode = false;   // developmentMode
+  std::string logs_endpoint; // logsEndpoint; empty = use api_endpoint
+  // persistentLogging: every log line is also kept on disk, in
+  // <data dir>/logs (GET /v2/logs/history reads it); also --persistent-logging
+  // and BOSUN_PERSISTENT_LOGGING.
+  bool persistent_logging = false;
+  // The on-disk log's cap over its two files (bosun's persistentLogSize,
+  // also --persistent-log-size and BOSUN_PERSISTENT_LOG_SIZE), in bytes.
+  uint64_t persistent_log_size = default_persistent_log_size;
+  bool development_mode = false; // developmentMode
   // Device API request timeout (apiTimeout).
   std::chrono::milliseconds api_timeout{15 * 60 * 1000};
   // Timeout of requests to the cloud (apiRequestTimeout).

@@ -184,6 +184,14 @@ constexpr field fields[] = {
    [](config& c, const json& v) { return any_string(v, c.device_type); }},
   {"persistentLogging",
    [](config& c, const json& v) { return boolean(v, c.persistent_logging); }},
+  {"persistentLogSize",
+   [](config& c, const json& v) -> std::optional<std::string> {
+     auto n = integer(v, static_cast<int64_t>(min_persistent_log_size));
+     if (!n || static_cast<uint64_t>(*n) > max_persistent_log_size)
+       return expected(cv::persistent_log_size_range(), v);
+     c.persistent_log_size = static_cast<uint64_t>(*n);
+     return std::nullopt;
+   }},
   {"developmentMode",
    [](config& c, const json& v) { return boolean(v, c.development_mode); }},
 };

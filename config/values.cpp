@@ -1,5 +1,7 @@
 #include "config/values.hpp"
 
+#include "config/config.hpp"
+
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -156,6 +158,11 @@ std::optional<std::string> normalize_engine(std::string_view s) {
   if (!split_host_port(s, host, port))
     return std::nullopt;
   return "http://" + host + ":" + std::to_string(port.value_or(default_port));
+}
+
+std::string persistent_log_size_range() {
+  return "an integer " + std::to_string(min_persistent_log_size) + "-"
+         + std::to_string(max_persistent_log_size) + " (bytes)";
 }
 
 bool is_http_url(std::string_view s) {

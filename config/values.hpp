@@ -34,6 +34,9 @@ std::optional<listen_spec> parse_listen(std::string_view);
 // 2375 for tcp, 80 for http when absent).
 std::optional<std::string> normalize_engine(std::string_view);
 
+// "an integer 65536-1073741824 (bytes)": what persistentLogSize takes.
+std::string persistent_log_size_range();
+
 // "http://..." or "https://..." with a host.
 bool is_http_url(std::string_view);
 

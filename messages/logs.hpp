@@ -21,6 +21,10 @@
 //    "Warning: Suppressed N message(s) due to high load" system line. A
 //    slow reader costs only its own queue: nothing ever waits for it.
 //  - get → logs_telemetry (counts, queue fill, the cloud link's state).
+//  - log_history_req → log_history: with persistent logging on, every line
+//    (as /v2/local/logs shows it) is also appended to a size-capped file
+//    pair in the data dir; the reply comes after everything logged before
+//    the request is written, and names the files to read (oldest first).
 #include "messages/message.hpp"
 
 #include <caf/atom.hpp>
@@ -132,6 +136,20 @@ struct log_cloud_stats {
   std::string last_error;
 };
 
+// The persistent log (logs_options::persist).
+struct log_file_stats {
+  bool enabled = false;
+  uint64_t max_bytes = 0;     // the cap over both files
+  uint64_t size_bytes = 0;    // both files now (what was written)
+  uint64_t lines = 0;         // lines written
+  uint64_t bytes_written = 0; // bytes written
+  uint64_t rotations = 0;     // times the current file became the old one
+  uint64_t write_errors = 0;  // failed opens or writes
+  uint64_t dropped = 0;       // lines lost to errors or too long for a file
+  uint64_t pending_bytes = 0; // encoded, not yet written
+  std::string last_error;     // the last failure ("" once writable again)
+};
+
 struct logs_telemetry {
   uint64_t containers = 0;   // containers known
   uint64_t attached = 0;     // log streams open
@@ -141,13 +159,24 @@ struct logs_telemetry {
   uint64_t cut = 0;          // lines cut to the length limit
   std::vector<log_queue_stats> queues;
   log_cloud_stats cloud;
+  log_file_stats file;
+};
+
+// Request: where the persistent log is (GET /v2/logs/history).
+struct log_history_req {};
+
+struct log_history {
+  bool enabled = false;           // false: persistent logging is off
+  std::vector<std::string> files; // existing files, oldest first
+  uint64_t max_bytes = 0;         // the cap over all of them
 };
 
 using logs_actor
   = caf::typed_actor<caf::reacts_to<system_log>, caf::reacts_to<log_shipping>,
                      caf::reacts_to<log_subscribe>,
                      caf::reacts_to<log_unsubscribe>, caf::reacts_to<log_pull>,
-                     caf::replies_to<caf::get_atom>::with<logs_telemetry>>;
+                     caf::replies_to<caf::get_atom>::with<logs_telemetry>,
+                     caf::replies_to<log_history_req>::with<log_history>>;
 
 } // namespace bosun
 
@@ -160,4 +189,7 @@ BOSUN_MESSAGE(bosun::log_subscribe)
 BOSUN_MESSAGE(bosun::log_unsubscribe)
 BOSUN_MESSAGE(bosun::log_queue_stats)
 BOSUN_MESSAGE(bosun::log_cloud_stats)
+BOSUN_MESSAGE(bosun::log_file_stats)
 BOSUN_MESSAGE(bosun::logs_telemetry)
+BOSUN_MESSAGE(bosun::log_history_req)
+BOSUN_MESSAGE(bosun::log_history)

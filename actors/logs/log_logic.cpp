@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace bosun::log_logic {
 
@@ -281,6 +282,61 @@ std::vector<queued_line> log_queue::clear() {
   auto out = take_all();
   dropped_ += out.size();
   return out;
+}
+
+// ------------------------------------------------------- persistent log --
+
+bool rotate_before(uint64_t file_bytes, uint64_t line_bytes,
+                   uint64_t file_cap) {
+  return file_bytes > 0 && file_bytes + line_bytes > file_cap;
+}
+
+bool file_batch::add(std::string_view line) {
+  if (line.size() > cap_)
+    return false;
+  bool rotate = rotate_before(file_bytes_, line.size(), cap_);
+  if (rotate || pieces_.empty()) {
+    pieces_.push_back(piece{{}, 0, rotate});
+    if (rotate)
+      file_bytes_ = 0;
+    if (pieces_.size() > 2) {
+      // Written, it would be rotated out by the next two pieces at once.
+      auto& gone = pieces_.front();
+      pending_bytes_ -= gone.text.size();
+      pending_lines_ -= gone.lines;
+      skipped_ += gone.lines;
+      pieces_.pop_front();
+    }
+  }
+  auto& p = pieces_.back();
+  p.text.append(line);
+  ++p.lines;
+  file_bytes_ += line.size();
+  pending_bytes_ += line.size();
+  ++pending_lines_;
+  return true;
+}
+
+std::vector<file_batch::piece> file_batch::take() {
+  std::vector<piece> out(std::make_move_iterator(pieces_.begin()),
+                         std::make_move_iterator(pieces_.end()));
+  pieces_.clear();
+  pending_bytes_ = 0;
+  pending_lines_ = 0;
+  return out;
+}
+
+void file_batch::reset(uint64_t file_bytes) {
+  if (pieces_.empty()) {
+    file_bytes_ = file_bytes;
+    return;
+  }
+  // The pending lines were split for the size it was thought to have.
+  auto& first = pieces_.front();
+  if (!first.fresh && rotate_before(file_bytes, first.text.size(), cap_))
+    first.fresh = true;
+  auto& last = pieces_.back();
+  file_bytes_ = last.fresh ? last.text.size() : file_bytes + last.text.size();
 }
 
 } // namespace bosun::log_logic

@@ -2,8 +2,8 @@
 
 // The logs actor's pure parts: line cutting and UTF-8 repair, engine
 // timestamps, resume points (no duplicates, no gaps across restarts), the
-// reconnect backoff, and the bounded fair queue every reader has. No I/O, no
-// actors, no clock; unit-tested.
+// reconnect backoff, the bounded fair queue every reader has, and the
+// persistent log's rotation. No I/O, no actors, no clock; unit-tested.
 #include "messages/logs.hpp"
 
 #include <chrono>
@@ -170,6 +170,74 @@ private:
   uint64_t dropped_ = 0;
   uint64_t unannounced_ = 0;
   std::map<uint32_t, per_source> sources_;
+};
+
+// ------------------------------------------------------- persistent log --
+// The on-disk log is two files: the current one and the one before it. Each
+// holds at most half the cap, so both together never exceed it, and after a
+// rotation the newest half-cap of lines is always there.
+
+// Whether a line of `line_bytes` must start a new file: the current file
+// holds `file_bytes` and may hold at most `file_cap`. An empty file takes
+// the line (it is never rotated for nothing).
+bool rotate_before(uint64_t file_bytes, uint64_t line_bytes, uint64_t file_cap);
+
+// Encoded lines waiting to be appended, split where the files rotate. Only
+// the last two pieces can survive the writes (an older piece would be
+// rotated out at once), so only those are kept: pending memory never exceeds
+// two files' worth.
+class file_batch {
+public:
+  // `file_bytes`: what the current file already holds.
+  file_batch(uint64_t file_cap, uint64_t file_bytes)
+      : cap_(file_cap), file_bytes_(file_bytes) {}
+
+  // Adds one encoded line ('\n' included). False (nothing added) when the
+  // line alone is over a file's cap.
+  bool add(std::string_view line);
+
+  // A run of lines for one file. `fresh`: it starts a new file (the current
+  // one becomes the old one first); else it is appended to the current one.
+  struct piece {
+    std::string text;
+    uint64_t lines = 0;
+    bool fresh = false;
+  };
+
+  // What to write, in order; the batch is then empty.
+  std::vector<piece> take();
+
+  // The current file's real size (after a failed write, or a reopen).
+  void reset(uint64_t file_bytes);
+
+  uint64_t file_cap() const {
+    return cap_;
+  }
+  // The current file's size once everything pending is written.
+  uint64_t file_bytes() const {
+    return file_bytes_;
+  }
+  uint64_t pending_bytes() const {
+    return pending_bytes_;
+  }
+  uint64_t pending_lines() const {
+    return pending_lines_;
+  }
+  bool empty() const {
+    return pieces_.empty();
+  }
+  // Lines that were rotated out before they were ever written.
+  uint64_t skipped() const {
+    return skipped_;
+  }
+
+private:
+  uint64_t cap_;
+  uint64_t file_bytes_;
+  uint64_t pending_bytes_ = 0;
+  uint64_t pending_lines_ = 0;
+  uint64_t skipped_ = 0;
+  std::deque<piece> pieces_;
 };
 
 } // namespace bosun::log_logic

@@ -1,5 +1,6 @@
 #include "actors/logs/logs.hpp"
 
+#include "actors/logs/log_file.hpp"
 #include "actors/logs/log_logic.hpp"
 #include "actors/telemetry/counters.hpp"
 
@@ -17,6 +18,7 @@ namespace bosun::logs_detail {
 
 // Timers.
 struct persist_due {};
+struct file_flush_due {};
 struct respawn_due {
   uint64_t generation; // of the shipping setting it was armed for
 };
@@ -24,6 +26,7 @@ struct respawn_due {
 } // namespace bosun::logs_detail
 
 BOSUN_MESSAGE(bosun::logs_detail::persist_due)
+BOSUN_MESSAGE(bosun::logs_detail::file_flush_due)
 BOSUN_MESSAGE(bosun::logs_detail::respawn_due)
 
 namespace bosun {
@@ -41,7 +44,8 @@ constexpr const char* supervised_label = "io.balena.supervised";
 using impl_actor = logs_actor::extend<
   caf::reacts_to<log_line>, caf::reacts_to<log_stream_ended>,
   caf::reacts_to<engine_event>, caf::reacts_to<engine_status>,
-  caf::reacts_to<persist_due>, caf::reacts_to<respawn_due>>;
+  caf::reacts_to<persist_due>, caf::reacts_to<file_flush_due>,
+  caf::reacts_to<respawn_due>>;
 
 struct container_rec {
   std::string id;
@@ -94,6 +98,9 @@ struct logs_state {
   std::set<std::string> dirty; // containers whose `done` is not stored
   bool persist_busy = false;   // a db write is out
   bool persist_armed = false;
+
+  std::unique_ptr<persistent_log> file; // when persistent logging is on
+  bool file_armed = false;
 
   logs_telemetry counters;
 };
@@ -189,6 +196,34 @@ void forget_key(self_ptr self, const std::string& id) {
       .then([] {}, [](const caf::error&) {});
 }
 
+// --------------------------------------------------------- persistent log --
+
+void flush_file(self_ptr self) {
+  auto& st = self->state;
+  if (!st.file)
+    return;
+  if (auto change = st.file->flush()) {
+    if (change->empty())
+      log(self).info("logs", "the persistent log is written again");
+    else
+      log(self).warn("logs",
+                     "persistent log: {}; lines are not kept on disk until it "
+                     "works again",
+                     *change);
+  }
+}
+
+void to_file(self_ptr self, const log_entry& e) {
+  auto& st = self->state;
+  st.file->add(e);
+  if (st.file->pending_bytes() >= st.opts.file_flush_bytes)
+    return flush_file(self);
+  if (!st.file_armed) {
+    st.file_armed = true;
+    self->delayed_send(self, st.opts.file_flush_interval, file_flush_due{});
+  }
+}
+
 // ---------------------------------------------------------------- readers --
 
 // Lines that left a queue (taken or dropped) need no re-reading.
@@ -267,6 +302,8 @@ void dispatch(self_ptr self, log_entry&& entry, uint32_t source,
   auto& st = self->state;
   bool to_cloud = entry.is_system || entry.service_id.has_value();
   auto e = std::make_shared<const log_entry>(std::move(entry));
+  if (st.file)
+    to_file(self, *e);
   for (auto& r : st.readers) {
     r.queue.push(logic::queued_line{e, source, point});
     feed(self, r, r.handle, false);
@@ -518,6 +555,8 @@ logs_telemetry snapshot(self_ptr self) {
   for (auto& r : st.readers)
     t.queues.push_back(stats(r));
   t.cloud.state = st.shipping.enabled ? "starting" : "off";
+  if (st.file)
+    t.file = st.file->stats();
   return t;
 }
 
@@ -533,6 +572,16 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
     st.opts.log = std::make_shared<const logger>();
   st.cloud.queue.set_capacity(st.opts.cloud_queue_bytes);
   st.shipping = st.opts.shipping;
+  if (!st.opts.file_dir.empty()) {
+    st.file = std::make_unique<persistent_log>(st.opts.file_dir,
+                                               st.opts.file_max_bytes);
+    auto s = st.file->stats();
+    if (!s.last_error.empty())
+      log(self).warn("logs",
+                     "persistent log: {}; lines are not kept on disk until it "
+                     "works again",
+                     s.last_error);
+  }
   start_shipper(self);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -583,7 +632,13 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
   }
   return telemetry::instrument(
     self,
-    {"logs", [self] { return self->state.counters.cloud.last_error; },
+    {"logs",
+     [self] {
+       auto& st = self->state;
+       if (st.counters.cloud.last_error.empty() && st.file)
+         return st.file->stats().last_error;
+       return st.counters.cloud.last_error;
+     },
      [self] {
        std::vector<actor_child> out;
        if (self->state.shipper)
@@ -663,6 +718,17 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
           });
       return rp;
     },
+    [self](log_history_req) {
+      auto& st = self->state;
+      log_history h;
+      if (!st.file)
+        return h;
+      flush_file(self);
+      h.enabled = true;
+      h.files = st.file->files();
+      h.max_bytes = st.file->max_bytes();
+      return h;
+    },
     [self](log_line& l) { on_line(self, l); },
     [self](const log_stream_ended& ev) { on_ended(self, ev); },
     [self](const engine_event& ev) {
@@ -687,6 +753,10 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
       st.engine_up = s.state == engine_state::up;
       if (st.engine_up && !was)
         list_and_attach(self);
+    },
+    [self](file_flush_due) {
+      self->state.file_armed = false;
+      flush_file(self);
     },
     [self](persist_due) {
       self->state.persist_armed = false;

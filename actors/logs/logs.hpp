@@ -15,6 +15,8 @@
 // "logs.last.<container id>") once a line has left the cloud queue (handed
 // to the shipper, or dropped), or at once when nothing is shipped; lines
 // still queued at a restart are read again.
+// With a file_dir, every line also goes to the persistent log, written in
+// batches (log_history_req names its files; GET /v2/logs/history reads them).
 // Never: blocks, waits for a reader, or lets a queue grow past its bound.
 #include "actors/logger.hpp"
 #include "actors/logs/shipper.hpp"
@@ -51,6 +53,14 @@ struct logs_options {
   std::chrono::milliseconds persist_interval{100}; // between db writes
   std::chrono::milliseconds respawn_delay{std::chrono::seconds(2)};
   std::function<int64_t()> now_ms; // wall clock, unix ms; default: system
+  // The persistent log (actors/logs/log_file.hpp): its directory, "" = off
+  // (config persistentLogging: <data dir>/logs), and its cap over both
+  // files. Lines are written every file_flush_interval, or at once when
+  // file_flush_bytes are waiting.
+  std::string file_dir;
+  uint64_t file_max_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds file_flush_interval{100};
+  size_t file_flush_bytes = 64 * 1024;
   std::shared_ptr<const logger> log;
 };
 

@@ -170,6 +170,46 @@ TEST_SUITE("config precedence") {
     CHECK(ok(load({"--log-level=error"})).level == log_level::error);
   }
 
+  TEST_CASE("persistent logging: config.json < BOSUN_PERSISTENT_LOGGING < "
+            "--persistent-logging") {
+    CHECK_FALSE(ok(load({})).persistent_logging);
+    CHECK(ok(load({}, {}, {{def, R"({"persistentLogging":true})"}}))
+            .persistent_logging);
+    CHECK_FALSE(ok(load({}, {{"BOSUN_PERSISTENT_LOGGING", "0"}},
+                        {{def, R"({"persistentLogging":"true"})"}}))
+                  .persistent_logging);
+    CHECK(
+      ok(load({"--persistent-logging"}, {{"BOSUN_PERSISTENT_LOGGING", "0"}}))
+        .persistent_logging);
+    CHECK_FALSE(ok(load({"--persistent-logging=false"},
+                        {{"BOSUN_PERSISTENT_LOGGING", "true"}}))
+                  .persistent_logging);
+  }
+
+  TEST_CASE("persistent log size: 8 MiB < config.json < "
+            "BOSUN_PERSISTENT_LOG_SIZE < --persistent-log-size") {
+    CHECK(ok(load({})).persistent_log_size == 8 * 1024 * 1024);
+    files fs{{def, R"({"persistentLogSize":100000})"}};
+    CHECK(ok(load({}, {}, fs)).persistent_log_size == 100000);
+    CHECK(ok(load({}, {}, {{def, R"({"persistentLogSize":"65536"})"}}))
+            .persistent_log_size
+          == 65536);
+    CHECK(ok(load({}, {{"BOSUN_PERSISTENT_LOG_SIZE", "200000"}}, fs))
+            .persistent_log_size
+          == 200000);
+    CHECK(ok(load({"--persistent-log-size", "300000"},
+                  {{"BOSUN_PERSISTENT_LOG_SIZE", "200000"}}, fs))
+            .persistent_log_size
+          == 300000);
+    CHECK(error_text(load({"--persistent-log-size=65535"}))
+          == R"(--persistent-log-size: expected an integer 65536-1073741824 )"
+             R"((bytes), got "65535")");
+    CHECK(error(load({}, {{"BOSUN_PERSISTENT_LOG_SIZE", "1073741825"}})).field
+          == "BOSUN_PERSISTENT_LOG_SIZE");
+    CHECK(error(load({}, {{"BOSUN_PERSISTENT_LOGGING", "yes"}})).field
+          == "BOSUN_PERSISTENT_LOGGING");
+  }
+
   TEST_CASE("empty environment variables count as unset") {
     auto c = ok(load({}, {{"BOSUN_DATA_DIR", ""}, {"BOSUN_LOG_LEVEL", ""}}));
     CHECK(c.data_dir == "/var/lib/bosun");
@@ -345,6 +385,10 @@ TEST_SUITE("config file") {
        "expected a string, got an object"},
       {R"({"persistentLogging": "yes"})", "persistentLogging",
        R"(expected true or false, got "yes")"},
+      {R"({"persistentLogSize": 1000})", "persistentLogSize",
+       "expected an integer 65536-1073741824 (bytes), got 1000"},
+      {R"({"persistentLogSize": "8M"})", "persistentLogSize",
+       R"(expected an integer 65536-1073741824 (bytes), got "8M")"},
       {R"({"developmentMode": 1})", "developmentMode",
        "expected true or false, got 1"},
     };
@@ -449,12 +493,28 @@ TEST_SUITE("config flags") {
       auto r = load(a);
       REQUIRE(std::holds_alternative<show_help>(r));
       const auto& text = std::get<show_help>(r).text;
-      for (const char* word :
-           {"--config", "BOSUN_CONFIG", "/mnt/boot/config.json", "--data-dir",
-            "BOSUN_DATA_DIR", "/var/lib/bosun", "--engine", "BOSUN_ENGINE",
-            "DOCKER_HOST", "unix:///var/run/docker.sock", "--listen",
-            "BOSUN_LISTEN", "0.0.0.0:48484", "--local-mode", "BOSUN_LOCAL_MODE",
-            "--log-level", "BOSUN_LOG_LEVEL", "--version"}) {
+      for (const char* word : {"--config",
+                               "BOSUN_CONFIG",
+                               "/mnt/boot/config.json",
+                               "--data-dir",
+                               "BOSUN_DATA_DIR",
+                               "/var/lib/bosun",
+                               "--engine",
+                               "BOSUN_ENGINE",
+                               "DOCKER_HOST",
+                               "unix:///var/run/docker.sock",
+                               "--listen",
+                               "BOSUN_LISTEN",
+                               "0.0.0.0:48484",
+                               "--local-mode",
+                               "BOSUN_LOCAL_MODE",
+                               "--log-level",
+                               "BOSUN_LOG_LEVEL",
+                               "--persistent-logging",
+                               "BOSUN_PERSISTENT_LOGGING",
+                               "--persistent-log-size",
+                               "BOSUN_PERSISTENT_LOG_SIZE",
+                               "--version"}) {
         CAPTURE(word);
         CHECK(text.find(word) != std::string::npos);
       }

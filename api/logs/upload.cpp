@@ -1,5 +1,6 @@
 #include "api/logs/upload.hpp"
 
+#include "api/client/tunnel.hpp"
 #include "api/client/wire.hpp"
 
 #include <array>
@@ -37,8 +38,17 @@ std::optional<std::string> request_head(const target& t, std::string* why) {
     return fail("invalid device API key");
   if (!clean_field(t.user_agent))
     return fail("invalid user agent");
-  std::string h = "POST " + t.path + " HTTP/1.1\r\n";
+  const auto& via = t.proxy.server;
+  bool absolute = via && t.ep.type == http::endpoint::kind::tcp;
+  if (absolute && !clean_field(via->authorization))
+    return fail("invalid proxy credentials");
+  std::string h = "POST ";
+  if (absolute)
+    h += "http://" + http::wire::host_header(t.ep);
+  h += t.path + " HTTP/1.1\r\n";
   h += "Host: " + http::wire::host_header(t.ep) + "\r\n";
+  if (absolute && !via->authorization.empty())
+    h += "Proxy-Authorization: " + via->authorization + "\r\n";
   h += "Authorization: Bearer " + t.api_key + "\r\n";
   h += "Content-Type: application/x-ndjson\r\n";
   h += "Content-Encoding: gzip\r\n";
@@ -58,7 +68,8 @@ std::string chunk_header(size_t size) {
 std::optional<target> device_target(const std::string& endpoint,
                                     const std::string& uuid,
                                     const std::string& api_key,
-                                    std::string* why) {
+                                    std::string* why,
+                                    const http::env_lookup& env) {
   auto ep = http::parse_endpoint(endpoint, why);
   if (!ep)
     return std::nullopt;
@@ -73,6 +84,7 @@ std::optional<target> device_target(const std::string& endpoint,
   t.ep = *ep;
   t.path = "/device/v2/" + uuid + "/log-stream";
   t.api_key = api_key;
+  t.proxy = http::proxy_for(t.ep, env);
   return t;
 }
 
@@ -88,7 +100,13 @@ class session : public std::enable_shared_from_this<session> {
 public:
   session(asio::io_context& io, target t, events ev)
       : io_(io), t_(std::move(t)), ev_(std::move(ev)), resolver_(io),
-        deadline_(io), grace_(io) {}
+        deadline_(io), grace_(io) {
+    name_ = http::to_string(t_.ep);
+    if (t_.ep.type == http::endpoint::kind::unix_socket)
+      t_.proxy = {};
+    else if (t_.proxy.server)
+      name_ += " via proxy " + http::to_string(*t_.proxy.server);
+  }
 
   void start() {
     std::string why;
@@ -96,6 +114,8 @@ public:
     if (!head)
       return fail(why);
     head_ = std::move(*head);
+    if (!t_.proxy.error.empty())
+      return fail(name_ + ": " + t_.proxy.error);
     arm(deadline_, t_.connect_timeout, "connecting timed out");
     auto self = shared_from_this();
     switch (t_.ep.type) {
@@ -115,14 +135,20 @@ public:
         tls_ = std::make_unique<tls_stream>(io_, *tls_ctx_);
         break;
     }
+    // Behind a proxy only the proxy's name is resolved here.
+    const auto& via = t_.proxy.server;
     resolver_.async_resolve(
-      t_.ep.host, std::to_string(t_.ep.port),
+      via ? via->host : t_.ep.host,
+      std::to_string(via ? via->port : t_.ep.port),
       [self](const std::error_code& ec, const tcp::resolver::results_type& r) {
         if (self->closed_)
           return;
         if (ec)
-          return self->fail("cannot resolve " + self->t_.ep.host + ": "
-                            + ec.message());
+          return self->fail("cannot resolve "
+                            + (self->t_.proxy.server
+                                 ? "the proxy of " + self->name_
+                                 : self->t_.ep.host)
+                            + ": " + ec.message());
         auto& sock = self->tls_ ? self->tls_->next_layer() : *self->tcp_;
         asio::async_connect(sock, r,
                             [self](const std::error_code& ec, const auto&) {
@@ -186,8 +212,7 @@ private:
     if (closed_)
       return;
     if (ec)
-      return fail("cannot connect to " + http::to_string(t_.ep) + ": "
-                  + ec.message());
+      return fail("cannot connect to " + name_ + ": " + ec.message());
     if (tcp_ || tls_) {
       std::error_code ignored;
       (tls_ ? tls_->next_layer() : *tcp_)
@@ -195,6 +220,21 @@ private:
     }
     if (!tls_)
       return send_head();
+    if (!t_.proxy.server)
+      return handshake();
+    auto self = shared_from_this();
+    http::async_tunnel(tls_->next_layer(), t_.ep, *t_.proxy.server,
+                       t_.user_agent, name_,
+                       [self](std::optional<http::error> err) {
+                         if (self->closed_)
+                           return;
+                         if (err)
+                           return self->fail(err->message);
+                         self->handshake();
+                       });
+  }
+
+  void handshake() {
     std::error_code not_ip;
     asio::ip::make_address(t_.ep.host, not_ip);
     if (not_ip)
@@ -213,7 +253,7 @@ private:
         if (self->closed_)
           return;
         if (ec)
-          return self->fail("TLS handshake with " + http::to_string(self->t_.ep)
+          return self->fail("TLS handshake with " + self->name_
                             + " failed: " + ec.message());
         self->send_head();
       });
@@ -344,6 +384,7 @@ private:
 
   asio::io_context& io_;
   target t_;
+  std::string name_; // the endpoint, and the proxy if any, for messages
   events ev_;
   tcp::resolver resolver_;
   asio::steady_timer deadline_;

@@ -9,6 +9,9 @@
 // after a grace period without an answer. *Any* answer, error, timeout or
 // close is a failure, except the answer to finish().
 //
+// Behind an HTTP proxy (target::proxy), TLS goes through a CONNECT tunnel
+// and plain HTTP to the proxy in absolute form, as in api/client.
+//
 // Threads: events are called on the io thread; a connection's methods may be
 // called from any thread (they post to the io thread). Destroying the
 // connection object closes it, without further events.
@@ -36,6 +39,9 @@ struct target {
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
   bool verify_tls = true; // system CA store, host name checked
   std::string user_agent; // sent when not empty
+  // The HTTP proxy, if any (ignored for unix sockets); a setting with an
+  // error fails every connection with it.
+  http::proxy_setting proxy;
 };
 
 struct events {
@@ -66,16 +72,18 @@ using factory = std::function<std::unique_ptr<connection>(events)>;
 factory asio_factory(asio::io_context& io, target t);
 
 // The log stream target for a device: `endpoint` is logsEndpoint or
-// apiEndpoint ("https://api.balena-cloud.com"). std::nullopt with `why` set
-// when the endpoint is not a URL we can connect to.
-std::optional<target> device_target(const std::string& endpoint,
-                                    const std::string& uuid,
-                                    const std::string& api_key,
-                                    std::string* why = nullptr);
+// apiEndpoint ("https://api.balena-cloud.com"), through the proxy `env`
+// names for it (http::proxy_for). std::nullopt with `why` set when the
+// endpoint is not a URL we can connect to.
+std::optional<target>
+device_target(const std::string& endpoint, const std::string& uuid,
+              const std::string& api_key, std::string* why = nullptr,
+              const http::env_lookup& env = http::process_env);
 
 // The request head, without the body: POST, Host, Authorization,
 // Content-Type application/x-ndjson, Content-Encoding gzip,
-// Transfer-Encoding chunked. std::nullopt with `why` when a field holds CR,
+// Transfer-Encoding chunked; for plain HTTP behind a proxy, the absolute
+// form and Proxy-Authorization. std::nullopt with `why` when a field holds CR,
 // LF or NUL.
 std::optional<std::string> request_head(const target& t,
                                         std::string* why = nullptr);

@@ -13,13 +13,12 @@
 
 using namespace bosun::http;
 using bosun::test::answer_ok;
+using bosun::test::connect_proxy;
 using bosun::test::fetch;
-using bosun::test::plain_conn;
 using bosun::test::run_until;
 using bosun::test::server_conn;
 using bosun::test::test_server;
 using conn_ptr = std::shared_ptr<server_conn>;
-using tcp_conn = plain_conn<asio::ip::tcp::socket>;
 
 namespace {
 
@@ -40,76 +39,6 @@ client_options via(const test_server& proxy,
 
 std::string proxy_name(const test_server& proxy) {
   return "http://127.0.0.1:" + std::to_string(proxy.ep().port);
-}
-
-// Copies bytes both ways between the proxy's accepted socket and a socket
-// to the target, as a CONNECT proxy does once it said 200.
-class relay : public std::enable_shared_from_this<relay> {
-public:
-  relay(asio::io_context& io, std::shared_ptr<tcp_conn> client)
-      : client_(std::move(client)), target_(io) {}
-
-  void start(uint16_t port) {
-    auto self = shared_from_this();
-    target_.async_connect(
-      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-      [self](const std::error_code& ec) {
-        if (ec)
-          return self->stop();
-        self->pump(self->client_->sock, self->target_, self->up_);
-        self->pump(self->target_, self->client_->sock, self->down_);
-      });
-  }
-
-private:
-  using buffer = std::array<char, 4096>;
-
-  void pump(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
-            buffer& buf) {
-    auto self = shared_from_this();
-    from.async_read_some(
-      asio::buffer(buf),
-      [self, &from, &to, &buf](const std::error_code& ec, std::size_t n) {
-        if (ec)
-          return self->stop();
-        asio::async_write(
-          to, asio::buffer(buf.data(), n),
-          [self, &from, &to, &buf](const std::error_code& ec, std::size_t) {
-            if (ec)
-              return self->stop();
-            self->pump(from, to, buf);
-          });
-      });
-  }
-
-  void stop() {
-    std::error_code ignored;
-    target_.close(ignored);
-    client_->close();
-  }
-
-  std::shared_ptr<tcp_conn> client_;
-  asio::ip::tcp::socket target_;
-  buffer up_{};
-  buffer down_{};
-};
-
-// A CONNECT proxy in front of `target`: answers `answer` and, when it is a
-// 200, relays the connection to the target.
-void connect_proxy(asio::io_context& io, test_server& proxy,
-                   const test_server& target,
-                   const std::string& answer
-                   = "HTTP/1.1 200 Connection established\r\n\r\n") {
-  auto port = target.ep().port;
-  proxy.on_request([&io, port, answer](const conn_ptr& c, const std::string&) {
-    auto conn = std::static_pointer_cast<tcp_conn>(c);
-    c->send(answer, [&io, conn, port, answer] {
-      if (answer.find(" 200 ") != std::string::npos)
-        std::make_shared<relay>(io, conn)->start(port);
-      else
-        conn->close();
-    });
-  });
 }
 
 uint16_t unused_port(asio::io_context& io) {

@@ -1,12 +1,14 @@
 #include "api/client/client.hpp"
 #include "api/client/proxy.hpp"
 #include "api/client/wire.hpp"
+#include "tests/unit/client/test_server.hpp"
 
 #include <doctest/doctest.h>
 #include <map>
 #include <string>
 
 using namespace bosun::http;
+using bosun::test::env_of;
 
 namespace {
 
@@ -14,16 +16,6 @@ endpoint ep_of(const std::string& url) {
   auto ep = parse_endpoint(url);
   REQUIRE_MESSAGE(ep, url);
   return *ep;
-}
-
-env_lookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](
-           std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end())
-      return std::nullopt;
-    return it->second;
-  };
 }
 
 // "direct", "error", or the proxy as to_string() names it.

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <functional>
 #include <linux/sockios.h>
+#include <map>
 #include <memory>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -108,6 +109,17 @@ inline http::result<http::response> fetch(asio::io_context& io, http::client& c,
   if (!run_until(io, [&] { return out.has_value(); }))
     throw std::runtime_error("no answer to GET " + target);
   return std::move(*out);
+}
+
+// An environment of just `vars`, for http::proxy_for.
+inline http::env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](
+           std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end())
+      return std::nullopt;
+    return it->second;
+  };
 }
 
 class server_conn;
@@ -456,6 +468,78 @@ inline void answer_ok(test_server& srv, const std::string& body = "secured") {
     c->send("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size())
             + "\r\n\r\n" + body);
     c->next();
+  });
+}
+
+// Copies bytes both ways between the proxy's accepted socket and a socket
+// to the target, as a CONNECT proxy does once it said 200.
+class relay : public std::enable_shared_from_this<relay> {
+public:
+  relay(asio::io_context& io,
+        std::shared_ptr<plain_conn<asio::ip::tcp::socket>> client)
+      : client_(std::move(client)), target_(io) {}
+
+  void start(uint16_t port) {
+    auto self = shared_from_this();
+    target_.async_connect(
+      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+      [self](const std::error_code& ec) {
+        if (ec)
+          return self->stop();
+        self->pump(self->client_->sock, self->target_, self->up_);
+        self->pump(self->target_, self->client_->sock, self->down_);
+      });
+  }
+
+private:
+  using buffer = std::array<char, 4096>;
+
+  void pump(asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
+            buffer& buf) {
+    auto self = shared_from_this();
+    from.async_read_some(
+      asio::buffer(buf),
+      [self, &from, &to, &buf](const std::error_code& ec, std::size_t n) {
+        if (ec)
+          return self->stop();
+        asio::async_write(
+          to, asio::buffer(buf.data(), n),
+          [self, &from, &to, &buf](const std::error_code& ec, std::size_t) {
+            if (ec)
+              return self->stop();
+            self->pump(from, to, buf);
+          });
+      });
+  }
+
+  void stop() {
+    std::error_code ignored;
+    target_.close(ignored);
+    client_->close();
+  }
+
+  std::shared_ptr<plain_conn<asio::ip::tcp::socket>> client_;
+  asio::ip::tcp::socket target_;
+  buffer up_{};
+  buffer down_{};
+};
+
+// A CONNECT proxy in front of `target`: answers `answer` and, when it is a
+// 200, relays the connection to the target.
+inline void connect_proxy(asio::io_context& io, test_server& proxy,
+                          const test_server& target,
+                          const std::string& answer
+                          = "HTTP/1.1 200 Connection established\r\n\r\n") {
+  auto port = target.ep().port;
+  proxy.on_request([&io, port, answer](const std::shared_ptr<server_conn>& c,
+                                       const std::string&) {
+    auto conn = std::static_pointer_cast<plain_conn<asio::ip::tcp::socket>>(c);
+    c->send(answer, [&io, conn, port, answer] {
+      if (answer.find(" 200 ") != std::string::npos)
+        std::make_shared<relay>(io, conn)->start(port);
+      else
+        conn->close();
+    });
   });
 }
 

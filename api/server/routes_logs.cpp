@@ -3,7 +3,12 @@
 // only when its previous write is on the wire, so a slow client costs its
 // own bounded queue in the logs actor (which drops and counts), never
 // memory here and never time anywhere else.
+// GET /v2/logs/history (bosun's): the persistent log, filtered. The logs
+// actor writes what it holds and names the files; they are read and
+// filtered on a thread of the request's own, never the logs actor's.
+#include "api/logs/history.hpp"
 #include "api/logs/log_json.hpp"
+#include "api/server/route_util.hpp"
 #include "api/server/routes.hpp"
 #include "messages/logs.hpp"
 
@@ -146,6 +151,45 @@ void add_logs_routes(router_t& router, const route_context& ctx) {
       ask_core<logs_actor>(self, ctx, "logs", req, [self, req](logs_actor l) {
         self->system().spawn(reader_impl, req, std::move(l));
       });
+    });
+    return restinio::request_accepted();
+  });
+  // Any valid key, as /v2/local/logs.
+  router.http_get("/v2/logs/history", [ctx](auto req, auto) {
+    std::string why;
+    auto q = log_files::parse_query(
+      [&req](const char* name) { return query_param(req, name); }, why);
+    if (!q) {
+      reply_failed(req, restinio::status_bad_request(), why);
+      return restinio::request_accepted();
+    }
+    with_auth(ctx, req, [ctx, req, q = *q](auto* self, const auth::scope&) {
+      ask_core<logs_actor>(
+        self, ctx, "logs", req, [self, req, q](logs_actor l) {
+          self->request(l, 10s, log_history_req{})
+            .then(
+              [self, req, q](log_history& h) {
+                if (!h.enabled) {
+                  reply_failed(req, restinio::status_conflict(),
+                               "persistent logging is off");
+                  return;
+                }
+                // Up to the cap's worth of reading and parsing: a thread of
+                // its own.
+                self->system().template spawn<caf::detached>(
+                  [req, q, h = std::move(h)](caf::event_based_actor*) {
+                    req->create_response(restinio::status_ok())
+                      .append_header(restinio::http_field::content_type,
+                                     "application/x-ndjson")
+                      .set_body(log_files::read(h.files, h.max_bytes, q))
+                      .done();
+                  });
+              },
+              [self, req](const caf::error& e) {
+                reply_failed(req, restinio::status_service_unavailable(),
+                             self->system().render(e));
+              });
+        });
     });
     return restinio::request_accepted();
   });

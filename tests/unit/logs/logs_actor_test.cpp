@@ -2,10 +2,13 @@
 // db and cloud: attaching, resuming without duplicates, readers, the cloud
 // queue's bound and its announcement, resume points in the db.
 #include "messages/telemetry.hpp"
+#include "tests/support/process.hpp"
 #include "tests/unit/logs/fakes.hpp"
 
 #include <caf/scoped_actor.hpp>
 #include <doctest/doctest.h>
+#include <fstream>
+#include <sstream>
 
 using namespace std::chrono_literals;
 using namespace bosun;
@@ -39,6 +42,7 @@ struct logs_fixture {
   test::fake_cloud cloud;
   caf::actor logs;
   int64_t wall_ms = 1700000000000;
+  std::string file_dir; // persistent logging when set
 
   logs_options options(bool ship) {
     logs_options o;
@@ -53,6 +57,8 @@ struct logs_fixture {
     };
     o.now_ms = [this] { return wall_ms; };
     o.log = std::make_shared<const logger>(log_level::error);
+    o.file_dir = file_dir;
+    o.file_max_bytes = 1 << 20;
     return o;
   }
 
@@ -423,5 +429,82 @@ TEST_SUITE("logs.actor") {
     CHECK(t.queues[0].queued_lines == 0);
     CHECK(t.cloud.state == "off");
     CHECK(cloud.last().closed);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "with persistent logging, container and system lines are "
+                    "written within the flush interval; a history request "
+                    "writes at once and names the file") {
+    test::temp_dir tmp;
+    file_dir = tmp.path() + "/logs";
+    ew->add("c1", 7, "main");
+    start();
+    auto slurp = [&] {
+      std::ifstream in(file_dir + "/bosun.log");
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    line("c1", t0 + 1000000, "from main", log_source::err);
+    caf::anon_send(logs, system_event("Installing service", "main"));
+    sched.run();
+    CHECK(slurp().empty()); // batched
+    advance(100ms);
+    CHECK(slurp()
+          == "{\"serviceName\":\"main\",\"message\":\"from main\","
+             "\"isStdErr\":true,\"timestamp\":1704164645001,\"serviceId\":7}\n"
+             "{\"message\":\"Installing service 'main'\",\"isSystem\":true,"
+             "\"isStdErr\":false,\"timestamp\":1700000000000}\n");
+    line("c1", t0 + 2000000, "later");
+    caf::scoped_actor self{sys};
+    self->send(caf::actor_cast<logs_actor>(logs), log_history_req{});
+    sched.run();
+    log_history h;
+    self->receive([&](log_history& x) { h = std::move(x); });
+    CHECK(h.enabled);
+    CHECK(h.max_bytes == 1 << 20);
+    CHECK(h.files == std::vector<std::string>{file_dir + "/bosun.log"});
+    CHECK(slurp().find("later") != std::string::npos);
+    auto t = telemetry();
+    CHECK(t.file.enabled);
+    CHECK(t.file.lines == 3);
+    CHECK(t.file.size_bytes == slurp().size());
+    CHECK(t.file.write_errors == 0);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "without persistent logging, a history request says so") {
+    start();
+    caf::scoped_actor self{sys};
+    self->send(caf::actor_cast<logs_actor>(logs), log_history_req{});
+    sched.run();
+    log_history h;
+    h.enabled = true;
+    self->receive([&](log_history& x) { h = std::move(x); });
+    CHECK_FALSE(h.enabled);
+    CHECK(h.files.empty());
+    CHECK_FALSE(telemetry().file.enabled);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "an unwritable log directory is counted; readers still "
+                    "get every line") {
+    test::temp_dir tmp;
+    std::ofstream(tmp.path() + "/data") << "not a directory";
+    file_dir = tmp.path() + "/data/logs";
+    ew->add("c1", 7, "main");
+    start();
+    auto r = reader();
+    pull();
+    line("c1", t0 + 1, "a");
+    advance(100ms);
+    line("c1", t0 + 2, "b");
+    advance(100ms);
+    pull();
+    CHECK(messages(r->got) == std::vector<std::string>{"a", "b"});
+    auto t = telemetry();
+    CHECK(t.file.write_errors == 3); // at start, then each flush
+    CHECK(t.file.dropped == 2);
+    CHECK_FALSE(t.file.last_error.empty());
   }
 }

@@ -219,6 +219,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        d.volumes = sibling<volumes_actor>(sib, "volumes");
        d.networks = sibling<networks_actor>(sib, "networks");
        d.api_keys = sibling<api_keys_actor>(sib, "api_keys");
+       d.logs = sibling<logs_actor>(sib, "logs");
        return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
      }});
   if (cfg.managed())

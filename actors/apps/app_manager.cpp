@@ -2,6 +2,7 @@
 
 #include "actors/apps/app_view.hpp"
 #include "actors/apps/current_state.hpp"
+#include "actors/apps/event_lines.hpp"
 #include "actors/apps/planner.hpp"
 #include "actors/apps/service_supervisor.hpp"
 #include "actors/apps/update_locks.hpp"
@@ -90,6 +91,9 @@ struct app_manager_state {
   caf::actor_clock::time_point view_at;
   // The app-scoped API keys of supervisor-api services (from api_keys).
   std::map<service_ref, std::string> scoped_keys;
+  // Why the running pass could not take an app's update lock ("" if it
+  // could): a failed pass then says "Updates are locked, retrying in …".
+  std::string lock_failure;
 };
 
 using self_ptr = app_manager_actor::stateful_pointer<app_manager_state>;
@@ -117,6 +121,26 @@ std::string render(self_ptr self, const caf::error& e) {
   if (e.category() == caf::atom("volumes"))
     return volumes_error_message(e);
   return self->system().render(e);
+}
+
+// A system line for the logs actor (balena's wording, event_lines.hpp).
+void tell(self_ptr self, system_log line) {
+  apps::send_line(self->state.deps.logs, std::move(line));
+}
+
+void tell(self_ptr self, const char* what, const std::string& object,
+          const std::string& error = {}) {
+  tell(self, system_event(what, object, error));
+}
+
+// How balena names the service of a container the last read found.
+std::string container_object(self_ptr self, const std::string& id) {
+  for (auto& c : self->state.snap.containers)
+    if (c.id == id) {
+      auto who = apps::service_from_container(c);
+      return apps::service_object(who ? who->service_name : "", c.config.image);
+    }
+  return {};
 }
 
 bool truthy(const std::map<std::string, std::string>& cfg,
@@ -191,6 +215,9 @@ void fail_pass(self_ptr self, const std::string& why) {
   st.backoff = next;
   log_of(self).warn("apps", "apply failed ({}); retrying in {} ms", why,
                     next.count());
+  if (!st.lock_failure.empty())
+    tell(self, apps::updates_locked(next, st.lock_failure));
+  st.lock_failure.clear();
   set_state(self, "Applying");
   self->delayed_send(self, next, pass_atom_v);
   finish_pass(self);
@@ -377,10 +404,12 @@ supervised& supervisor_for(self_ptr self, const std::string& uuid,
     return it->second;
   supervised s;
   auto listener = caf::actor_cast<service_status_listener>(self);
+  supervisor_options so;
+  so.logs = st.deps.logs;
   // Linked: they go down with the app_manager (whose successor adopts
   // their containers); their failures come back as exit messages.
   s.handle = self->spawn<caf::linked>(service_supervisor, st.deps.engine,
-                                      listener, supervisor_options{});
+                                      listener, so);
   s.last.app_uuid = uuid;
   s.last.service_name = service;
   view_changed(self);
@@ -456,8 +485,17 @@ void persist_kv(self_ptr self, const std::string& key,
 
 // Stops then removes a container the supervisors do not manage.
 void engine_kill(self_ptr self, const std::string& id, bool remove,
-                 const std::function<void(std::optional<std::string>)>& done) {
+                 const std::function<void(std::optional<std::string>)>& k) {
   auto engine = self->state.deps.engine;
+  auto object = container_object(self, id);
+  tell(self, apps::lines::killing_service, object);
+  auto done = [self, object, k](std::optional<std::string> e) {
+    if (e)
+      tell(self, apps::lines::kill_failed, object, *e);
+    else
+      tell(self, apps::lines::killed_service, object);
+    k(std::move(e));
+  };
   container_stop_req stop{id, std::nullopt};
   self->request(engine, engine_timeout, stop)
     .then(
@@ -507,6 +545,25 @@ struct executor {
       fan->done(render(self, e));
     };
   }
+  // The step failed: told as `what` about `object`, with the error.
+  std::function<void(const caf::error&)> on_error(const char* what,
+                                                  std::string object) const {
+    return [self = self, fan = fan, what, object](const caf::error& e) {
+      auto why = render(self, e);
+      tell(self, what, object, why);
+      fan->done(why);
+    };
+  }
+  // An ensure step is done; told as `what` when it created something.
+  template <class Ensured>
+  std::function<void(const Ensured&)> on_ensured(const char* what,
+                                                 std::string object) const {
+    return [self = self, fan = fan, what, object](const Ensured& r) {
+      if (r.created)
+        tell(self, what, object);
+      fan->done();
+    };
+  }
 
   void operator()(const steps::fetch_image& s) const {
     auto& st = self->state;
@@ -518,6 +575,7 @@ struct executor {
     st.books.downloading[s.image] = 0;
     view_changed(self);
     log_of(self).info("apps", "Downloading image '{}'", s.image);
+    tell(self, apps::lines::downloading_image, s.image);
     image_fetch f;
     f.image = s.image;
     f.app_id = s.app_id;
@@ -537,6 +595,9 @@ struct executor {
             st.fetched.insert(image);
             log_of(me).info("apps", "Downloaded image '{}'", image);
           }
+          // Also when another fetch got it first: the download told of
+          // above has ended.
+          tell(me, apps::lines::downloaded_image, image);
           request_pass(me);
         },
         [me, image](const caf::error& e) {
@@ -548,6 +609,7 @@ struct executor {
           st.fetch_retry_at[image] = me->clock().now() + fetch_retry_after;
           log_of(me).error("apps", "Failed to download image '{}' due to '{}'",
                            image, why);
+          tell(me, apps::lines::download_failed, image, why);
           me->delayed_send(me, fetch_retry_after, pass_atom_v);
         });
     ok();
@@ -556,28 +618,36 @@ struct executor {
   void operator()(const steps::create_network& s) const {
     network_ensure req{s.app_uuid, s.app_id, s.network};
     self->request(self->state.deps.networks, engine_timeout, req)
-      .then([fan = fan](const network_ensured&) { fan->done(); }, on_error());
+      .then(on_ensured<network_ensured>(apps::lines::creating_network,
+                                        s.network.name),
+            on_error(apps::lines::create_network_failed, s.network.name));
   }
 
   void operator()(const steps::remove_network& s) const {
     // Waits for the answer: networks replies (void) even to a send.
+    tell(self, apps::lines::removing_network, s.name);
     self
       ->request(self->state.deps.networks, engine_timeout,
                 network_remove{s.app_uuid, s.name})
-      .then([fan = fan] { fan->done(); }, on_error());
+      .then([fan = fan] { fan->done(); },
+            on_error(apps::lines::remove_network_failed, s.name));
   }
 
   void operator()(const steps::create_volume& s) const {
     volume_ensure req{s.app_id, s.app_uuid, s.volume};
     self->request(self->state.deps.volumes, engine_timeout, req)
-      .then([fan = fan](const volume_ensured&) { fan->done(); }, on_error());
+      .then(
+        on_ensured<volume_ensured>(apps::lines::creating_volume, s.volume.name),
+        on_error(apps::lines::create_volume_failed, s.volume.name));
   }
 
   void operator()(const steps::remove_volume& s) const {
+    tell(self, apps::lines::removing_volume, s.name);
     self
       ->request(self->state.deps.volumes, engine_timeout,
                 volume_remove{s.app_id, s.name})
-      .then([fan = fan] { fan->done(); }, on_error());
+      .then([fan = fan] { fan->done(); },
+            on_error(apps::lines::remove_volume_failed, s.name));
   }
 
   void operator()(const steps::stop_service& s) const {
@@ -610,13 +680,17 @@ struct executor {
   void operator()(const steps::remove_service& s) const {
     if (auto* sup = managing(self, s.container_id))
       forget_supervisor(self, sup);
+    auto object = container_object(self, s.container_id);
+    tell(self, apps::lines::removing_dead, object);
     container_remove_req req{s.container_id, true};
     self->request(self->state.deps.engine, engine_timeout, req)
       .then([fan = fan] { fan->done(); },
-            [self = self, fan = fan](const caf::error& e) {
+            [self = self, fan = fan, object](const caf::error& e) {
               if (e == engine_errc::not_found)
                 return fan->done();
-              fan->done(render(self, e));
+              auto why = render(self, e);
+              tell(self, apps::lines::remove_dead_failed, object, why);
+              fan->done(why);
             });
   }
 
@@ -684,10 +758,12 @@ struct executor {
 
   void operator()(const steps::take_lock& s) const {
     auto& st = self->state;
+    tell(self, system_event(apps::lines::taking_locks));
     auto r = take_locks(st.opts.lock_dir_base, s.app_id, s.services, s.force);
     if (!r.ok) {
       if (!r.holder.empty())
         st.status.locked_by = r.holder;
+      st.lock_failure = r.error;
       return fail("Updates are locked: " + r.error);
     }
     st.status.locked_by.clear();
@@ -695,6 +771,7 @@ struct executor {
   }
 
   void operator()(const steps::release_lock& s) const {
+    tell(self, system_event(apps::lines::releasing_locks));
     release_locks(self->state.opts.lock_dir_base, s.app_id);
     ok();
   }
@@ -725,11 +802,22 @@ void cleanup_images(self_ptr self) {
   req.fetched.assign(st.fetched.begin(), st.fetched.end());
   self->request(st.deps.images, engine_timeout, req)
     .then(
-      [self](const image_cleanup_result& r) {
+      [self, candidates = req.fetched](const image_cleanup_result& r) {
         for (auto& name : r.removed) {
           self->state.fetched.erase(name);
           log_of(self).info("apps", "Deleted image '{}'", name);
+          // The images actor removes them in one go; each is told as
+          // balena tells a removal.
+          tell(self, apps::lines::deleting_image, name);
+          tell(self, apps::lines::deleted_image, name);
         }
+        // "<name>: <why>" for the images this agent pulled (dangling ones
+        // are nobody's to tell about).
+        for (auto& f : r.failed)
+          for (auto& name : candidates)
+            if (f.rfind(name + ": ", 0) == 0)
+              tell(self, apps::lines::delete_failed, name,
+                   f.substr(name.size() + 2));
       },
       [self](const caf::error& e) {
         log_of(self).warn("apps", "image cleanup failed: {}", render(self, e));
@@ -846,6 +934,7 @@ void ensure_supervisor_network(
 void start_pass(self_ptr self) {
   auto& st = self->state;
   st.running = true;
+  st.lock_failure.clear();
   ++st.status.passes;
   auto generation = st.generation;
   gather(self, [self, generation](const std::vector<std::string>& errs) {
@@ -1211,6 +1300,8 @@ void run_app_action(self_ptr self, app_action a,
   bool purge = a.kind == app_action_kind::purge;
   log_of(self).info("apps", "{} app {} (device API)",
                     purge ? "Purging data for" : "Restarting", a.app_id);
+  if (purge)
+    tell(self, apps::purging_data(a.app_id));
   const target_app* tapp
     = st.target ? find_app_by_id(*st.target, a.app_id) : nullptr;
   if (tapp != nullptr) {
@@ -1226,6 +1317,8 @@ void run_app_action(self_ptr self, app_action a,
     log_of(self).error(
       "apps", "{}{}",
       purge ? "Error purging data: " : "Error restarting: ", why);
+    if (purge)
+      tell(self, apps::purge_failed(why));
     rp.deliver(caf::make_error(apps_errc::action_failed,
                                purge ? "Error purging data: " + why : why));
     end_exclusive(self);
@@ -1251,6 +1344,7 @@ void run_app_action(self_ptr self, app_action a,
             if (!left.empty())
               return fail(join(left));
             log_of(self).info("apps", "Purged data");
+            tell(self, apps::purged_data());
             static_cast<caf::response_promise&>(rp).deliver(caf::unit);
             end_exclusive(self);
           },

@@ -18,6 +18,9 @@
 // API: its view of the apps, device facts, service actions (start, stop,
 // restart), app actions (restart, purge; run between passes, never during
 // one) and volume cleanup.
+// Emits: balena's system lines to the logs actor for what it does (image
+// downloads and deletes, volumes, networks, update locks, containers no
+// supervisor manages); the supervisors tell their services' own.
 // Never: talks HTTP or JSON, blocks on I/O (lock files excepted: a few
 // local file-system calls), restarts containers itself (supervisors do).
 #include "actors/apps/container_spec.hpp"
@@ -27,6 +30,7 @@
 #include "messages/db.hpp"
 #include "messages/engine.hpp"
 #include "messages/images.hpp"
+#include "messages/logs.hpp"
 #include "messages/volumes.hpp"
 
 #include <chrono>
@@ -54,6 +58,9 @@ struct app_manager_deps {
   volumes_actor volumes;
   networks_actor networks;
   api_keys_actor api_keys; // the scoped keys of supervisor-api services
+  // balena's system lines (downloads, services, volumes, networks, locks);
+  // none when null.
+  logs_actor logs;
 };
 
 app_manager_actor spawn_app_manager(caf::actor_system& sys,

@@ -1,5 +1,6 @@
 #include "actors/apps/service_supervisor.hpp"
 
+#include "actors/apps/event_lines.hpp"
 #include "actors/telemetry/counters.hpp"
 
 #include <caf/actor_system.hpp>
@@ -80,6 +81,20 @@ void set_phase(self_ptr self, service_phase p) {
 
 void fail(self_ptr self, const caf::error& e) {
   self->state.status.last_error = render_engine_error(e);
+}
+
+// One system line about this service, named as balena names it.
+void tell(self_ptr self, const char* what, const std::string& error = {}) {
+  auto& st = self->state;
+  if (!st.opts.logs || !st.spec)
+    return;
+  auto object = apps::service_object(st.spec->service_name,
+                                     st.spec->container.config.image);
+  apps::send_line(st.opts.logs, system_event(what, object, error));
+}
+
+void tell(self_ptr self, const char* what, const caf::error& e) {
+  tell(self, what, render_engine_error(e));
 }
 
 // -------------------------------------------------- one op at a time --
@@ -176,6 +191,8 @@ void handle_exit(self_ptr self, int64_t exit_code) {
   s.last_exit_code = exit_code;
   s.last_exit_at = now(self);
   s.started_at.reset();
+  st.restart_cause.clear();
+  tell(self, apps::lines::service_exited);
   if (!s.desired_running) {
     set_phase(self, service_phase::stopped);
     return;
@@ -262,6 +279,7 @@ void create_container(self_ptr self, bool show_installing, const done_fn& k) {
   auto before = st.status.phase;
   if (show_installing)
     set_phase(self, service_phase::installing);
+  tell(self, apps::lines::installing_service);
   self
     ->request(st.engine, call_timeout(self),
               container_create_req{st.spec->container})
@@ -275,10 +293,19 @@ void create_container(self_ptr self, bool show_installing, const done_fn& k) {
         if (!show_installing)
           st.status.phase = before;
         publish(self);
-        connect_networks(self, st.spec->extra_networks.begin(), k);
+        connect_networks(self, st.spec->extra_networks.begin(),
+                         [self, k](const caf::error& e) {
+                           if (e)
+                             tell(self, apps::lines::install_failed, e);
+                           else
+                             tell(self, apps::lines::installed_service);
+                           k(e);
+                         });
       },
       [self, k](caf::error& e) {
         fail(self, e);
+        if (!engine_away(e))
+          tell(self, apps::lines::install_failed, e);
         k(e);
       });
 }
@@ -305,12 +332,24 @@ void start_container(self_ptr self, bool counted, bool may_create,
                             });
   }
   set_phase(self, phase);
+  // A restart is told once it happened (as balena tells the engine's
+  // restarts: when the container starts again after it died).
+  bool restart = phase == service_phase::restarting;
+  if (!restart)
+    tell(self, apps::lines::starting_service);
   self
     ->request(st.engine, call_timeout(self),
               container_start_req{st.status.container_id})
     .then(
-      [self, counted, k] {
-        self->state.start_deferred = false;
+      [self, counted, restart, k] {
+        auto& st = self->state;
+        st.start_deferred = false;
+        if (restart) {
+          tell(self, apps::lines::restarting_service, st.restart_cause);
+          st.restart_cause.clear();
+        } else {
+          tell(self, apps::lines::started_service);
+        }
         enter_running(self, counted);
         k({});
       },
@@ -325,6 +364,10 @@ void start_container(self_ptr self, bool counted, bool may_create,
           st.status.container_id.clear();
           return start_container(self, counted, false, phase, k);
         }
+        // The engine's absence is the engine's news, not the service's:
+        // the start is retried when it is back.
+        if (!engine_away(e))
+          tell(self, apps::lines::start_failed, e);
         start_failed(self, e);
         k(e);
       });
@@ -336,9 +379,11 @@ void stop_container(self_ptr self, std::optional<int64_t> timeout_s,
   auto& st = self->state;
   ++st.epoch; // no restart or run timer survives a stop
   st.status.next_restart_at.reset();
+  st.restart_cause.clear();
   if (st.status.container_id.empty())
     return k({});
   set_phase(self, service_phase::stopping);
+  tell(self, apps::lines::killing_service);
   auto secs = stop_seconds(self, timeout_s);
   self
     ->request(st.engine, call_timeout(self, secs),
@@ -346,20 +391,20 @@ void stop_container(self_ptr self, std::optional<int64_t> timeout_s,
     .then(
       [self, k] {
         self->state.status.started_at.reset();
+        tell(self, apps::lines::killed_service);
         k({});
       },
       [self, k](caf::error& e) {
         auto& st = self->state;
-        if (e == engine_errc::not_modified) {
+        if (e == engine_errc::not_modified || e == engine_errc::not_found) {
+          if (e == engine_errc::not_found)
+            st.status.container_id.clear();
           st.status.started_at.reset();
-          return k({});
-        }
-        if (e == engine_errc::not_found) {
-          st.status.container_id.clear();
-          st.status.started_at.reset();
+          tell(self, apps::lines::killed_service);
           return k({});
         }
         fail(self, e);
+        tell(self, apps::lines::kill_failed, e);
         k(e);
       });
 }
@@ -574,10 +619,12 @@ void on_unhealthy(self_ptr self, const next_fn& next) {
         return next();
       }
       st.status.last_exit_at = now(self);
-      if (!st.status.desired_running)
+      if (!st.status.desired_running) {
         set_phase(self, service_phase::stopped);
-      else
+      } else {
+        st.restart_cause = "unhealthy";
         schedule_restart(self, d.delay);
+      }
       next();
     });
   });
@@ -688,6 +735,7 @@ void restart_service(self_ptr self, std::optional<int64_t> timeout_s,
   st.spec->running = true;
   ++st.epoch;
   st.status.next_restart_at.reset();
+  st.restart_cause.clear(); // the user asked
   if (st.status.container_id.empty())
     return start_container(self, true, true, service_phase::restarting, k);
   set_phase(self, service_phase::restarting);
@@ -698,6 +746,7 @@ void restart_service(self_ptr self, std::optional<int64_t> timeout_s,
     .then(
       [self, k] {
         self->state.start_deferred = false;
+        tell(self, apps::lines::restarting_service);
         enter_running(self, true);
         k({});
       },
@@ -707,6 +756,8 @@ void restart_service(self_ptr self, std::optional<int64_t> timeout_s,
           return start_container(self, true, true, service_phase::restarting,
                                  k);
         }
+        if (!engine_away(e))
+          tell(self, apps::lines::start_failed, e);
         start_failed(self, e);
         k(e);
       });

@@ -6,7 +6,11 @@
 // health) and its restart policy (actors/apps/restart_policy.hpp).
 // Answers: service_supervisor_actor (messages/supervisor.hpp): apply a spec,
 // start, stop, restart, remove, get the status.
-// Emits: service_status to the listener given at spawn, on every change.
+// Emits: service_status to the listener given at spawn, on every change;
+// balena's system lines to the logs actor (supervisor_options::logs), one
+// per event: installing/installed, starting/started, killing/killed, exited,
+// restarting (with " due to 'unhealthy'" when health was why), and the
+// failures of each (actors/apps/event_lines.hpp).
 //
 // Containers run with the engine restart policy "no": this actor restarts
 // them itself, so restarts are counted, backed off, visible in the API, and
@@ -32,6 +36,7 @@
 // change.
 #include "actors/apps/restart_policy.hpp"
 #include "messages/engine.hpp"
+#include "messages/logs.hpp"
 #include "messages/supervisor.hpp"
 
 #include <caf/fwd.hpp>
@@ -48,6 +53,8 @@ struct supervisor_options {
   apps::restart_policy_options policy;
   // Longest wait for one engine request (stop/restart add their timeout).
   std::chrono::milliseconds request_timeout{std::chrono::minutes(2)};
+  // Where the service's system lines go; none when null.
+  logs_actor logs;
 };
 
 struct service_supervisor_state {
@@ -70,6 +77,8 @@ struct service_supervisor_state {
   // A restart could not start the container because the engine was away:
   // it is retried when the engine is back, without waiting the backoff.
   bool start_deferred = false;
+  // Why the pending restart happens, when it is not an exit ("unhealthy").
+  std::string restart_cause;
 
   // Engine operations, one at a time.
   bool busy = false;

@@ -44,12 +44,14 @@ private:
   bool ok_ = false;
 };
 
-std::string one_service_target(const std::string& image) {
+// One service, "main"; `env` changes its config (a new container).
+std::string one_service_target(const std::string& image,
+                               const std::string& env = "{}") {
   return R"({"local":{"name":"e2e","config":{},"apps":{"131":{"name":"lines",)"
          R"("commit":"c1","releaseId":"1","services":{"31":{)"
          R"("serviceName":"main","serviceId":31,"imageId":31,"image":")"
-         + image
-         + R"(","environment":{},"labels":{},"command":["/bin/sh","-c",)"
+         + image + R"(","environment":)" + env
+         + R"(,"labels":{},"command":["/bin/sh","-c",)"
            R"("trap 'exit 0' TERM; sleep 1000 & wait"]}},)"
            R"("volumes":{},"networks":{}}}}})";
 }
@@ -155,6 +157,58 @@ TEST_SUITE("logs") {
           < at(lines, "Restarting service '" + service + "'"));
     CHECK(at(lines, "Started service '" + service + "'")
           < at(lines, "Service exited '" + service + "'"));
+
+    // A config change under the user's update lock: the apply waits, and
+    // says so, until the lock goes; then the old container is killed and
+    // the new one installed.
+    auto lock_dir = b.data_dir() + "/services/131/main";
+    REQUIRE(run_command("mkdir -p " + lock_dir + " && touch " + lock_dir
+                        + "/updates.lock")
+              .status
+            == 0);
+    r = b.post("/v2/local/target-state",
+               one_service_target(image.name(), R"({"V":"2"})"));
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    const std::string locked_prefix = "Updates are locked, retrying in ";
+    const std::string reason
+      = ". Reason: Lockfile exists for { appId: 131, service: main }";
+    auto locked_lines = [&] {
+      size_t n = 0;
+      for (auto& l : system_lines(reader))
+        if (l.rfind(locked_prefix, 0) == 0 && l.size() > reason.size()
+            && l.compare(l.size() - reason.size(), reason.size(), reason) == 0)
+          ++n;
+      return n;
+    };
+    REQUIRE(eventually(
+      30s,
+      [&](std::string& last) {
+        reader.poll(50ms);
+        auto now = system_lines(reader);
+        last = now.empty() ? "" : now.back();
+        return locked_lines() >= 1;
+      },
+      "the apply to say the update is locked"));
+    auto kills_before
+      = count(system_lines(reader), "Killing service '" + service + "'");
+    REQUIRE(run_command("rm -f " + lock_dir + "/updates.lock").status == 0);
+    REQUIRE(eventually(
+      60s,
+      [&](std::string& last) {
+        reader.poll(50ms);
+        auto now = system_lines(reader);
+        last = now.empty() ? "" : now.back();
+        return count(now, "Started service '" + service + "'") == 2;
+      },
+      "the new container to be told started"));
+    lines = system_lines(reader);
+    CHECK(count(lines, "Killing service '" + service + "'")
+          == kills_before + 1);
+    CHECK(count(lines, "Killed service '" + service + "'") == 1);
+    CHECK(count(lines, "Installing service '" + service + "'") == 2);
+    // The image was there: no second download.
+    CHECK(count(lines, "Downloading image '" + image.name() + "'") == 1);
+
     // No error lines on the way.
     for (auto& l : reader.lines())
       if (l.is_system)

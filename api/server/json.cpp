@@ -1,9 +1,10 @@
 #include "api/server/json.hpp"
 
+#include "api/server/route_util.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <restinio/uri_helpers.hpp>
 
 namespace bosun {
 
@@ -40,10 +41,11 @@ std::string json_string(const std::string& s) {
 }
 
 bool query_truthy(const restinio::request_handle_t& req, const char* name) {
-  auto q = restinio::parse_query(req->header().query());
-  if (!q.has(name))
+  // Never restinio::parse_query: it throws on a query it cannot parse.
+  auto value = query_param(req, name);
+  if (!value)
     return false;
-  std::string v{q[name]};
+  std::string v = std::move(*value);
   std::transform(v.begin(), v.end(), v.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return v == "true" || v == "1" || v == "on";

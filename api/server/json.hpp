@@ -15,7 +15,7 @@ inline std::string failed_json(const std::string& message) {
 }
 
 // balena's "truthy": true, 1, "1", "true", "on" (case-insensitive), from the
-// query string.
+// query string; false when absent or the query is malformed.
 bool query_truthy(const restinio::request_handle_t& req, const char* name);
 
 } // namespace bosun

@@ -152,4 +152,8 @@ void add_cloud_routes(router_t& router, const route_context& ctx);
 // GET /v2/telemetry, GET /metrics (routes_telemetry.cpp).
 void add_telemetry_routes(router_t& router, const route_context& ctx);
 
+// Every route above behind the per-route body-size check: the server's
+// request handler (server.cpp), also driven by the request fuzzer.
+restinio::default_request_handler_t make_handler(const route_context& ctx);
+
 } // namespace bosun

@@ -74,9 +74,28 @@ std::unique_ptr<router_t> make_router(const route_context& ctx) {
   return router;
 }
 
+// The router throws on a path it cannot normalize (a malformed %-escape or
+// UTF-8 sequence), and RESTinio then closes the connection unanswered.
+bool routable(restinio::string_view_t path) {
+  try {
+    (void)restinio::utils::uri_normalization::unreserved_chars::
+      estimate_required_capacity(path);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+} // namespace
+
 restinio::default_request_handler_t make_handler(const route_context& ctx) {
   std::shared_ptr<router_t> router = make_router(ctx);
   return [router](restinio::request_handle_t req) {
+    if (!routable(req->header().path())) {
+      reply_failed(req, restinio::status_bad_request(),
+                   "Malformed request path");
+      return restinio::request_accepted();
+    }
     auto limit = body_limit(req->header().path());
     if (req->body().size() > limit) {
       reply_failed(req, restinio::status_payload_too_large(),
@@ -87,6 +106,8 @@ restinio::default_request_handler_t make_handler(const route_context& ctx) {
     return (*router)(std::move(req));
   };
 }
+
+namespace {
 
 class restinio_server final : public api_server {
 public:

@@ -1,6 +1,7 @@
 #include "actors/api_keys/api_keys.hpp"
 
 #include "actors/api_keys/key_table.hpp"
+#include "actors/telemetry/counters.hpp"
 #include "persistence/db.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -74,7 +75,8 @@ api_keys_actor::behavior_type api_keys_impl(self_ptr self, db_actor db,
                                db_error_message(e));
         self->quit(e);
       });
-  return {
+  return telemetry::instrument(
+    self, {"api_keys", {}, {}},
     [self](caf::get_atom, api_key_atom, const std::string& key) {
       return self->state.table.find(key);
     },
@@ -131,8 +133,7 @@ api_keys_actor::behavior_type api_keys_impl(self_ptr self, db_actor db,
         return *k;
       return caf::make_error(api_keys_errc::unknown_key,
                              "there is no global API key");
-    },
-  };
+    });
 }
 
 } // namespace

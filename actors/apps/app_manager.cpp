@@ -7,6 +7,7 @@
 #include "actors/apps/service_supervisor.hpp"
 #include "actors/apps/update_locks.hpp"
 #include "actors/root/restart_window.hpp"
+#include "actors/telemetry/counters.hpp"
 #include "actors/volumes/volume_logic.hpp"
 
 #include <algorithm>
@@ -1463,7 +1464,16 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
       self->quit(dm.reason);
   });
   load(self);
-  return {
+  telemetry::hooks hooks{
+    "app_manager", [self] { return self->state.status.last_error; },
+    [self] {
+      std::vector<actor_child> out;
+      for (auto& [key, sup] : self->state.supervisors)
+        out.push_back({key, caf::actor_cast<caf::actor>(sup.handle)});
+      return out;
+    }};
+  return telemetry::instrument(
+    self, std::move(hooks),
     [self](apply_target& req) -> caf::result<uint64_t> {
       auto rp = self->make_response_promise<uint64_t>();
       auto target = std::make_shared<target_state>(std::move(req.target));
@@ -1584,8 +1594,7 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
         return;
       }
       start_pass(self);
-    },
-  };
+    });
 }
 
 } // namespace

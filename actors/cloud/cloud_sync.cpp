@@ -1,6 +1,7 @@
 #include "actors/cloud/cloud_sync.hpp"
 
 #include "actors/cloud/cloud_sync_state.hpp"
+#include "actors/telemetry/counters.hpp"
 #include "api/cloud/target_codec.hpp"
 
 #include <caf/actor_system.hpp>
@@ -175,7 +176,8 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
   host_tick(self);
   status_tick(self);
   provision(self);
-  return {
+  return telemetry::instrument(
+    self, {"cloud_sync", [self] { return self->state.stats.last_error; }, {}},
     [self](const update_request& req) -> bool {
       auto& st = self->state;
       // Without instant updates only a forced update polls (balena).
@@ -220,8 +222,7 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
           host_tick(self);
           break;
       }
-    },
-  };
+    });
 }
 
 } // namespace

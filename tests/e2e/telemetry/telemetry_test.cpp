@@ -120,8 +120,8 @@ TEST_SUITE("telemetry") {
              && std::string{t->doc["engine"]["state"].GetString()} == "up";
     });
     REQUIRE(t->status == 200);
-    for (auto* name : {"root", "db", "engine", "images", "volumes", "networks",
-                       "app_manager", "telemetry"}) {
+    for (auto* name : {"root", "db", "api_keys", "engine", "images", "volumes",
+                       "networks", "logs", "app_manager", "telemetry"}) {
       INFO(name);
       REQUIRE(t->actors.count(name) == 1);
       CHECK(t->actors[name].running);
@@ -130,8 +130,8 @@ TEST_SUITE("telemetry") {
     CHECK(t->actors["root"].parent.empty());
     CHECK(t->actors["engine"].parent == "root");
     // Everything bosun instruments reports its own counters.
-    for (auto* name : {"root", "db", "engine", "images", "volumes", "networks",
-                       "telemetry"}) {
+    for (auto* name : {"root", "db", "api_keys", "engine", "images", "volumes",
+                       "networks", "logs", "app_manager", "telemetry"}) {
       INFO(name);
       CHECK(t->actors[name].reporting);
       CHECK(t->actors[name].kind == name);
@@ -189,6 +189,18 @@ TEST_SUITE("telemetry") {
     CHECK((*web)["restartCount"].GetUint() == 0);
     CHECK_FALSE((*web)["crashLooping"].GetBool());
     CHECK((*web)["backoffMs"].IsInt64());
+    // Its supervisor is listed as the app manager's child, with counters.
+    int supervisors = 0;
+    for (auto& [name, row] : after->actors)
+      if (row.parent == "app_manager" && name.size() > 4
+          && name.compare(name.size() - 4, 4, "/web") == 0) {
+        INFO(name);
+        ++supervisors;
+        CHECK(row.reporting);
+        CHECK(row.kind == "service_supervisor");
+        CHECK(row.handled > 0);
+      }
+    CHECK(supervisors == 1);
     CHECK(after->doc["engine"]["requestsTotal"].GetUint64()
           > before->doc["engine"]["requestsTotal"].GetUint64());
 

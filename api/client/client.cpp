@@ -483,6 +483,20 @@ public:
                                    + " " + req_.target + ")"});
   }
 
+  // Streams' flow control (stream_handle::pause/resume): while paused, a
+  // read that completes in the streaming phase issues no next read.
+  void set_paused(bool on) {
+    if (!streaming_ || done_ || aborted_ || paused_ == on)
+      return;
+    paused_ = on;
+    if (phase_ == phase::streaming)
+      touch_idle_deadline(); // clears it while paused
+    if (!on && parked_) {
+      auto keep = std::move(parked_);
+      read();
+    }
+  }
+
 private:
   enum class phase { connecting, waiting, streaming };
 
@@ -559,6 +573,10 @@ private:
         return; // a callback cancelled us; finish is on its way
       switch (st) {
         case state::more:
+          if (paused_ && phase_ == phase::streaming) {
+            parked_ = shared_from_this(); // set_paused(false) reads on
+            return;
+          }
           return read();
         case state::complete:
           return complete();
@@ -662,8 +680,11 @@ private:
     return {errc::timeout, std::move(msg)};
   }
 
+  // The silence timeout of a stream; none while paused.
   void touch_idle_deadline() {
-    if (req_.timeout.count() > 0)
+    if (paused_ || req_.timeout.count() == 0)
+      clear_deadline();
+    else
       set_deadline(clock::now() + req_.timeout);
   }
 
@@ -678,10 +699,7 @@ private:
       return;
     }
     phase_ = phase::streaming;
-    if (req_.timeout.count() > 0)
-      touch_idle_deadline();
-    else
-      clear_deadline();
+    touch_idle_deadline();
     if (cbs_.on_head)
       cbs_.on_head(status, headers);
   }
@@ -713,6 +731,10 @@ private:
   std::array<char, std::size_t{16} * 1024> buf_;
 
   bool request_says_close_ = false;
+  bool paused_ = false; // stream flow control
+  // Paused with no read pending: then nothing else holds us until
+  // set_paused(false) or finish() (a cancel) lets go.
+  std::shared_ptr<exchange> parked_;
   bool done_ = false;
   std::optional<error> aborted_;
   bool reused_ = false;
@@ -760,12 +782,19 @@ public:
     ex->start(nullptr);
     std::weak_ptr<exchange> weak = ex;
     auto& io = ctx_->io;
-    return stream_handle([weak, &io] {
-      asio::dispatch(io, [weak] {
-        if (auto ex = weak.lock())
-          ex->cancel("stream cancelled");
+    return stream_handle(
+      [weak, &io] {
+        asio::dispatch(io, [weak] {
+          if (auto ex = weak.lock())
+            ex->cancel("stream cancelled");
+        });
+      },
+      [weak, &io](bool on) {
+        asio::dispatch(io, [weak, on] {
+          if (auto ex = weak.lock())
+            ex->set_paused(on);
+        });
       });
-    });
   }
 
   void close() override {
@@ -838,6 +867,7 @@ void exchange::finish(std::optional<error> err) {
   if (done_)
     return;
   done_ = true;
+  auto keep = std::move(parked_);
   ++timer_gen_;
   timer_.cancel();
   if (conn_) {

@@ -100,8 +100,9 @@ struct stream_callbacks {
 class stream_handle {
 public:
   stream_handle() = default;
-  explicit stream_handle(std::function<void()> cancel)
-      : cancel_(std::move(cancel)) {}
+  explicit stream_handle(std::function<void()> cancel,
+                         std::function<void(bool)> pause = {})
+      : cancel_(std::move(cancel)), pause_(std::move(pause)) {}
   // Ends the stream: on_end is called with errc::cancelled (on the io thread,
   // never from inside cancel() itself), unless the stream already ended; no
   // on_data follows a cancel() made on the io thread. Callable from any
@@ -110,9 +111,24 @@ public:
     if (cancel_)
       cancel_();
   }
+  // Flow control: pause() stops reading the body from the connection (the
+  // peer and the kernel hold the rest) until resume(); the silence timeout
+  // does not run meanwhile, and a cancel() still ends the stream. Bytes read
+  // before the pause took effect may still arrive: from a pause() made on the
+  // io thread inside on_data, the rest of that read (at most 16 KiB). Takes
+  // effect once the head has arrived. Same threads as cancel(); idempotent.
+  void pause() {
+    if (pause_)
+      pause_(true);
+  }
+  void resume() {
+    if (pause_)
+      pause_(false);
+  }
 
 private:
   std::function<void()> cancel_;
+  std::function<void(bool)> pause_;
 };
 
 struct client_options {

@@ -652,6 +652,68 @@ TEST_SUITE("http client: streams") {
     CHECK_FALSE(log.end_error);
   }
 
+  TEST_CASE("a paused stream reads nothing, never times out, and resumes") {
+    asio::io_context io;
+    test_server srv(io);
+    conn_ptr held;
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
+      held = c;
+      c->send(stream_head + chunk("one"));
+    });
+    auto cl = client::make(io, srv.ep());
+    stream_log log;
+    stream_handle handle;
+    log.after_piece = [&](std::size_t n) {
+      if (n != 1)
+        return;
+      handle.pause(); // on the io thread: takes effect at once
+      held->send(chunk("two"));
+    };
+    request req = get("/logs");
+    req.timeout = 100ms;
+    handle = cl->stream(req, log.callbacks());
+    REQUIRE(run_until(io, [&] { return log.pieces.size() == 1; }));
+    // Four silence timeouts pass: no piece (the server's bytes stay in the
+    // socket), no timeout.
+    CHECK_FALSE(run_until(
+      io, [&] { return log.pieces.size() > 1 || log.ends > 0; }, 400ms));
+    handle.pause(); // idempotent
+    std::thread other([&handle] { handle.resume(); });
+    other.join();
+    REQUIRE(run_until(io, [&] { return log.pieces.size() == 2; }));
+    CHECK(log.pieces == std::vector<std::string>{"one", "two"});
+    // Resumed, the silence timeout runs again.
+    REQUIRE(run_until(io, [&] { return log.ends > 0; }));
+    REQUIRE(log.end_error);
+    CHECK(log.end_error->code == errc::timeout);
+    CHECK(contains(log.end_error->message, "idle for 100 ms"));
+  }
+
+  TEST_CASE("cancel ends a paused stream, once") {
+    asio::io_context io;
+    test_server srv(io);
+    srv.on_request([&](const conn_ptr& c, const std::string&) {
+      c->send(stream_head + chunk("one"));
+      c->next(); // to see the client close
+    });
+    auto cl = client::make(io, srv.ep());
+    stream_log log;
+    stream_handle handle;
+    log.after_piece = [&](std::size_t) { handle.pause(); };
+    request req = get("/logs");
+    req.timeout = 0ms;
+    handle = cl->stream(req, log.callbacks());
+    REQUIRE(run_until(io, [&] { return log.pieces.size() == 1; }));
+    handle.cancel();
+    REQUIRE(run_until(io, [&] { return log.ends > 0; }));
+    handle.resume(); // after the end: nothing happens
+    io.poll();
+    CHECK(log.ends == 1);
+    REQUIRE(log.end_error);
+    CHECK(log.end_error->code == errc::cancelled);
+    REQUIRE(run_until(io, [&] { return srv.client_closes() == 1; }));
+  }
+
   TEST_CASE("a stream that fails before its head gets only on_end") {
     asio::io_context io;
     endpoint ep;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,10 +30,16 @@ std::optional<uint64_t> file_size(const std::string& path) {
 
 persistent_log::persistent_log(std::string dir, uint64_t max_bytes)
     : dir_(std::move(dir)), current_(dir_ + "/" + current_name),
-      old_(dir_ + "/" + old_name),
+      old_(dir_ + "/" + old_name), marks_path_(dir_ + "/" + marks_name),
       max_bytes_(std::max(max_bytes, min_max_bytes)),
       batch_(max_bytes_ / 2, 0) {
   stats_.enabled = true;
+  {
+    std::ifstream in(marks_path_, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    marks_ = log_logic::parse_marks(text.str());
+  }
   std::string why;
   if (!open(why)) {
     ++stats_.write_errors;
@@ -135,8 +143,63 @@ void persistent_log::close() {
   fd_ = -1;
 }
 
+bool persistent_log::write_marks(std::string& why) {
+  auto tmp = marks_path_ + ".tmp";
+  auto text = log_logic::encode_marks(marks_);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    why = failure("cannot open", tmp);
+    return false;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      why = failure("cannot write", tmp);
+      ::close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), marks_path_.c_str()) != 0) {
+    why = failure("cannot rename", tmp);
+    return false;
+  }
+  marks_dirty_ = false;
+  return true;
+}
+
+std::optional<std::string> persistent_log::mark(const std::string& key) const {
+  auto i = marks_.find(key);
+  if (i == marks_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void persistent_log::set_mark(const std::string& key, std::string value) {
+  auto& v = marks_[key];
+  if (v != value) {
+    v = std::move(value);
+    marks_dirty_ = true;
+  }
+}
+
+void persistent_log::erase_mark(const std::string& key) {
+  marks_dirty_ = marks_.erase(key) > 0 || marks_dirty_;
+}
+
+std::vector<std::string> persistent_log::mark_keys() const {
+  std::vector<std::string> out;
+  for (auto& [k, v] : marks_)
+    out.push_back(k);
+  return out;
+}
+
 std::optional<std::string> persistent_log::flush() {
-  if (batch_.empty())
+  if (!dirty())
     return std::nullopt;
   std::string why;
   bool ok = fd_ >= 0 || open(why);
@@ -151,6 +214,8 @@ std::optional<std::string> persistent_log::flush() {
     else
       stats_.dropped += p.lines;
   }
+  if (ok && marks_dirty_)
+    ok = write_marks(why);
   if (!ok) {
     ++stats_.write_errors;
     stats_.last_error = why;

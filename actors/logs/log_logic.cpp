@@ -339,4 +339,37 @@ void file_batch::reset(uint64_t file_bytes) {
   file_bytes_ = last.fresh ? last.text.size() : file_bytes + last.text.size();
 }
 
+namespace {
+
+bool mark_word(std::string_view s) {
+  return !s.empty() && s.find_first_of(" \n\r") == std::string_view::npos;
+}
+
+} // namespace
+
+std::string encode_marks(const std::map<std::string, std::string>& marks) {
+  std::string out;
+  for (auto& [k, v] : marks)
+    if (mark_word(k) && mark_word(v))
+      out += k + " " + v + "\n";
+  return out;
+}
+
+std::map<std::string, std::string> parse_marks(std::string_view text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  for (auto nl = text.find('\n'); nl != std::string_view::npos;
+       nl = text.find('\n', start)) {
+    auto line = text.substr(start, nl - start);
+    start = nl + 1;
+    auto sp = line.find(' ');
+    if (sp == std::string_view::npos)
+      continue;
+    auto k = line.substr(0, sp), v = line.substr(sp + 1);
+    if (mark_word(k) && mark_word(v))
+      out[std::string(k)] = std::string(v);
+  }
+  return out;
+}
+
 } // namespace bosun::log_logic

@@ -240,4 +240,10 @@ private:
   std::deque<piece> pieces_;
 };
 
+// The persistent log's marks file: one "<key> <value>" per line (keys and
+// values without spaces or line breaks; others are left out). parse_marks
+// skips lines it cannot read, and a last line without its '\n'.
+std::string encode_marks(const std::map<std::string, std::string>& marks);
+std::map<std::string, std::string> parse_marks(std::string_view text);
+
 } // namespace bosun::log_logic

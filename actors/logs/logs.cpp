@@ -62,6 +62,11 @@ struct container_rec {
   // wrote as "logs.sent.<id>"; a restart reads on from the later of both.
   logic::resume_point done;
   logic::resume_point stored; // what the db holds of `done`
+  // The persistent log's own reading: it starts from the log's mark
+  // "<id>" (lines up to it are in the files), so a line read again for the
+  // cloud after a restart is not written twice.
+  logic::resume_filter file_filter;
+  logic::resume_point filed; // the mark last set
 };
 
 struct reader_rec {
@@ -213,15 +218,20 @@ void flush_file(self_ptr self) {
   }
 }
 
-void to_file(self_ptr self, const log_entry& e) {
+void arm_file(self_ptr self) {
   auto& st = self->state;
-  st.file->add(e);
-  if (st.file->pending_bytes() >= st.opts.file_flush_bytes)
-    return flush_file(self);
   if (!st.file_armed) {
     st.file_armed = true;
     self->delayed_send(self, st.opts.file_flush_interval, file_flush_due{});
   }
+}
+
+void file_line(self_ptr self, const log_entry& e) {
+  auto& st = self->state;
+  st.file->add(e);
+  if (st.file->pending_bytes() >= st.opts.file_flush_bytes)
+    return flush_file(self);
+  arm_file(self);
 }
 
 // ---------------------------------------------------------------- readers --
@@ -296,14 +306,16 @@ bool shipping_now(self_ptr self) {
   return st.shipping.enabled && st.shipper;
 }
 
-// A new line to every reader's queue.
+// A new line to every reader's queue; `to_file`: to the persistent log too
+// (a line read again after a restart is in it already).
 void dispatch(self_ptr self, log_entry&& entry, uint32_t source,
-              const logic::resume_point& point, container_rec* c) {
+              const logic::resume_point& point, container_rec* c,
+              bool to_file) {
   auto& st = self->state;
   bool to_cloud = entry.is_system || entry.service_id.has_value();
   auto e = std::make_shared<const log_entry>(std::move(entry));
-  if (st.file)
-    to_file(self, *e);
+  if (st.file && to_file)
+    file_line(self, *e);
   for (auto& r : st.readers) {
     r.queue.push(logic::queued_line{e, source, point});
     feed(self, r, r.handle, false);
@@ -373,6 +385,12 @@ container_rec& ensure(self_ptr self, const std::string& id,
   c.service_id = to_id(label("io.balena.service-id"));
   c.service_name = label("io.balena.service-name");
   c.app_id = to_id(label("io.balena.app-id")).value_or(0);
+  if (st.file)
+    if (auto m = st.file->mark(id))
+      if (auto p = logic::parse_resume_point(*m)) {
+        c.file_filter = logic::resume_filter{*p};
+        c.filed = *p;
+      }
   if (auto l = st.loaded.find(id); l != st.loaded.end()) {
     c.filter = logic::resume_filter{l->second};
     c.done = c.stored = l->second;
@@ -393,6 +411,10 @@ void forget(self_ptr self, const std::string& id) {
   st.containers.erase(i);
   st.dirty.erase(id);
   forget_key(self, id);
+  if (st.file) {
+    st.file->erase_mark(id);
+    arm_file(self);
+  }
 }
 
 void attach(self_ptr self, container_rec& c) {
@@ -404,6 +426,7 @@ void attach(self_ptr self, container_rec& c) {
   c.attaching = true;
   c.again = false;
   c.filter.restart();
+  c.file_filter.restart();
   container_logs_req req;
   req.id = c.id;
   req.options.follow = true;
@@ -460,6 +483,12 @@ void list_and_attach(self_ptr self) {
           for (auto& [id, p] : st.loaded)
             forget_key(self, id);
           st.loaded.clear();
+          if (st.file) {
+            for (auto& id : st.file->mark_keys())
+              if (st.containers.count(id) == 0)
+                st.file->erase_mark(id);
+            arm_file(self);
+          }
         }
       },
       [self](const caf::error& e) {
@@ -499,6 +528,8 @@ void on_line(self_ptr self, log_line& l) {
   std::optional<int64_t> ns;
   if (!l.timestamp.empty())
     ns = logic::parse_rfc3339_ns(l.timestamp);
+  // Every line read, as the cloud's filter sees it: both start together.
+  bool file_new = c.file_filter.admit(ns);
   if (!c.filter.admit(ns)) {
     ++st.counters.skipped;
     return;
@@ -515,7 +546,11 @@ void on_line(self_ptr self, log_line& l) {
   e.service_id = c.service_id;
   e.service_name = c.service_name;
   e.app_id = c.app_id;
-  dispatch(self, std::move(e), c.source, c.filter.current(), &c);
+  if (st.file && file_new && c.filed != c.file_filter.current()) {
+    c.filed = c.file_filter.current();
+    st.file->set_mark(c.id, logic::to_string(c.filed));
+  }
+  dispatch(self, std::move(e), c.source, c.filter.current(), &c, file_new);
 }
 
 void on_ended(self_ptr self, const log_stream_ended& ev) {
@@ -657,7 +692,7 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
       e.timestamp_ms = now_ms(self);
       e.is_system = true;
       e.is_stderr = m.is_stderr;
-      dispatch(self, std::move(e), 0, {}, nullptr);
+      dispatch(self, std::move(e), 0, {}, nullptr, true);
     },
     [self](log_shipping& s) {
       auto& st = self->state;

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <filesystem>
+#include <map>
 #include <netinet/in.h>
 #include <optional>
 #include <poll.h>
@@ -281,6 +282,55 @@ inline std::string numbered(int n, const std::string& pause = "") {
          + std::to_string(n)
          + " ]; do i=$((i+1)); echo \"$R out $i\"; echo \"$R err $i\" >&2; "
          + pause + " done; exec sleep 100000";
+}
+
+// A numbered service's lines of one run (see numbered()).
+struct run_lines {
+  std::vector<int> out, err;
+  std::vector<int64_t> out_ts, err_ts;
+  bool streams_ok = true; // "out" lines on stdout, "err" lines on stderr
+};
+
+// The numbered service's lines, by run, in arrival order; `order` (when
+// given) gets the runs in the order their lines first came.
+inline std::map<std::string, run_lines>
+runs_of(const std::vector<shipped_line>& ls, int64_t service_id,
+        std::vector<std::string>* order = nullptr) {
+  std::map<std::string, run_lines> runs;
+  for (auto& l : ls) {
+    if (l.service_id != service_id)
+      continue;
+    std::istringstream in(l.message);
+    std::string run, stream;
+    int n = 0;
+    if (!(in >> run >> stream >> n))
+      continue;
+    if (order && runs.count(run) == 0)
+      order->push_back(run);
+    auto& r = runs[run];
+    if (stream == "out") {
+      r.out.push_back(n);
+      r.out_ts.push_back(l.timestamp);
+      r.streams_ok = r.streams_ok && !l.is_stderr;
+    } else {
+      r.err.push_back(n);
+      r.err_ts.push_back(l.timestamp);
+      r.streams_ok = r.streams_ok && l.is_stderr;
+    }
+  }
+  return runs;
+}
+
+inline std::vector<int> one_to(int n) {
+  std::vector<int> v(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i)
+    v[static_cast<size_t>(i)] = i + 1;
+  return v;
+}
+
+// Lines 1..n of both streams, each once and in order.
+inline bool complete(const run_lines& r, int n) {
+  return r.out == one_to(n) && r.err == one_to(n);
 }
 
 // The resident memory of a process, in KiB (0 if unknown).

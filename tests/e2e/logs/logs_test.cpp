@@ -23,49 +23,6 @@ int64_t now_ms() {
     .count();
 }
 
-struct run_lines {
-  std::vector<int> out, err;
-  std::vector<int64_t> out_ts, err_ts;
-  bool streams_ok = true; // "out" lines on stdout, "err" lines on stderr
-};
-
-// The numbered service's lines, by run, in arrival order.
-std::map<std::string, run_lines> runs_of(const std::vector<shipped_line>& ls,
-                                         int64_t service_id) {
-  std::map<std::string, run_lines> runs;
-  for (auto& l : ls) {
-    if (l.service_id != service_id)
-      continue;
-    std::istringstream in(l.message);
-    std::string run, stream;
-    int n = 0;
-    if (!(in >> run >> stream >> n))
-      continue;
-    auto& r = runs[run];
-    if (stream == "out") {
-      r.out.push_back(n);
-      r.out_ts.push_back(l.timestamp);
-      r.streams_ok = r.streams_ok && !l.is_stderr;
-    } else {
-      r.err.push_back(n);
-      r.err_ts.push_back(l.timestamp);
-      r.streams_ok = r.streams_ok && l.is_stderr;
-    }
-  }
-  return runs;
-}
-
-std::vector<int> one_to(int n) {
-  std::vector<int> v(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i)
-    v[static_cast<size_t>(i)] = i + 1;
-  return v;
-}
-
-bool complete(const run_lines& r, int n) {
-  return r.out == one_to(n) && r.err == one_to(n);
-}
-
 // Every run seen so far is complete, and there are `runs` of them.
 bool all_complete(cloud_sim& cs, int64_t service_id, size_t runs, int n,
                   std::string& last) {

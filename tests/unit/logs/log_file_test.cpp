@@ -316,6 +316,45 @@ TEST_SUITE("logs.persistent_log") {
   }
 }
 
+TEST_SUITE("logs.marks") {
+  TEST_CASE("marks round-trip; unreadable lines and words are left out") {
+    std::map<std::string, std::string> m{
+      {"c1", "5:1"}, {"c2", "7:3"}, {"bad key", "x"}, {"k", ""}};
+    auto text = encode_marks(m);
+    CHECK(text == "c1 5:1\nc2 7:3\n");
+    CHECK(parse_marks(text)
+          == std::map<std::string, std::string>{{"c1", "5:1"}, {"c2", "7:3"}});
+    CHECK(parse_marks("c1 5:1\nnospace\n\nc2 7:3 extra\nc3 9:1")
+          == std::map<std::string, std::string>{{"c1", "5:1"}});
+  }
+
+  TEST_CASE("marks are kept beside the files across a restart, written with "
+            "the lines") {
+    test::temp_dir tmp;
+    {
+      persistent_log log(tmp.path(), 1 << 20);
+      log.add(service_line("a"));
+      log.set_mark("c1", "10:1");
+      CHECK(log.dirty());
+      CHECK_FALSE(fs::exists(tmp.path() + "/bosun.log.marks"));
+      log.flush();
+      CHECK(slurp(tmp.path() + "/bosun.log.marks") == "c1 10:1\n");
+      CHECK_FALSE(log.dirty());
+      log.set_mark("c1", "10:1"); // unchanged: nothing to write
+      CHECK_FALSE(log.dirty());
+      log.set_mark("c2", "20:1");
+    } // written by the destructor
+    persistent_log log(tmp.path(), 1 << 20);
+    CHECK(log.mark("c1") == "10:1");
+    CHECK(log.mark("c2") == "20:1");
+    CHECK(log.mark_keys() == std::vector<std::string>{"c1", "c2"});
+    log.erase_mark("c1");
+    log.flush();
+    CHECK(slurp(tmp.path() + "/bosun.log.marks") == "c2 20:1\n");
+    CHECK(log.files() == std::vector<std::string>{tmp.path() + "/bosun.log"});
+  }
+}
+
 TEST_SUITE("logs.history") {
   std::string sample() {
     std::string out;

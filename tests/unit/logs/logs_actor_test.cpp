@@ -134,6 +134,13 @@ struct logs_fixture {
   }
 };
 
+std::string slurp_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::vector<std::string> messages(const std::vector<log_entry>& v) {
   std::vector<std::string> out;
   for (auto& e : v)
@@ -506,5 +513,80 @@ TEST_SUITE("logs.actor") {
     CHECK(t.file.write_errors == 3); // at start, then each flush
     CHECK(t.file.dropped == 2);
     CHECK_FALSE(t.file.last_error.empty());
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "lines read again for the cloud after a restart are not "
+                    "written to the persistent log twice") {
+    test::temp_dir tmp;
+    file_dir = tmp.path();
+    ew->add("c1", 7, "main");
+    start(true); // the cloud never takes a line: all are read again
+    line("c1", t0 + 1, "a");
+    line("c1", t0 + 2, "b");
+    advance(100ms);
+    CHECK(slurp_file(file_dir + "/bosun.log.marks")
+          == "c1 " + std::to_string(t0 + 2) + ":1\n");
+    CHECK(dw->kv.count("logs.last.c1") == 0);
+    caf::anon_send_exit(logs, caf::exit_reason::user_shutdown);
+    sched.run();
+    start(true);
+    CHECK(ew->log_reqs.back().options.since == 0);
+    line("c1", t0 + 1, "a");
+    line("c1", t0 + 2, "b");
+    line("c1", t0 + 3, "c");
+    advance(100ms);
+    std::ifstream in(file_dir + "/bosun.log");
+    std::vector<std::string> got;
+    for (std::string l; std::getline(in, l);)
+      got.push_back(l.substr(l.find("\"message\":\"") + 11, 1));
+    CHECK(got == std::vector<std::string>{"a", "b", "c"});
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture, "removing a container forgets its mark in "
+                                  "the persistent log, and so does a start "
+                                  "without it") {
+    test::temp_dir tmp;
+    file_dir = tmp.path();
+    std::ofstream(file_dir + "/bosun.log.marks") << "gone 5:1\n";
+    ew->add("c1", 7, "main");
+    start();
+    line("c1", t0 + 1, "a");
+    advance(100ms);
+    CHECK(slurp_file(file_dir + "/bosun.log.marks")
+          == "c1 " + std::to_string(t0 + 1) + ":1\n");
+    event("c1", "destroy");
+    advance(100ms);
+    CHECK(slurp_file(file_dir + "/bosun.log.marks").empty());
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "a stderr line older than the stdout line before it is "
+                    "written too, and a restart writes neither again") {
+    test::temp_dir tmp;
+    file_dir = tmp.path();
+    ew->add("c1", 7, "main");
+    start(true);
+    line("c1", t0 + 5, "a");
+    line("c1", t0 + 3, "b", log_source::err);
+    line("c1", t0 + 6, "c");
+    advance(100ms);
+    auto once = slurp_file(file_dir + "/bosun.log");
+    CHECK(once.find("\"b\"") != std::string::npos);
+    caf::anon_send_exit(logs, caf::exit_reason::user_shutdown);
+    sched.run();
+    start(true);
+    line("c1", t0 + 5, "a");
+    line("c1", t0 + 3, "b", log_source::err);
+    line("c1", t0 + 6, "c");
+    line("c1", t0 + 7, "d", log_source::err);
+    advance(100ms);
+    auto twice = slurp_file(file_dir + "/bosun.log");
+    REQUIRE(twice.size() > once.size());
+    auto added = twice.substr(once.size());
+    CHECK(added.find("\"d\"") != std::string::npos);
+    CHECK(added.find("\"a\"") == std::string::npos);
+    CHECK(added.find("\"b\"") == std::string::npos);
+    CHECK(added.find("\"c\"") == std::string::npos);
   }
 }

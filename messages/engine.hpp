@@ -13,8 +13,10 @@
 //  - events: send engine_subscribe{listener}; the listener gets every
 //    container/image/network/volume event and engine_status changes.
 //  - logs: container_logs_req{id, options, listener}; the reply is a stream
-//    id once the engine accepted the request; log_line messages follow, then
+//    id once the engine accepted the request; log_lines batches follow, then
 //    one log_stream_ended. container_logs_cancel{stream id} ends it early.
+//    With a flow-control window, the listener acknowledges each batch's
+//    bytes with log_ack once handled, and the engine reads no further ahead.
 //  - pulls: image_pull_req{pull, listener}; image_pull_event messages go to
 //    the listener as they arrive; the reply comes when the pull is over
 //    (success, or the error the engine reported inside the stream).
@@ -32,6 +34,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bosun {
 
@@ -211,12 +214,22 @@ struct container_update_req {
 // Logs.
 enum class log_source : uint8_t { out = 1, err = 2 }; // stdout, stderr
 
+// One line of a container's log.
 struct log_line {
-  uint64_t stream_id = 0;
-  std::string container_id; // as given in the request
   log_source source = log_source::out;
   std::string timestamp; // RFC 3339 nano; empty unless options.timestamps
   std::string text;      // one line, without its '\n'
+};
+
+// The lines of one stream that one read brought, in order: one message per
+// batch, not per line.
+struct log_lines {
+  uint64_t stream_id = 0;
+  std::string container_id; // as given in the request
+  std::vector<log_line> lines;
+  // The stream bytes these lines came from: what a listener that asked for
+  // flow control acknowledges (log_ack) once it has handled them.
+  uint64_t bytes = 0;
 };
 
 struct log_stream_ended {
@@ -228,16 +241,27 @@ struct log_stream_ended {
   caf::error reason;
 };
 
-using log_listener_actor = caf::typed_actor<caf::reacts_to<log_line>,
+using log_listener_actor = caf::typed_actor<caf::reacts_to<log_lines>,
                                             caf::reacts_to<log_stream_ended>>;
 
 struct container_logs_req {
   std::string id;
   container_logs_options options;
   log_listener_actor listener; // the stream ends when the listener dies
+  // Flow control: the engine stops reading the stream from its socket while
+  // more than `window` bytes of log_lines are not acknowledged with log_ack
+  // (dockerd keeps the rest in the container's log), and reads on once at
+  // most half of it is. 0: no flow control, no acknowledgements.
+  uint64_t window = 0;
 };
 struct container_logs_cancel {
   uint64_t stream_id = 0;
+};
+// From a flow-controlled listener: it has handled `bytes` (log_lines::bytes)
+// of the stream's batches.
+struct log_ack {
+  uint64_t stream_id = 0;
+  uint64_t bytes = 0;
 };
 
 // Images.
@@ -331,7 +355,7 @@ using engine_actor = caf::typed_actor<
   caf::reacts_to<container_rename_req>,
   caf::replies_to<container_update_req>::with<container_update_result>,
   caf::replies_to<container_logs_req>::with<uint64_t>,
-  caf::reacts_to<container_logs_cancel>,
+  caf::reacts_to<container_logs_cancel>, caf::reacts_to<log_ack>,
   // images
   caf::replies_to<image_list_req>::with<image_list>,
   caf::replies_to<image_inspect_req>::with<image_inspect>,
@@ -372,6 +396,8 @@ BOSUN_MESSAGE(bosun::container_wait_req)
 BOSUN_MESSAGE(bosun::container_rename_req)
 BOSUN_MESSAGE(bosun::container_update_req)
 BOSUN_MESSAGE(bosun::log_line)
+BOSUN_MESSAGE(bosun::log_lines)
+BOSUN_MESSAGE(bosun::log_ack)
 BOSUN_MESSAGE(bosun::log_stream_ended)
 BOSUN_MESSAGE(bosun::container_logs_req)
 BOSUN_MESSAGE(bosun::container_logs_cancel)

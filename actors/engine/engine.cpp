@@ -163,6 +163,7 @@ impl_actor::behavior_type engine_impl(self_ptr self, asio::io_context* io,
       return rp;
     },
     [self](container_logs_cancel& req) { cancel_logs(self, req.stream_id); },
+    [self](const log_ack& m) { on_log_ack(self, m); },
     // -- images
     [self, timeout](image_list_req& req) {
       return ask<image_list>(

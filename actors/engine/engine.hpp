@@ -8,7 +8,7 @@
 // Answers: the typed requests of engine_actor (messages/engine.hpp), by
 // posting the HTTP exchange to the shared io_context and turning the
 // completion (a message to itself) into the reply. Nothing blocks.
-// Emits: engine_event and engine_status to subscribers; log_line and
+// Emits: engine_event and engine_status to subscribers; log_lines and
 // log_stream_ended to log listeners; image_pull_event to pull listeners.
 // Down/up: when the events stream ends, or a request finds the engine refusing
 // or closing connections, it tells subscribers `down` once, fails in-flight

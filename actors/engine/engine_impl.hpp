@@ -70,6 +70,15 @@ using impl_actor
 struct stream_slot {
   http::stream_handle handle;
   bool cancelled = false;
+  // The pieces of one read, passed to the actor as one io_data.
+  std::string pending;
+  bool flush_posted = false;
+  // Flow control (log streams with a window): bytes passed to the actor
+  // and not yet acknowledged by the listener; reading pauses at `window`
+  // and resumes at half of it. window 0: none.
+  uint64_t window = 0;
+  uint64_t unacked = 0;
+  bool paused = false;
 };
 
 using response_handler = std::function<void(caf::expected<http::response>)>;
@@ -90,6 +99,7 @@ struct log_stream {
   int status = 0;
   std::string error_body;
   std::shared_ptr<stream_slot> slot;
+  uint64_t window = 0; // flow control (container_logs_req::window)
 };
 
 struct pull_stream {
@@ -162,6 +172,8 @@ void start_logs(self_ptr self, caf::typed_response_promise<uint64_t> rp,
 void start_pull(self_ptr self, caf::typed_response_promise<void> rp,
                 image_pull_req& req);
 void cancel_logs(self_ptr self, uint64_t stream_id);
+// The listener handled `m.bytes` of the stream: its reading may resume.
+void on_log_ack(self_ptr self, const log_ack& m);
 
 // Subscriptions (a dead listener also loses its log streams).
 engine_status subscribe(self_ptr self, const engine_listener_actor& l);

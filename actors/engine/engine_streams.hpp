@@ -14,11 +14,8 @@
 
 namespace bosun::engine_streams {
 
-struct assembled_line {
-  log_source source = log_source::out;
-  std::string timestamp; // empty unless timestamps were requested
-  std::string text;      // without '\n' (and without a TTY's '\r')
-};
+// A line as the listener gets it (source, timestamp, text).
+using assembled_line = log_line;
 
 // Demultiplexes (or passes raw TTY bytes) and cuts frames into lines, per
 // source, splitting off the timestamp when asked.

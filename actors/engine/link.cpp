@@ -13,11 +13,26 @@ namespace logic = engine_logic;
 
 namespace {
 
+// Passes what the reads so far brought to the actor, as one message.
+void flush(const caf::weak_actor_ptr& me, uint64_t id, stream_slot& slot) {
+  slot.flush_posted = false;
+  if (slot.pending.empty())
+    return;
+  tell(me, io_data{id, std::move(slot.pending)});
+  slot.pending.clear();
+}
+
+// Starts a stream on the io thread. Body pieces are gathered there and
+// passed on once per read (a chunked response brings one piece per chunk,
+// often one per log line); with a window (log streams), reading pauses while
+// that many bytes are passed on and not yet acknowledged (return_credit).
 std::shared_ptr<stream_slot> post_stream(self_ptr self, uint64_t id,
-                                         http::request req) {
+                                         http::request req,
+                                         uint64_t window = 0) {
   auto& st = self->state;
   auto slot = std::make_shared<stream_slot>();
-  asio::post(*st.io, [client = st.client, me = st.me, id, slot,
+  slot->window = window;
+  asio::post(*st.io, [io = st.io, client = st.client, me = st.me, id, slot,
                       req = std::move(req)]() mutable {
     if (slot->cancelled)
       return;
@@ -25,15 +40,43 @@ std::shared_ptr<stream_slot> post_stream(self_ptr self, uint64_t id,
     cbs.on_head = [me, id](int status, const http::header_list&) {
       tell(me, io_head{id, status});
     };
-    cbs.on_data = [me, id](std::string_view piece) {
-      tell(me, io_data{id, std::string{piece}});
+    cbs.on_data = [io, me, id, slot](std::string_view piece) {
+      auto& s = *slot;
+      s.pending.append(piece);
+      if (s.window != 0) {
+        s.unacked += piece.size();
+        if (!s.paused && s.unacked >= s.window) {
+          s.paused = true;
+          s.handle.pause(); // on the io thread: no read after this one
+        }
+      }
+      if (!s.flush_posted) {
+        s.flush_posted = true; // runs once the current read is parsed
+        asio::post(*io, [me, id, slot] { flush(me, id, *slot); });
+      }
     };
-    cbs.on_end = [me, id](std::optional<http::error> err) {
+    cbs.on_end = [me, id, slot](std::optional<http::error> err) {
+      flush(me, id, *slot);
       tell(me, io_end{id, std::move(err)});
     };
     slot->handle = client->stream(std::move(req), std::move(cbs));
   });
   return slot;
+}
+
+// `bytes` of a flow-controlled stream need no more room: read on when at
+// most half the window is in flight.
+void return_credit(asio::io_context& io, const log_stream& l, uint64_t bytes) {
+  if (l.window == 0 || bytes == 0 || !l.slot)
+    return;
+  asio::post(io, [slot = l.slot, bytes] {
+    auto& s = *slot;
+    s.unacked -= std::min(s.unacked, bytes);
+    if (s.paused && !s.cancelled && s.unacked <= s.window / 2) {
+      s.paused = false;
+      s.handle.resume();
+    }
+  });
 }
 
 void cancel_slot(asio::io_context& io, std::shared_ptr<stream_slot> slot) {
@@ -159,11 +202,16 @@ void events_data(self_ptr self, std::string_view piece) {
     events_ended(self, "events stream unreadable: " + *ev.reader.error());
 }
 
+// One batch to the listener; `bytes` of the stream produced it (the
+// listener acknowledges them; a piece that completed no line is
+// acknowledged here).
 void send_lines(self_ptr self, uint64_t id, const log_stream& l,
-                std::vector<engine_streams::assembled_line>&& lines) {
-  for (auto& a : lines)
-    self->send(l.listener, log_line{id, l.container_id, a.source,
-                                    std::move(a.timestamp), std::move(a.text)});
+                std::vector<engine_streams::assembled_line>&& lines,
+                uint64_t bytes) {
+  if (lines.empty())
+    return return_credit(*self->state.io, l, bytes);
+  self->send(l.listener,
+             log_lines{id, l.container_id, std::move(lines), bytes});
 }
 
 void send_progress(self_ptr self, const pull_stream& p,
@@ -188,7 +236,7 @@ void logs_ended(self_ptr self, uint64_t id, const std::optional<http::error>& e,
   }
   std::vector<engine_streams::assembled_line> rest;
   auto whole = l.lines.finish(rest);
-  send_lines(self, id, l, std::move(rest));
+  send_lines(self, id, l, std::move(rest), 0);
   if (!err && !whole)
     err = caf::make_error(engine_errc::protocol,
                           l.lines.error().value_or("bad log framing"));
@@ -295,7 +343,8 @@ void start_logs(self_ptr self, caf::typed_response_promise<uint64_t> rp,
                                     : st.opts.request_timeout;
   auto slot = post_stream(
     self, id,
-    make_request("GET", docker::logs_target(req.id, req.options), timeout));
+    make_request("GET", docker::logs_target(req.id, req.options), timeout),
+    req.window);
   st.logs.emplace(
     id, log_stream{req.id,
                    req.listener,
@@ -303,7 +352,8 @@ void start_logs(self_ptr self, caf::typed_response_promise<uint64_t> rp,
                    std::move(rp),
                    0,
                    {},
-                   std::move(slot)});
+                   std::move(slot),
+                   req.window});
   self->monitor(req.listener);
 }
 
@@ -342,6 +392,12 @@ void cancel_logs(self_ptr self, uint64_t stream_id) {
     l.rp.deliver(err);
   else
     self->send(l.listener, log_stream_ended{stream_id, l.container_id, err});
+}
+
+void on_log_ack(self_ptr self, const log_ack& m) {
+  auto& st = self->state;
+  if (auto i = st.logs.find(m.stream_id); i != st.logs.end())
+    return_credit(*st.io, i->second, m.bytes);
 }
 
 engine_status subscribe(self_ptr self, const engine_listener_actor& l) {
@@ -428,9 +484,12 @@ void on_stream_data(self_ptr self, io_data& m) {
     return events_data(self, m.piece);
   if (auto i = st.logs.find(m.id); i != st.logs.end()) {
     auto& l = i->second;
-    if (l.status != 200)
-      return keep_error_body(l.error_body, m.piece);
-    return send_lines(self, m.id, l, l.lines.feed(m.piece));
+    uint64_t bytes = m.piece.size();
+    if (l.status != 200) {
+      keep_error_body(l.error_body, m.piece);
+      return return_credit(*st.io, l, bytes);
+    }
+    return send_lines(self, m.id, l, l.lines.feed(m.piece), bytes);
   }
   if (auto i = st.pulls.find(m.id); i != st.pulls.end()) {
     auto& p = i->second;

@@ -42,7 +42,7 @@ constexpr const char* supervised_label = "io.balena.supervised";
 
 // The public interface, plus what the engine sends and our timers.
 using impl_actor = logs_actor::extend<
-  caf::reacts_to<log_line>, caf::reacts_to<log_stream_ended>,
+  caf::reacts_to<log_lines>, caf::reacts_to<log_stream_ended>,
   caf::reacts_to<engine_event>, caf::reacts_to<engine_status>,
   caf::reacts_to<persist_due>, caf::reacts_to<file_flush_due>,
   caf::reacts_to<respawn_due>>;
@@ -306,11 +306,20 @@ bool shipping_now(self_ptr self) {
   return st.shipping.enabled && st.shipper;
 }
 
+// Every reader that asked for more gets its queue.
+void feed_all(self_ptr self) {
+  auto& st = self->state;
+  for (auto& r : st.readers)
+    feed(self, r, r.handle, false);
+  feed_cloud(self);
+}
+
 // A new line to every reader's queue; `to_file`: to the persistent log too
-// (a line read again after a restart is in it already).
+// (a line read again after a restart is in it already). `now`: readers
+// that asked get it at once (otherwise the caller calls feed_all).
 void dispatch(self_ptr self, log_entry&& entry, uint32_t source,
-              const logic::resume_point& point, container_rec* c,
-              bool to_file) {
+              const logic::resume_point& point, container_rec* c, bool to_file,
+              bool now = true) {
   auto& st = self->state;
   bool to_cloud = entry.is_system || entry.service_id.has_value();
   auto e = std::make_shared<const log_entry>(std::move(entry));
@@ -318,12 +327,14 @@ void dispatch(self_ptr self, log_entry&& entry, uint32_t source,
     file_line(self, *e);
   for (auto& r : st.readers) {
     r.queue.push(logic::queued_line{e, source, point});
-    feed(self, r, r.handle, false);
+    if (now)
+      feed(self, r, r.handle, false);
   }
   if (to_cloud && shipping_now(self)) {
     auto dropped = st.cloud.queue.push(logic::queued_line{e, source, point});
     lines_done(self, dropped);
-    feed_cloud(self);
+    if (now)
+      feed_cloud(self);
   } else if (c != nullptr) {
     mark_done(self, *c, point);
   }
@@ -433,6 +444,7 @@ void attach(self_ptr self, container_rec& c) {
   req.options.timestamps = true;
   req.options.since = logic::since_seconds(c.filter.current());
   req.listener = caf::actor_cast<log_listener_actor>(self);
+  req.window = st.opts.stream_window;
   auto id = c.id;
   self->request(st.engine, 30s, std::move(req))
     .then(
@@ -517,14 +529,9 @@ void subscribe(self_ptr self) {
       });
 }
 
-void on_line(self_ptr self, log_line& l) {
+// One line of `c`'s stream; the caller feeds the readers.
+void on_line(self_ptr self, container_rec& c, log_line& l) {
   auto& st = self->state;
-  auto i = st.containers.find(l.container_id);
-  if (i == st.containers.end())
-    return;
-  auto& c = i->second;
-  if (c.stream != l.stream_id && !c.attaching)
-    return; // a stream we no longer read
   std::optional<int64_t> ns;
   if (!l.timestamp.empty())
     ns = logic::parse_rfc3339_ns(l.timestamp);
@@ -550,7 +557,25 @@ void on_line(self_ptr self, log_line& l) {
     c.filed = c.file_filter.current();
     st.file->set_mark(c.id, logic::to_string(c.filed));
   }
-  dispatch(self, std::move(e), c.source, c.filter.current(), &c, file_new);
+  dispatch(self, std::move(e), c.source, c.filter.current(), &c, file_new,
+           false);
+}
+
+// A batch of one stream's lines, in order: readers get them together, and
+// the engine learns they are handled (it reads ahead no further than
+// opts.stream_window of unacknowledged bytes).
+void on_lines(self_ptr self, log_lines& b) {
+  auto& st = self->state;
+  auto i = st.containers.find(b.container_id);
+  // Not a stream we no longer read (its acknowledgement costs nothing).
+  if (i != st.containers.end()
+      && (i->second.stream == b.stream_id || i->second.attaching)) {
+    for (auto& l : b.lines)
+      on_line(self, i->second, l);
+    feed_all(self);
+  }
+  if (b.bytes > 0)
+    self->send(st.engine, log_ack{b.stream_id, b.bytes});
 }
 
 void on_ended(self_ptr self, const log_stream_ended& ev) {
@@ -764,7 +789,7 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
       h.max_bytes = st.file->max_bytes();
       return h;
     },
-    [self](log_line& l) { on_line(self, l); },
+    [self](log_lines& b) { on_lines(self, b); },
     [self](const log_stream_ended& ev) { on_ended(self, ev); },
     [self](const engine_event& ev) {
       auto& st = self->state;

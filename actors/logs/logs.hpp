@@ -48,8 +48,13 @@ log_uploads asio_log_uploads(asio::io_context& io);
 struct logs_options {
   log_shipping shipping;                 // the setting at start
   size_t cloud_queue_bytes = 256 * 1024; // the cloud buffer
-  log_uploads uploads;                   // needed when shipping
-  shipper_options shipper;               // timings (connect: from uploads)
+  // Flow control of each container's log stream: the engine reads no
+  // further ahead than this many bytes of lines not yet handled here
+  // (container_logs_req::window), so a backlog waits in dockerd's log file,
+  // not in this actor's mailbox.
+  uint64_t stream_window = 256 * 1024;
+  log_uploads uploads;     // needed when shipping
+  shipper_options shipper; // timings (connect: from uploads)
   std::chrono::milliseconds persist_interval{100}; // between db writes
   std::chrono::milliseconds respawn_delay{std::chrono::seconds(2)};
   std::function<int64_t()> now_ms; // wall clock, unix ms; default: system

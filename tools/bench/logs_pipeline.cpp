@@ -1,13 +1,17 @@
 // The logs actors alone: how many lines per second the logs actor and the
-// shipper take from the engine's log_line messages to gzip bytes on a
+// shipper take from the engine's log_lines batches to gzip bytes on a
 // connection, on two CAF worker threads as in bosun. The engine, the db and
 // the network are stand-ins that cost nothing (the connection inflates what
 // it gets, to count the lines), so this is the actors' own ceiling; the
 // end-to-end figure through dockerd and cloud-sim is tools/bench/logs.sh.
 //
 //   bench_logs_pipeline [lines=1000000] [rate=0 (as fast as possible)]
+//   BENCH_BATCH=150: lines per log_lines batch (about one 16 KiB read);
+//   the sender keeps at most the logs actor's flow-control window of
+//   batches unacknowledged, as the engine does.
 #include "actors/logs/logs.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -31,6 +35,8 @@ namespace {
 struct engine_world {
   std::mutex m;
   caf::actor listener;
+  uint64_t window = 0;            // what the logs actor asked for
+  std::atomic<uint64_t> acked{0}; // log_ack bytes
 };
 
 caf::behavior fake_engine(caf::event_based_actor*,
@@ -47,9 +53,11 @@ caf::behavior fake_engine(caf::event_based_actor*,
     [w](container_logs_req& r) {
       std::lock_guard<std::mutex> g(w->m);
       w->listener = caf::actor_cast<caf::actor>(r.listener);
+      w->window = r.window;
       return uint64_t{1};
     },
     [](container_logs_cancel&) {},
+    [w](const log_ack& a) { w->acked += a.bytes; },
     [](engine_subscribe&) {
       return engine_status{engine_state::up, {}};
     },
@@ -123,6 +131,8 @@ double cpu_seconds() {
 int main(int argc, char** argv) {
   const long n = argc > 1 ? std::atol(argv[1]) : 1000000;
   const long rate = argc > 2 ? std::atol(argv[2]) : 0;
+  const char* batch_env = std::getenv("BENCH_BATCH");
+  const long batch = std::max(1L, batch_env ? std::atol(batch_env) : 150L);
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", 2);
   if (const char* t = std::getenv("BENCH_MAX_THROUGHPUT"))
@@ -161,7 +171,9 @@ int main(int argc, char** argv) {
   // One line to open the stream, as in bosun after its grace period.
   int64_t ns = 1000000000;
   caf::anon_send(
-    listener, log_line{1, "c0ffee", log_source::out, timestamp(ns), "warm up"});
+    listener,
+    log_lines{
+      1, "c0ffee", {log_line{log_source::out, timestamp(ns), "warm up"}}, 0});
   while (telemetry().cloud.lines < 1)
     std::this_thread::sleep_for(10ms);
 
@@ -169,11 +181,26 @@ int main(int argc, char** argv) {
                           "..............................................";
   auto cpu0 = cpu_seconds();
   auto t0 = std::chrono::steady_clock::now();
+  uint64_t window = 0, sent_bytes = 0;
+  {
+    std::lock_guard<std::mutex> g(ew->m);
+    window = ew->window;
+  }
+  log_lines b{1, "c0ffee", {}, 0};
   for (long i = 1; i <= n; ++i) {
     ns += 1000;
-    caf::anon_send(listener,
-                   log_line{1, "c0ffee", log_source::out, timestamp(ns),
-                            pad + " " + std::to_string(i)});
+    auto text = pad + " " + std::to_string(i);
+    b.bytes += text.size() + 40; // + timestamp and frame header, as read
+    b.lines.push_back(
+      log_line{log_source::out, timestamp(ns), std::move(text)});
+    if (static_cast<long>(b.lines.size()) >= batch || i == n) {
+      // The engine reads no further ahead than the window.
+      while (window != 0 && sent_bytes - ew->acked >= window)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      sent_bytes += b.bytes;
+      caf::anon_send(listener, std::move(b));
+      b = log_lines{1, "c0ffee", {}, 0};
+    }
     if (rate > 0 && i % 1000 == 0) {
       auto due = t0 + std::chrono::microseconds(i * 1000000 / rate);
       std::this_thread::sleep_until(due);

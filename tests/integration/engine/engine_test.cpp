@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,12 +38,14 @@ struct seen {
   std::vector<engine_status> statuses;
   std::vector<image_pull_event> pulls;
   std::vector<log_line> lines;
+  std::vector<uint64_t> line_streams; // the stream of each line
+  std::map<uint64_t, uint64_t> bytes; // log_lines::bytes per stream
   std::vector<log_stream_ended> ended;
 };
 
 using recorder_actor
   = caf::typed_actor<caf::reacts_to<engine_event>,
-                     caf::reacts_to<engine_status>, caf::reacts_to<log_line>,
+                     caf::reacts_to<engine_status>, caf::reacts_to<log_lines>,
                      caf::reacts_to<log_stream_ended>,
                      caf::reacts_to<image_pull_event>>;
 
@@ -57,9 +60,13 @@ recorder_actor::behavior_type recorder_impl(recorder_actor::pointer,
       std::lock_guard<std::mutex> g{s->m};
       s->statuses.push_back(std::move(st));
     },
-    [s](log_line& l) {
+    [s](log_lines& b) {
       std::lock_guard<std::mutex> g{s->m};
-      s->lines.push_back(std::move(l));
+      for (auto& l : b.lines) {
+        s->lines.push_back(std::move(l));
+        s->line_streams.push_back(b.stream_id);
+      }
+      s->bytes[b.stream_id] += b.bytes;
     },
     [s](log_stream_ended& e) {
       std::lock_guard<std::mutex> g{s->m};
@@ -513,13 +520,75 @@ TEST_SUITE("engine actor (real dockerd)") {
     CHECK_MESSAGE(!f.rec->ended[0].reason, f.render(f.rec->ended[0].reason));
     CHECK(f.rec->ended[0].stream_id == *stream.value);
     std::vector<std::string> out, err;
+    for (auto s : f.rec->line_streams)
+      CHECK(s == *stream.value);
     for (auto& l : f.rec->lines) {
-      CHECK(l.stream_id == *stream.value);
       CHECK(l.timestamp.size() > 20);
       (l.source == log_source::out ? out : err).push_back(l.text);
     }
     CHECK(out == std::vector<std::string>{"out-1", "out-2"});
     CHECK(err == std::vector<std::string>{"err-1"});
+  }
+
+  TEST_CASE("a flow-controlled log stream reads no further than its window "
+            "until acknowledged, and loses nothing") {
+    engine_fixture f;
+    f.ensure_image();
+    // About 600 KB of log, many times the window.
+    auto id = f.create(f.spec(
+      "window", {"/bin/sh", "-c",
+                 "seq 1 6000 | sed 's/^/line padded to about a hundred "
+                 "characters ......................................... /'"}));
+    REQUIRE(f.call_void(container_start_req{id}) == caf::error{});
+    auto waited = f.call<container_wait_result>(container_wait_req{id, {}});
+    REQUIRE_MESSAGE(waited.value, f.render(waited.err));
+    // The same log twice: with a window, and without as the pace setter.
+    container_logs_req req{id, {}, log_listener_actor{f.recorder}};
+    auto free_stream = f.call<uint64_t>(req);
+    REQUIRE_MESSAGE(free_stream.value, f.render(free_stream.err));
+    req.window = 8192;
+    auto stream = f.call<uint64_t>(req);
+    REQUIRE_MESSAGE(stream.value, f.render(stream.err));
+    auto seen_bytes = [&] {
+      std::lock_guard<std::mutex> g{f.rec->m};
+      return f.rec->bytes[*stream.value];
+    };
+    // Once the free stream read all of it, the other one had every chance
+    // to: unacknowledged, it stopped within its window and a read or two.
+    REQUIRE(eventually(30s, [&] {
+      std::lock_guard<std::mutex> g{f.rec->m};
+      return f.rec->ended.size() == 1;
+    }));
+    CHECK(seen_bytes() > 0);
+    CHECK(seen_bytes() <= 8192 + 2 * 16384);
+    // Acknowledge what arrives until the stream ends: every line, in order.
+    uint64_t acked = 0;
+    REQUIRE(eventually(60s, [&](std::string& last) {
+      auto b = seen_bytes();
+      if (b > acked) {
+        caf::anon_send(f.engine, log_ack{*stream.value, b - acked});
+        acked = b;
+      }
+      std::lock_guard<std::mutex> g{f.rec->m};
+      last = std::to_string(f.rec->lines.size()) + " lines";
+      return f.rec->ended.size() == 2;
+    }));
+    std::lock_guard<std::mutex> g{f.rec->m};
+    CHECK(f.rec->ended[0].stream_id == *free_stream.value);
+    CHECK_MESSAGE(!f.rec->ended[1].reason, f.render(f.rec->ended[1].reason));
+    std::vector<std::string> texts;
+    for (size_t i = 0; i < f.rec->lines.size(); ++i)
+      if (f.rec->line_streams[i] == *stream.value)
+        texts.push_back(f.rec->lines[i].text);
+    REQUIRE(texts.size() == 6000);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      auto n = " " + std::to_string(i + 1);
+      auto& t = texts[i];
+      if (t.size() < n.size() || t.compare(t.size() - n.size(), n.size(), n)) {
+        FAIL_CHECK("line ", i, " is ", t);
+        break;
+      }
+    }
   }
 
   TEST_CASE("follows a TTY container's log until cancelled") {

@@ -217,6 +217,7 @@ fake_engine(engine_actor::pointer, const std::shared_ptr<fake_world>& w) {
     [](container_logs_cancel&) -> caf::result<void> {
       return not_faked<void>();
     },
+    [](log_ack&) {},
     [](image_list_req&) { return not_faked<image_list>(); },
     [](image_inspect_req&) { return not_faked<image_inspect>(); },
     [](image_pull_req&) -> caf::result<void> { return not_faked<void>(); },

@@ -32,6 +32,8 @@ public:
     std::function<void(http::result<http::response>)> done; // send()
     http::stream_callbacks cbs;                             // stream()
     std::atomic<bool> cancelled{false};
+    std::atomic<int> pauses{0}; // stream_handle::pause() calls
+    std::atomic<int> resumes{0};
   };
 
   void send(http::request req,
@@ -50,7 +52,9 @@ public:
     x->cbs = std::move(cbs);
     std::lock_guard<std::mutex> g{m};
     log.push_back(x);
-    return http::stream_handle{[x] { x->cancelled = true; }};
+    return http::stream_handle{
+      [x] { x->cancelled = true; },
+      [x](bool on) { ++(on ? x->pauses : x->resumes); }};
   }
 
   void close() override {}
@@ -102,6 +106,27 @@ listener_impl(engine_listener_actor::pointer, std::shared_ptr<seen> s) {
     [s](engine_status& st) {
       std::lock_guard<std::mutex> g{s->m};
       s->states.push_back(st.state);
+    },
+  };
+}
+
+// Records the batches of a log stream (and acknowledges nothing itself).
+struct seen_lines {
+  std::mutex m;
+  std::vector<log_lines> batches;
+  std::vector<log_stream_ended> ends;
+};
+
+log_listener_actor::behavior_type lines_impl(log_listener_actor::pointer,
+                                             std::shared_ptr<seen_lines> s) {
+  return {
+    [s](log_lines& b) {
+      std::lock_guard<std::mutex> g{s->m};
+      s->batches.push_back(std::move(b));
+    },
+    [s](log_stream_ended& e) {
+      std::lock_guard<std::mutex> g{s->m};
+      s->ends.push_back(std::move(e));
     },
   };
 }
@@ -194,6 +219,64 @@ struct fixture {
 };
 
 const std::string events_prefix = "/v1.41/events";
+
+// A log stream of container "c1" (TTY: raw bytes) open to a recording
+// listener, with a flow-control window of `window` bytes.
+struct log_fixture : fixture {
+  std::shared_ptr<seen_lines> got = std::make_shared<seen_lines>();
+  log_listener_actor lines = sys->spawn(lines_impl, got);
+  std::shared_ptr<scripted_client::exchange> x;
+  uint64_t stream = 0;
+
+  void open(uint64_t window) {
+    auto ev = wait_for(events_prefix);
+    on_io([&] { ev->cbs.on_head(200, {}); });
+    auto reply = std::make_shared<std::promise<uint64_t>>();
+    container_logs_req req;
+    req.id = "c1";
+    req.options.follow = true;
+    req.listener = lines;
+    req.window = window;
+    sys->spawn([reply, req, e = engine](caf::event_based_actor* a) {
+      a->request(e, 10s, req)
+        .then([reply](uint64_t id) { reply->set_value(id); },
+              [reply](caf::error&) { reply->set_value(0); });
+    });
+    auto inspect = wait_for("/v1.41/containers/c1/json");
+    on_io([&] {
+      inspect->done(ok(200, R"({"Id":"c1","State":{"Status":"running"},)"
+                            R"("Config":{"Tty":true},"HostConfig":{}})"));
+    });
+    x = wait_for("/v1.41/containers/c1/logs");
+    on_io([&] { x->cbs.on_head(200, {}); });
+    stream = reply->get_future().get();
+    REQUIRE(stream != 0);
+  }
+
+  // Everything the engine did so far, on the io thread too, is done.
+  void settle() {
+    telemetry();  // after the messages sent before it
+    on_io([] {}); // after what the engine posted meanwhile
+  }
+
+  size_t line_count() {
+    std::lock_guard<std::mutex> g{got->m};
+    size_t n = 0;
+    for (auto& b : got->batches)
+      n += b.lines.size();
+    return n;
+  }
+
+  std::vector<log_lines> batches() {
+    std::lock_guard<std::mutex> g{got->m};
+    return got->batches;
+  }
+
+  ~log_fixture() {
+    caf::anon_send_exit(lines, caf::exit_reason::user_shutdown);
+    lines = nullptr;
+  }
+};
 
 } // namespace
 
@@ -342,6 +425,71 @@ TEST_SUITE("engine actor (scripted client)") {
     CHECK(telemetry().subscribers == 1);
     caf::anon_send(engine, engine_unsubscribe{listener});
     CHECK(eventually(5s, [&] { return telemetry().subscribers == 0; }));
+  }
+
+  TEST_CASE_FIXTURE(log_fixture,
+                    "the pieces of one read reach the listener as one batch") {
+    open(0);
+    // Three chunks in one read (one log line each, the last one split).
+    on_io([&] {
+      x->cbs.on_data("one\n");
+      x->cbs.on_data("two\nthr");
+      x->cbs.on_data("ee\n");
+    });
+    REQUIRE(eventually(5s, [&] { return line_count() == 3; }));
+    auto b = batches();
+    REQUIRE(b.size() == 1);
+    CHECK(b[0].stream_id == stream);
+    CHECK(b[0].container_id == "c1");
+    CHECK(b[0].bytes == 14);
+    REQUIRE(b[0].lines.size() == 3);
+    CHECK(b[0].lines[0].text == "one");
+    CHECK(b[0].lines[2].text == "three");
+    // Without a window the stream never pauses.
+    on_io([&] { x->cbs.on_data(std::string(1000, 'x') + "\n"); });
+    REQUIRE(eventually(5s, [&] { return line_count() == 4; }));
+    CHECK(x->pauses == 0);
+  }
+
+  TEST_CASE_FIXTURE(log_fixture, "a flow-controlled log stream pauses at its "
+                                 "window and resumes on acknowledgements") {
+    open(100);
+    std::string line(39, 'a'); // 40 bytes with its '\n'
+    line += '\n';
+    on_io([&] { x->cbs.on_data(line); });
+    on_io([&] { x->cbs.on_data(line); });
+    REQUIRE(eventually(5s, [&] { return line_count() == 2; }));
+    CHECK(x->pauses == 0); // 80 bytes in flight: below the window
+    // A piece that ends no line is acknowledged by the engine itself.
+    on_io([&] { x->cbs.on_data("partial "); });
+    on_io([&] { x->cbs.on_data(line); }); // 128 bytes: pause
+    CHECK(x->pauses == 1);
+    REQUIRE(eventually(5s, [&] { return line_count() == 3; }));
+    auto b = batches();
+    REQUIRE(b.size() == 3);
+    CHECK(b[2].bytes == 40);
+    CHECK(b[2].lines[0].text == "partial " + std::string(39, 'a'));
+    // 40 acknowledged: 80 in flight, over half the window: still paused.
+    caf::anon_send(engine, log_ack{stream, 40});
+    // Acknowledgements of unknown streams change nothing.
+    caf::anon_send(engine, log_ack{stream + 100, 1000});
+    settle();
+    CHECK(x->resumes == 0);
+    caf::anon_send(engine, log_ack{stream, 40}); // 40 in flight: resume
+    CHECK(eventually(5s, [&] { return x->resumes == 1; }));
+    CHECK(x->pauses == 1);
+  }
+
+  TEST_CASE_FIXTURE(log_fixture, "acknowledged bytes never drop below zero") {
+    open(100);
+    caf::anon_send(engine, log_ack{stream, 1000});
+    settle();
+    std::string line(99, 'b');
+    line += '\n';
+    on_io([&] { x->cbs.on_data(line); });
+    REQUIRE(eventually(5s, [&] { return line_count() == 1; }));
+    CHECK(x->pauses
+          == 1); // a full window in flight: the early ack did not count
   }
 
   TEST_CASE_FIXTURE(fixture, "goes down when the first /events is refused") {

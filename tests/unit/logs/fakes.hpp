@@ -131,6 +131,7 @@ struct fake_engine_world {
   container_list containers;
   std::vector<container_logs_req> log_reqs;
   std::vector<uint64_t> cancelled;
+  std::vector<log_ack> acks;
   std::vector<caf::actor> subscribers;
   uint64_t next_stream = 1;
   int lists = 0;
@@ -189,6 +190,7 @@ inline caf::behavior fake_engine(caf::event_based_actor*,
       return static_cast<uint64_t>(w->log_reqs.size());
     },
     [w](container_logs_cancel& c) { w->cancelled.push_back(c.stream_id); },
+    [w](const log_ack& a) { w->acks.push_back(a); },
     [w](engine_subscribe& s) -> engine_status {
       w->subscribers.push_back(caf::actor_cast<caf::actor>(s.listener));
       return engine_status{w->down ? engine_state::down : engine_state::up, {}};

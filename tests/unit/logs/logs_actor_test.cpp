@@ -81,13 +81,11 @@ struct logs_fixture {
   // A line from container `id` (its current stream).
   void line(const std::string& id, int64_t ns, const std::string& text,
             log_source src = log_source::out) {
-    log_line l;
-    l.stream_id = ew->stream_of(id);
-    l.container_id = id;
-    l.source = src;
-    l.timestamp = rfc3339(ns);
-    l.text = text;
-    caf::anon_send(logs, std::move(l));
+    log_lines b;
+    b.stream_id = ew->stream_of(id);
+    b.container_id = id;
+    b.lines.push_back(log_line{src, rfc3339(ns), text});
+    caf::anon_send(logs, std::move(b));
     sched.run();
   }
   void ended(const std::string& id, caf::error reason = {}) {
@@ -204,6 +202,41 @@ TEST_SUITE("logs.actor") {
     CHECK(t.lines == 2);
     CHECK(t.skipped == 3);
     CHECK(t.attached == 1);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "a batch of lines reaches a reader whole and in order, and "
+                    "the engine learns its bytes are handled") {
+    ew->add("c1", 7, "main");
+    dw->kv["logs.last.c1"] = std::to_string(t0 + 500) + ":1";
+    start();
+    REQUIRE(ew->log_reqs.size() == 1);
+    CHECK(ew->log_reqs[0].window == 256 * 1024); // flow control asked for
+    auto r = reader();
+    pull();
+    log_lines b;
+    b.stream_id = ew->stream_of("c1");
+    b.container_id = "c1";
+    b.bytes = 4000;
+    b.lines.push_back(log_line{log_source::out, rfc3339(t0 + 500), "old"});
+    for (int i = 1; i <= 3; ++i)
+      b.lines.push_back(log_line{log_source::err, rfc3339(t0 + 1000 * i),
+                                 "l" + std::to_string(i)});
+    caf::anon_send(logs, b);
+    sched.run();
+    CHECK(r->batches == 1);
+    CHECK(messages(r->got) == std::vector<std::string>{"l1", "l2", "l3"});
+    REQUIRE(ew->acks.size() == 1);
+    CHECK(ew->acks[0].stream_id == b.stream_id);
+    CHECK(ew->acks[0].bytes == 4000);
+    CHECK(telemetry().skipped == 1);
+    // A stream no longer read: its lines are dropped, yet acknowledged.
+    ended("c1");
+    caf::anon_send(logs, b);
+    sched.run();
+    pull();
+    CHECK(r->got.size() == 3);
+    CHECK(ew->acks.size() == 2);
   }
 
   TEST_CASE_FIXTURE(logs_fixture,

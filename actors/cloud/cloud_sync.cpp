@@ -232,6 +232,11 @@ void apply_settings(cloud_sync_ptr self, const target_state& t) {
   auto s = cloud_schedule::settings_of(t.config);
   st.instant_updates = s.instant_updates;
   st.hardware_metrics = s.hardware_metrics;
+  if (s.log_control != st.log_control)
+    log_of(self).info("cloud", "log shipping {} (SUPERVISOR_LOG_CONTROL)",
+                      s.log_control ? "on" : "off");
+  st.log_control = s.log_control;
+  update_log_shipping(self);
   auto& interval = st.opts.cfg.app_update_poll_interval;
   if (s.poll_interval && *s.poll_interval != interval) {
     log_of(self).info("cloud", "poll interval {} ms (from the target)",
@@ -239,6 +244,23 @@ void apply_settings(cloud_sync_ptr self, const target_state& t) {
     interval = *s.poll_interval;
     st.gate.set_backoff_cap(interval);
   }
+}
+
+void update_log_shipping(cloud_sync_ptr self) {
+  auto& st = self->state;
+  if (!st.deps.logs || !st.provisioned)
+    return;
+  const auto& cfg = st.opts.cfg;
+  log_shipping ls;
+  ls.enabled = !cfg.local_mode && st.log_control;
+  ls.endpoint
+    = cfg.logs_endpoint.empty() ? cfg.api_endpoint : cfg.logs_endpoint;
+  ls.uuid = st.uuid;
+  ls.api_key = st.device_api_key;
+  if (st.shipping_sent && *st.shipping_sent == ls)
+    return;
+  st.shipping_sent = ls;
+  self->send(st.deps.logs, ls);
 }
 
 const logger& log_of(cloud_sync_ptr self) {

@@ -44,6 +44,8 @@ struct cloud_sync_state {
   // From the target's config (cloud_schedule::settings_of).
   bool instant_updates = true;
   bool hardware_metrics = true;
+  bool log_control = true;
+  std::optional<log_shipping> shipping_sent; // last told to the logs actor
 
   // What the device should run (as app_manager holds it) and runs.
   bool target_loaded = false;
@@ -80,6 +82,11 @@ std::string random_hex(cloud_sync_ptr self, size_t n);
 // The target's config changes the link's settings (poll interval, instant
 // updates, hardware metrics).
 void apply_settings(cloud_sync_ptr self, const target_state& t);
+
+// Tells the logs actor where lines go, when that changed: shipping runs
+// while the device is provisioned, not in local mode, and the target's
+// SUPERVISOR_LOG_CONTROL is not off.
+void update_log_shipping(cloud_sync_ptr self);
 
 // provisioning.cpp
 void provision(cloud_sync_ptr self);

@@ -46,15 +46,7 @@ void finish(cloud_sync_ptr self, int64_t device_id) {
   st.last_poll_ok = self->clock().now(); // the health clock starts now
   log_of(self).info("cloud", "provisioned: device {} (id {})", st.uuid,
                     device_id);
-  if (st.deps.logs) {
-    log_shipping ls;
-    ls.enabled = !cfg.local_mode;
-    ls.endpoint
-      = cfg.logs_endpoint.empty() ? cfg.api_endpoint : cfg.logs_endpoint;
-    ls.uuid = st.uuid;
-    ls.api_key = st.device_api_key;
-    self->send(st.deps.logs, ls);
-  }
+  update_log_shipping(self);
   start_polling(self);
 }
 

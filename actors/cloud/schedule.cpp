@@ -121,6 +121,8 @@ cloud_settings settings_of(const std::map<std::string, std::string>& config) {
     out.instant_updates = !falsy(it->second);
   if (auto it = config.find("SUPERVISOR_HARDWARE_METRICS"); it != config.end())
     out.hardware_metrics = !falsy(it->second);
+  if (auto it = config.find("SUPERVISOR_LOG_CONTROL"); it != config.end())
+    out.log_control = !falsy(it->second);
   return out;
 }
 

@@ -111,13 +111,14 @@ std::optional<duration> parse_retry_after_ms(std::string_view text);
 
 // The cloud link's settings a target's config may carry (prefixes already
 // stripped): SUPERVISOR_POLL_INTERVAL (ms, a positive integer),
-// SUPERVISOR_INSTANT_UPDATE_TRIGGER and SUPERVISOR_HARDWARE_METRICS
-// (false/0/no/off turn them off). Absent or unreadable values keep the
-// defaults.
+// SUPERVISOR_INSTANT_UPDATE_TRIGGER, SUPERVISOR_HARDWARE_METRICS and
+// SUPERVISOR_LOG_CONTROL (false/0/no/off turn them off). Absent or
+// unreadable values keep the defaults.
 struct cloud_settings {
   std::optional<duration> poll_interval;
   bool instant_updates = true;
   bool hardware_metrics = true;
+  bool log_control = true; // ship logs to the cloud
 };
 cloud_settings settings_of(const std::map<std::string, std::string>& config);
 

@@ -66,6 +66,15 @@ caf::behavior mute_app_manager(caf::event_based_actor*) {
   };
 }
 
+// A logs actor that keeps the shipping settings it is told.
+caf::behavior recording_logs(caf::event_based_actor*,
+                             std::shared_ptr<std::vector<log_shipping>> seen) {
+  return {
+    [seen](const log_shipping& ls) { seen->push_back(ls); },
+    [](const system_log&) {},
+  };
+}
+
 struct sent_request {
   cloud_request req;
   std::function<void(cloud_reply)> done;
@@ -90,6 +99,9 @@ struct deterministic {
   std::shared_ptr<std::deque<sent_request>> requests
     = std::make_shared<std::deque<sent_request>>();
   caf::actor fake_apps = sys.spawn(fake_app_manager, apps);
+  std::shared_ptr<std::vector<log_shipping>> shipping
+    = std::make_shared<std::vector<log_shipping>>();
+  caf::actor fake_logs = sys.spawn(recording_logs, shipping);
   std::shared_ptr<host_facts> host = std::make_shared<host_facts>();
   cloud_sync_actor sync;
   uint64_t jitter = 7000; // what the injected randomness draws
@@ -129,6 +141,7 @@ struct deterministic {
     if (sync)
       self->send_exit(sync, caf::exit_reason::user_shutdown);
     self->send_exit(fake_apps, caf::exit_reason::user_shutdown);
+    self->send_exit(fake_logs, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -181,6 +194,7 @@ struct deterministic {
     cloud_sync_deps d;
     d.apps
       = caf::actor_cast<app_manager_actor>(apps_actor ? apps_actor : fake_apps);
+    d.logs = caf::actor_cast<logs_actor>(fake_logs);
     sync = spawn_cloud_sync(sys, d, std::move(o));
     sched.run();
   }
@@ -457,6 +471,31 @@ TEST_SUITE("cloud_sync polling") {
     CHECK(pending("GET", "/device/v3/") == 0);
     CHECK(ask<bool>(update_request{true, false}));
     take("GET", "/device/v3/");
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
+                    "the target's SUPERVISOR_LOG_CONTROL turns log shipping "
+                    "off and on again") {
+    start(options(true));
+    auto poll = take("GET", "/device/v3/");
+    auto off = target_json("c1", "1");
+    off.replace(off.find(R"("config":{})"), 11,
+                R"("config":{"BALENA_SUPERVISOR_LOG_CONTROL":"false"})");
+    answer(poll, 200, off, "\"e1\"");
+    REQUIRE_FALSE(shipping->empty());
+    CHECK_FALSE(shipping->back().enabled);
+    CHECK(shipping->back().uuid == uuid);
+    auto told = shipping->size();
+    advance(107s); // the interval and the jitter
+    auto again = take("GET", "/device/v3/");
+    answer(again, 304);
+    CHECK(shipping->size() == told); // nothing changed, nothing told
+    advance(107s);
+    auto next = take("GET", "/device/v3/");
+    answer(next, 200, target_json("c2", "2"), "\"e2\"");
+    CHECK(shipping->back().enabled);
+    CHECK(shipping->back().endpoint == "https://api.example");
+    CHECK(shipping->back().api_key == "dk");
   }
 
   TEST_CASE_FIXTURE(deterministic,

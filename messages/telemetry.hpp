@@ -17,6 +17,7 @@
 //    from root, asking each actor once per snapshot.
 #include "messages/app_manager.hpp"
 #include "messages/engine.hpp"
+#include "messages/logs.hpp"
 #include "messages/message.hpp"
 #include "messages/root.hpp"
 
@@ -88,6 +89,9 @@ struct telemetry_snapshot {
   // The app manager's status: each service supervisor's restart count,
   // backoff and crash-loop flag are in `services`.
   std::optional<apps_status> apps;
+  // The logs actor's figures: lines, each reader's queue fill and drops,
+  // the cloud link and the persistent log, when it answered.
+  std::optional<logs_telemetry> logs;
   process_stats process;
   // Every actor of the actor system, the per-request ones included.
   uint64_t actors_running = 0;

@@ -157,6 +157,16 @@ void ask_details(self_ptr self, const walk_ptr& w, const actor_child& c) {
           done(self, w);
         },
         [self, w](caf::error&) { done(self, w); });
+  } else if (c.name == "logs") {
+    ++w->pending;
+    self
+      ->request(caf::actor_cast<logs_actor>(c.handle), timeout, caf::get_atom_v)
+      .then(
+        [self, w](logs_telemetry& t) {
+          w->snap.logs = std::move(t);
+          done(self, w);
+        },
+        [self, w](caf::error&) { done(self, w); });
   }
 }
 

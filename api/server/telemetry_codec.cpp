@@ -315,6 +315,130 @@ void service_metrics(std::string& out, const apps_status& a) {
   applying.add(flag(a.state != "Idle"));
 }
 
+void write_logs(writer& w, const logs_telemetry& t) {
+  w.StartObject();
+  key(w, "containers");
+  w.Uint64(t.containers);
+  key(w, "attached");
+  w.Uint64(t.attached);
+  key(w, "lines");
+  w.Uint64(t.lines);
+  key(w, "systemLines");
+  w.Uint64(t.system_lines);
+  key(w, "skipped");
+  w.Uint64(t.skipped);
+  key(w, "cut");
+  w.Uint64(t.cut);
+  key(w, "queues");
+  w.StartArray();
+  for (auto& q : t.queues) {
+    w.StartObject();
+    key(w, "name");
+    str(w, q.name);
+    key(w, "queuedLines");
+    w.Uint64(q.queued_lines);
+    key(w, "queuedBytes");
+    w.Uint64(q.queued_bytes);
+    key(w, "capacityBytes");
+    w.Uint64(q.capacity_bytes);
+    key(w, "delivered");
+    w.Uint64(q.delivered);
+    key(w, "dropped");
+    w.Uint64(q.dropped);
+    w.EndObject();
+  }
+  w.EndArray();
+  key(w, "cloud");
+  w.StartObject();
+  key(w, "state");
+  str(w, t.cloud.state);
+  key(w, "connects");
+  w.Uint64(t.cloud.connects);
+  key(w, "failures");
+  w.Uint64(t.cloud.failures);
+  key(w, "lines");
+  w.Uint64(t.cloud.lines);
+  key(w, "bytesRaw");
+  w.Uint64(t.cloud.bytes_raw);
+  key(w, "bytesSent");
+  w.Uint64(t.cloud.bytes_sent);
+  key(w, "backoffMs");
+  w.Int64(t.cloud.backoff_ms);
+  key(w, "lastError");
+  str_or_null(w, t.cloud.last_error);
+  w.EndObject();
+  key(w, "file");
+  w.StartObject();
+  key(w, "enabled");
+  w.Bool(t.file.enabled);
+  key(w, "maxBytes");
+  w.Uint64(t.file.max_bytes);
+  key(w, "sizeBytes");
+  w.Uint64(t.file.size_bytes);
+  key(w, "lines");
+  w.Uint64(t.file.lines);
+  key(w, "bytesWritten");
+  w.Uint64(t.file.bytes_written);
+  key(w, "rotations");
+  w.Uint64(t.file.rotations);
+  key(w, "writeErrors");
+  w.Uint64(t.file.write_errors);
+  key(w, "dropped");
+  w.Uint64(t.file.dropped);
+  key(w, "pendingBytes");
+  w.Uint64(t.file.pending_bytes);
+  key(w, "lastError");
+  str_or_null(w, t.file.last_error);
+  w.EndObject();
+  w.EndObject();
+}
+
+void logs_metrics(std::string& out, const logs_telemetry& t) {
+  auto one = [&](const char* name, const char* type, const char* help,
+                 double v) { family(out, name, type, help).add(v); };
+  one("bosun_logs_lines_total", "counter",
+      "Container log lines received from the engine.", num(t.lines));
+  one("bosun_logs_system_lines_total", "counter",
+      "System lines logged by the agent.", num(t.system_lines));
+  one("bosun_logs_attached_streams", "gauge", "Container log streams open.",
+      num(t.attached));
+  auto each
+    = [&](const char* name, const char* type, const char* help, auto value) {
+        family f(out, name, type, help);
+        for (auto& q : t.queues)
+          f.add(labels{{"reader", q.name}}, value(q));
+      };
+  each("bosun_logs_queue_bytes", "gauge", "Bytes waiting in a reader's queue.",
+       [](const log_queue_stats& q) { return num(q.queued_bytes); });
+  each("bosun_logs_queue_capacity_bytes", "gauge",
+       "The bound of a reader's queue.",
+       [](const log_queue_stats& q) { return num(q.capacity_bytes); });
+  each("bosun_logs_queue_delivered_total", "counter",
+       "Lines handed to a reader.",
+       [](const log_queue_stats& q) { return num(q.delivered); });
+  each("bosun_logs_queue_dropped_total", "counter",
+       "Lines dropped because a reader's queue was full.",
+       [](const log_queue_stats& q) { return num(q.dropped); });
+  one("bosun_logs_cloud_connected", "gauge",
+      "1 while the cloud log stream is open.", flag(t.cloud.state == "open"));
+  one("bosun_logs_cloud_lines_total", "counter",
+      "Lines written to the cloud log stream.", num(t.cloud.lines));
+  one("bosun_logs_cloud_bytes_sent_total", "counter",
+      "Compressed bytes written to the cloud log stream.",
+      num(t.cloud.bytes_sent));
+  one("bosun_logs_cloud_failures_total", "counter",
+      "Cloud log stream connections or streams that failed.",
+      num(t.cloud.failures));
+  if (!t.file.enabled)
+    return;
+  one("bosun_logs_file_bytes_written_total", "counter",
+      "Bytes written to the persistent log.", num(t.file.bytes_written));
+  one("bosun_logs_file_size_bytes", "gauge",
+      "Size of the persistent log files.", num(t.file.size_bytes));
+  one("bosun_logs_file_write_errors_total", "counter",
+      "Failed writes to the persistent log.", num(t.file.write_errors));
+}
+
 void engine_metrics(std::string& out, const engine_telemetry& e) {
   auto one = [&](const char* name, const char* type, const char* help,
                  double v) { family(out, name, type, help).add(v); };
@@ -446,6 +570,11 @@ std::string encode_telemetry_json(const telemetry_snapshot& s) {
     write_engine(w, *s.engine);
   else
     w.Null();
+  key(w, "logs");
+  if (s.logs)
+    write_logs(w, *s.logs);
+  else
+    w.Null();
   key(w, "process");
   write_process(w, s.process);
   key(w, "actorsRunning");
@@ -466,6 +595,8 @@ std::string encode_metrics(const telemetry_snapshot& s) {
     service_metrics(out, *s.apps);
   if (s.engine)
     engine_metrics(out, *s.engine);
+  if (s.logs)
+    logs_metrics(out, *s.logs);
   process_metrics(out, s.process);
   family(out, "bosun_telemetry_collection_seconds", "gauge",
          "Time the last telemetry collection took.")

@@ -203,6 +203,13 @@ TEST_SUITE("telemetry") {
     CHECK(supervisors == 1);
     CHECK(after->doc["engine"]["requestsTotal"].GetUint64()
           > before->doc["engine"]["requestsTotal"].GetUint64());
+    // The logs actor's figures: the install and start lines were logged.
+    REQUIRE(after->doc["logs"].IsObject());
+    CHECK(after->doc["logs"]["systemLines"].GetUint64()
+          > before->doc["logs"]["systemLines"].GetUint64());
+    CHECK(after->doc["logs"]["queues"].IsArray());
+    CHECK(after->doc["logs"]["cloud"]["state"].IsString());
+    CHECK_FALSE(after->doc["logs"]["file"]["enabled"].GetBool());
 
     // A kill is restarted by the supervisor and counted.
     REQUIRE(docker(std::string{"kill "} + container).status == 0);
@@ -237,6 +244,8 @@ TEST_SUITE("telemetry") {
     CHECK(p.find("bosun_process_cpu_seconds_total", {{"mode", "user"}}));
     CHECK(p.find("bosun_process_threads"));
     CHECK(p.types["bosun_actor_messages_handled_total"] == "counter");
+    CHECK(p.types["bosun_logs_lines_total"] == "counter");
+    CHECK(p.find("bosun_logs_cloud_connected"));
     // Counters only grow between two scrapes.
     auto again = parse_prometheus(b.get("/metrics").body);
     auto later

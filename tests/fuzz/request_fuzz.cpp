@@ -125,19 +125,22 @@ std::string_view take_line(std::string_view& rest) {
   return line;
 }
 
-// What http_parser lets through as a request target.
+// What http_parser (2.9, as Debian builds it: not strict) lets through as
+// a request target: no space, no control character but tab and form feed,
+// no DEL; bytes above 0x7f pass.
 bool plausible_target(std::string_view t) {
   if (t.empty() || t[0] != '/')
     return false;
   for (unsigned char c : t)
-    if (c <= 0x20 || c >= 0x7f)
+    if ((c <= 0x20 && c != '\t' && c != '\f') || c == 0x7f)
       return false;
   return true;
 }
 
+// And as a header value: no control character but tab, no DEL.
 bool plausible_header(std::string_view v) {
   for (unsigned char c : v)
-    if (c == '\r' || c == '\n' || c == 0)
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
       return false;
   return true;
 }

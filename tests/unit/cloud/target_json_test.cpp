@@ -384,6 +384,16 @@ TEST_SUITE("target decoders: hostile input") {
     CHECK_FALSE(
       decode_target_v3(v3_composition(R"("stop_grace_period":1e300)")));
     CHECK_FALSE(decode_target_v3(v3_composition(R"("cpus":1e300)")));
+    // A zero with a large exponent is zero (RapidJSON 1.1's full-precision
+    // parse read 0e99 as 2e80 or 6e296, depending on the optimisation).
+    for (auto* zero : {"0e99", "0e-30", "0.0e99", "0e300"}) {
+      INFO(zero);
+      CHECK(only_service(v3_composition(std::string(R"("cpus":)") + zero))
+              .config.cpus
+            == 0.0);
+    }
+    CHECK(only_service(v3_composition(R"("cpus":1.5)")).config.cpus == 1.5);
+    CHECK(only_service(v3_composition(R"("cpus":0.1)")).config.cpus == 0.1);
     CHECK_FALSE(
       decode_target_v3(v3_composition(R"("cpu_shares":99999999999999999999)")));
     CHECK_FALSE(

@@ -27,6 +27,10 @@ using namespace std::chrono_literals;
 caf::actor_system_config& system_config(caf::actor_system_config& cfg) {
   // Two workers: the device has few cores and the agent is mostly idle.
   cfg.set("scheduler.max-threads", 2);
+  // An actor with a long mailbox (a log flood) yields its worker after this
+  // many messages, so the device API's actors are not kept waiting behind
+  // it (CAF's default: never; see docs/BENCHMARKS.md, logs).
+  cfg.set("scheduler.max-throughput", 100);
   // CAF's own logger and its console output stay quiet; we log ourselves.
   cfg.set("logger.verbosity", caf::atom("quiet"));
   bosun::add_db_error_category(cfg);

@@ -52,7 +52,7 @@ struct logs_options {
   // further ahead than this many bytes of lines not yet handled here
   // (container_logs_req::window), so a backlog waits in dockerd's log file,
   // not in this actor's mailbox.
-  uint64_t stream_window = 256 * 1024;
+  uint64_t stream_window = 64 * 1024;
   log_uploads uploads;     // needed when shipping
   shipper_options shipper; // timings (connect: from uploads)
   std::chrono::milliseconds persist_interval{100}; // between db writes

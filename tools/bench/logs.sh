@@ -16,7 +16,11 @@
 # key) idle and during the flood. Delivered = lines cloud-sim recorded (the
 # "Suppressed" notices excluded); dropped = the sum of the notices' counts
 # (the 256 KiB buffer overflowed); CPU is bosun's, in % of one core, over
-# the run.
+# the run; "written" is the flood container's own pace (from its start to
+# its last line's timestamp in dockerd's log), the rate offered to bosun; the
+# CPU line shows, over the same span, dockerd's (BOSUN_TEST_DOCKERD_PIDFILE,
+# when set, with its children), cloud-sim's and the flooding container's
+# (its cgroup, when readable), for where the time goes.
 set -euo pipefail
 
 lines=${1:-500000}
@@ -92,7 +96,24 @@ suppressed() {
   echo "$notices $total"
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU ticks of $1 and its children (dockerd: containerd and the shims).
+tree_ticks() {
+  local t=0 p
+  for p in $1 $(pgrep -P "$1" 2>/dev/null); do t=$((t + $(cpu_ticks "$p"))); done
+  echo $t
+}
+dockerd_pid() { cat "${BOSUN_TEST_DOCKERD_PIDFILE:-/nonexistent}" 2>/dev/null || echo 0; }
+# CPU µs of the flood container's cgroup (v2 cpu.stat or v1 cpuacct), 0
+# when not readable.
+flood_usec() {
+  local id f
+  id=$(docker inspect -f '{{.Id}}' "$name" 2>/dev/null) || { echo 0; return; }
+  f=$(find /sys/fs/cgroup -path "*$id*" -name cpuacct.usage 2>/dev/null | head -1)
+  [ -n "$f" ] && { echo $(($(cat "$f") / 1000)); return; }
+  f=$(find /sys/fs/cgroup -path "*$id*" -name cpu.stat 2>/dev/null | xargs -r grep -l usage_usec | head -1)
+  if [ -n "$f" ]; then awk '/^usage_usec/ {print $2}' "$f"; else echo 0; fi
+}
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
@@ -127,10 +148,13 @@ warm_up() {
 
 flood_written() { docker logs --tail 1 "$name" 2>/dev/null | grep -q " $lines\$"; }
 
-# Samples until cloud-sim stops receiving (3 s without a new line); prints
+# Samples until cloud-sim stops receiving (10 s without a new line: a
+# shipping pause of a few seconds happens now and then); prints
 # "<delivered> <ms from first to last line> <cpu %> <peak rss KiB>".
 follow() {
   local t0 c0 base last_n last_change first_ms=0 last_ms=0 peak=0 n r
+  local dp d0 s0 f0
+  dp=$(dockerd_pid); d0=$(tree_ticks "$dp"); s0=$(cpu_ticks "$cs_pid"); f0=$(flood_usec)
   t0=$(now_ms); c0=$(cpu_ticks "$bosun_pid"); last_change=$t0
   base=$(recorded); last_n=$base
   while :; do
@@ -140,12 +164,16 @@ follow() {
       [ "$last_n" -eq "$base" ] && first_ms=$(now_ms)
       last_ms=$(now_ms); last_change=$last_ms; last_n=$n
     fi
-    [ $(( $(now_ms) - last_change )) -gt 3000 ] && [ "$n" -gt "$base" ] && break
+    [ $(( $(now_ms) - last_change )) -gt 10000 ] && [ "$n" -gt "$base" ] && break
     [ $(( $(now_ms) - t0 )) -gt 600000 ] && break
     sleep 0.2
   done
-  local cpu
-  cpu=$(( ( $(cpu_ticks "$bosun_pid") - c0 ) * 100 * 1000 / hz / (last_ms - t0 + 1) ))
+  local cpu span=$((last_ms - t0 + 1))
+  cpu=$(( ( $(cpu_ticks "$bosun_pid") - c0 ) * 100 * 1000 / hz / span ))
+  printf 'CPU over the run (%% of one core): bosun %d, dockerd+children %d, cloud-sim %d, flood container %d\n' \
+    "$cpu" $(( ( $(tree_ticks "$dp") - d0 ) * 100 * 1000 / hz / span )) \
+    $(( ( $(cpu_ticks "$cs_pid") - s0 ) * 100 * 1000 / hz / span )) \
+    $(( ( $(flood_usec) - f0 ) / 10 / span )) >"$work/cpu"
   echo "$((last_n - base)) $((last_ms - first_ms)) $cpu $peak"
 }
 
@@ -156,6 +184,16 @@ report() { # $1 = phase, rest = follow output
   printf '%-8s delivered %7d of %d lines in %6d ms = %6d lines/s; dropped %d (announced); bosun CPU %d%%, peak RSS %d KiB (idle %d KiB)\n' \
     "$phase" "$((delivered - 0))" "$lines" "$ms" $((delivered * 1000 / (ms + 1))) \
     "$dropped" "$cpu" "$peak" "$idle_rss"
+}
+
+# The flood container's pace: lines over its start to its last line's
+# timestamp.
+written() {
+  local first last ms
+  first=$(docker inspect -f '{{.State.StartedAt}}' "$name")
+  last=$(docker logs -t --tail 1 "$name" 2>&1 | cut -d' ' -f1)
+  ms=$(( ($(date -d "$last" +%s%N) - $(date -d "$first" +%s%N)) / 1000000 ))
+  printf '%-8s written by the container in %6d ms = %6d lines/s\n' "$1" "$ms" $((lines * 1000 / (ms + 1)))
 }
 
 # A light probe (about 10 requests/s, one at a time), so that measuring the
@@ -199,6 +237,8 @@ for rate in $rates; do
   echo "API during the $label run:"
   cat "$work/wrk1" "$work/wrk2"
   report "$label" $result
+  written "$label"
+  cat "$work/cpu"
   [ -n "${BENCH_DEBUG:-}" ] && curl -s $A/devices/$uuid | jq -c '.counts["log-stream"]' && grep -v '^$' "$work/bosun.log" | grep -i "log" | tail -5
   docker rm -f "$name" "$name-warm" >/dev/null
 done

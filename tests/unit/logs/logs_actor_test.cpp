@@ -211,7 +211,7 @@ TEST_SUITE("logs.actor") {
     dw->kv["logs.last.c1"] = std::to_string(t0 + 500) + ":1";
     start();
     REQUIRE(ew->log_reqs.size() == 1);
-    CHECK(ew->log_reqs[0].window == 256 * 1024); // flow control asked for
+    CHECK(ew->log_reqs[0].window == 64 * 1024); // flow control asked for
     auto r = reader();
     pull();
     log_lines b;

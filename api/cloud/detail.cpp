@@ -85,7 +85,7 @@ std::string item(const std::string& path, size_t index) {
   return path + "[" + std::to_string(index) + "]";
 }
 
-void parse_document(rapidjson::Document& doc, std::string_view text) {
+bool nested_deeper_than(std::string_view text, size_t limit) {
   size_t depth = 0;
   bool in_string = false;
   bool escaped = false;
@@ -102,13 +102,19 @@ void parse_document(rapidjson::Document& doc, std::string_view text) {
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      if (++depth > max_depth)
-        fail("", "document nested deeper than " + std::to_string(max_depth)
-                   + " levels");
+      if (++depth > limit)
+        return true;
     } else if ((c == '}' || c == ']') && depth > 0) {
       --depth;
     }
   }
+  return false;
+}
+
+void parse_document(rapidjson::Document& doc, std::string_view text) {
+  if (nested_deeper_than(text, max_depth))
+    fail("", "document nested deeper than " + std::to_string(max_depth)
+               + " levels");
   // Not kParseFullPrecisionFlag: RapidJSON 1.1's full-precision path reads a
   // zero with a large exponent (0e99, 0e-30) as garbage, with undefined
   // behaviour (found by tests/fuzz; docs/fuzz.md). The normal path is exact

@@ -36,6 +36,10 @@ std::string item(const std::string& path, size_t index);
 // validated; fails with path "" and "invalid JSON at offset N: <reason>".
 void parse_document(rapidjson::Document& doc, std::string_view text);
 
+// True when `text` opens more than `limit` objects or arrays inside each
+// other (strings skipped). Checked before parsing: the parser recurses.
+bool nested_deeper_than(std::string_view text, size_t limit);
+
 std::string_view view(const json& v); // v must be a string
 const json* find(const json& obj, std::string_view key);
 

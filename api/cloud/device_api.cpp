@@ -1,5 +1,7 @@
 #include "api/cloud/device_api.hpp"
 
+#include "api/cloud/detail.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -12,29 +14,8 @@ namespace {
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Deeply nested input is refused before parsing (the parser recurses).
-bool too_deep(std::string_view text, int limit = 64) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '{' || c == '[') {
-      if (++depth > limit)
-        return true;
-    } else if (c == '}' || c == ']')
-      --depth;
-  }
-  return false;
+bool too_deep(std::string_view text) {
+  return detail::nested_deeper_than(text, 64);
 }
 
 bool parse(rapidjson::Document& d, std::string_view text) {

@@ -90,6 +90,14 @@ TEST_SUITE("config.json rewrite") {
     spit(path, "[]");
     REQUIRE(rewrite_config_json(path, e));
     CHECK(slurp(path) == "[]");
+    // Nesting deeper than the parser should recurse is refused unparsed.
+    auto deep
+      = R"({"a":)" + std::string(100, '[') + std::string(100, ']') + "}";
+    spit(path, deep);
+    auto nested = rewrite_config_json(path, e);
+    REQUIRE(nested);
+    CHECK(nested->find("nested too deeply") != std::string::npos);
+    CHECK(slurp(path) == deep);
   }
 
   TEST_CASE("a missing file is created; a missing directory is an error") {

@@ -12,10 +12,12 @@
 #include "api/server/routes.hpp"
 #include "messages/logs.hpp"
 
+#include <atomic>
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <memory>
 #include <optional>
 #include <restinio/message_builders.hpp>
 
@@ -154,8 +156,12 @@ void add_logs_routes(router_t& router, const route_context& ctx) {
     });
     return restinio::request_accepted();
   });
-  // Any valid key, as /v2/local/logs.
-  router.http_get("/v2/logs/history", [ctx](auto req, auto) {
+  // Any valid key, as /v2/local/logs. Each read takes a thread of its own
+  // for up to the cap's worth of reading: at most `max_reads` at once, the
+  // rest answered 503 at once (a flood must not become a flood of threads).
+  constexpr int max_reads = 2;
+  auto reads = std::make_shared<std::atomic<int>>(0);
+  router.http_get("/v2/logs/history", [ctx, reads](auto req, auto) {
     std::string why;
     auto q = log_files::parse_query(
       [&req](const char* name) { return query_param(req, name); }, why);
@@ -163,34 +169,41 @@ void add_logs_routes(router_t& router, const route_context& ctx) {
       reply_failed(req, restinio::status_bad_request(), why);
       return restinio::request_accepted();
     }
-    with_auth(ctx, req, [ctx, req, q = *q](auto* self, const auth::scope&) {
-      ask_core<logs_actor>(
-        self, ctx, "logs", req, [self, req, q](logs_actor l) {
-          self->request(l, 10s, log_history_req{})
-            .then(
-              [self, req, q](log_history& h) {
-                if (!h.enabled) {
-                  reply_failed(req, restinio::status_conflict(),
-                               "persistent logging is off");
-                  return;
-                }
-                // Up to the cap's worth of reading and parsing: a thread of
-                // its own.
-                self->system().template spawn<caf::detached>(
-                  [req, q, h = std::move(h)](caf::event_based_actor*) {
-                    req->create_response(restinio::status_ok())
-                      .append_header(restinio::http_field::content_type,
-                                     "application/x-ndjson")
-                      .set_body(log_files::read(h.files, h.max_bytes, q))
-                      .done();
-                  });
-              },
-              [self, req](const caf::error& e) {
-                reply_failed(req, restinio::status_service_unavailable(),
-                             self->system().render(e));
-              });
-        });
-    });
+    with_auth(
+      ctx, req, [ctx, req, reads, q = *q](auto* self, const auth::scope&) {
+        ask_core<logs_actor>(
+          self, ctx, "logs", req, [self, req, reads, q](logs_actor l) {
+            self->request(l, 10s, log_history_req{})
+              .then(
+                [self, req, reads, q](log_history& h) {
+                  if (!h.enabled) {
+                    reply_failed(req, restinio::status_conflict(),
+                                 "persistent logging is off");
+                    return;
+                  }
+                  if (reads->fetch_add(1) >= max_reads) {
+                    reads->fetch_sub(1);
+                    reply_failed(req, restinio::status_service_unavailable(),
+                                 "too many history reads at once; try again");
+                    return;
+                  }
+                  self->system().template spawn<caf::detached>(
+                    [req, q, reads, h = std::move(h)](caf::event_based_actor*) {
+                      auto body = log_files::read(h.files, h.max_bytes, q);
+                      reads->fetch_sub(1);
+                      req->create_response(restinio::status_ok())
+                        .append_header(restinio::http_field::content_type,
+                                       "application/x-ndjson")
+                        .set_body(std::move(body))
+                        .done();
+                    });
+                },
+                [self, req](const caf::error& e) {
+                  reply_failed(req, restinio::status_service_unavailable(),
+                               self->system().render(e));
+                });
+          });
+      });
     return restinio::request_accepted();
   });
 }

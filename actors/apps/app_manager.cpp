@@ -1378,19 +1378,17 @@ caf::result<volume_removal> on_cleanup(self_ptr self,
       for (auto& v : app.volumes)
         referenced.push_back(std::to_string(app.app_id) + "_" + v.name);
   auto rp = self->make_response_promise<volume_removal>();
-  auto scope = req.apps;
+  // A caller scoped to some apps keeps every other app's volumes.
+  const bool scoped = req.apps.has_value();
+  const std::vector<int64_t> scope
+    = scoped ? *req.apps : std::vector<int64_t>{};
   self->request(st.deps.engine, engine_timeout, volume_list_req{})
     .then(
-      [self, rp, scope, referenced](const volume_list& vs) mutable {
-        // Volumes of apps out of the caller's scope are kept.
-        if (scope)
-          for (auto& v : vs.volumes) {
-            auto app = volume_logic::app_of_volume(v.name);
-            if (!app
-                || std::find(scope->begin(), scope->end(), *app)
-                     == scope->end())
+      [self, rp, scoped, scope, referenced](const volume_list& vs) mutable {
+        if (scoped)
+          for (auto& v : vs.volumes)
+            if (!volume_logic::in_scope(v.name, scope))
               referenced.push_back(v.name);
-          }
         self
           ->request(self->state.deps.volumes, engine_timeout,
                     volume_cleanup{referenced})

@@ -1,5 +1,6 @@
 #include "actors/volumes/volume_logic.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -61,6 +62,11 @@ std::optional<int64_t> app_of_volume(std::string_view engine_name) {
   if (ec != std::errc{} || p != engine_name.data() + us)
     return std::nullopt;
   return id;
+}
+
+bool in_scope(std::string_view engine_name, const std::vector<int64_t>& apps) {
+  auto app = app_of_volume(engine_name);
+  return app && std::find(apps.begin(), apps.end(), *app) != apps.end();
 }
 
 volume_create make_volume_create(int64_t app_id, std::string_view app_uuid,

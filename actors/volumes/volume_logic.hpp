@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bosun::volume_logic {
 
@@ -37,6 +38,9 @@ std::string network_name(std::string_view app_uuid, std::string_view name);
 // The app id of an app volume name: "<digits>_<rest>" with a non-empty rest;
 // nullopt for anything else ("resin-data", "x1_y", "12_").
 std::optional<int64_t> app_of_volume(std::string_view engine_name);
+
+// Whether an engine volume belongs to one of `apps` (by app_of_volume).
+bool in_scope(std::string_view engine_name, const std::vector<int64_t>& apps);
 
 // POST /volumes/create body: Name "<appId>_<name>", Driver (default
 // "local"), DriverOpts, Labels = user labels + io.balena.supervised=true +

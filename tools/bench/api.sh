@@ -6,10 +6,9 @@
 # endpoint, bosun's RSS before and after the load, and the machine's load.
 #
 #   eval "$(BOSUN_STATE=/tmp/me tools/dev env)"   # private engine + image
-#   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release \
-#     -DBOSUN_TESTS=OFF -DCMAKE_CXX_FLAGS=-Wno-maybe-uninitialized
+#   tools/dev release        # or: cmake -S . -B build-release -G Ninja \
+#                            #   -DCMAKE_BUILD_TYPE=Release -DBOSUN_TESTS=OFF
 #   ninja -C build-release bosun bench_ping_baseline
-#   (gcc 12 at -O3 reports a false maybe-uninitialized in std::optional.)
 #   tools/bench/api.sh [rounds=1]
 #
 # Environment: BENCH_BUILD (default build-release), BENCH_DURATION (10s),

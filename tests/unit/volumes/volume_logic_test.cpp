@@ -88,6 +88,13 @@ TEST_SUITE("volume_logic: names") {
     CHECK_FALSE(logic::app_of_volume(
       "3f8d0ae5a3c1a0c8d3b5f4e0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0"));
   }
+
+  TEST_CASE("a volume is in a scope of apps when its app is one of them") {
+    CHECK(logic::in_scope("12_data", {3, 12}));
+    CHECK_FALSE(logic::in_scope("12_data", {3}));
+    CHECK_FALSE(logic::in_scope("12_data", {}));
+    CHECK_FALSE(logic::in_scope("resin-data", {3, 12}));
+  }
 }
 
 TEST_SUITE("volume_logic: create bodies") {

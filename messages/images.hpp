@@ -13,7 +13,8 @@
 //    bounded number of times before the error is the reply.
 //  - progress: image_subscribe{listener}; the listener gets image_progress
 //    {image, percent 0-100, who asked} while pulls run (throttled: on a change
-//    of whole percent, at most every 250 ms, and always the final 100).
+//    of whole percent, at most every 250 ms, and always the final 100), and
+//    one with `failure` set each time an attempt fails and a retry follows.
 //  - image_cleanup{keep} → removes images bosun fetched that no current or
 //    target service needs, and dangling images; never an image a container
 //    uses (the engine refuses with 409; it is reported as in use).
@@ -79,10 +80,14 @@ struct image_fetched {
 };
 
 // Event: pull progress of one image, 0-100 and never decreasing for one pull.
+// With `failure` set, an attempt failed and a retry waits for its backoff:
+// the fetch goes on, and its waiters hear of the failure now, not only when
+// every attempt has failed.
 struct image_progress {
   std::string image; // as first requested
   int32_t percent = 0;
   std::vector<image_user> users; // every fetch waiting for this image
+  std::string failure; // the failed attempt's user-facing message, or ""
 };
 
 using image_listener_actor = caf::typed_actor<caf::reacts_to<image_progress>>;

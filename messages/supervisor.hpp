@@ -167,8 +167,10 @@ struct service_stop {
   std::optional<int64_t> timeout_s;
 };
 
-// The API's restart: the engine restarts the same container now (cancelling
-// any backoff); counted in restart_count. Clears a stop.
+// The API's restart (balena's "kill, remove, recreate"): stops and removes
+// the container, then creates and starts a new one from the spec, cancelling
+// any backoff; counted in restart_count. Clears a stop. (Restarts after an
+// exit, the policy's, start the same container again.)
 struct service_restart {
   std::optional<int64_t> timeout_s;
 };

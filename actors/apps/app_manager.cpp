@@ -531,6 +531,35 @@ void engine_kill(self_ptr self, const std::string& id, bool remove,
 // -- step execution
 // -------------------------------------------------------------
 
+bool target_names_image(const std::optional<target_state>& target,
+                        const std::string& image) {
+  if (target)
+    for (auto& app : target->apps)
+      for (auto& svc : app.services)
+        if (svc.image == image)
+          return true;
+  return false;
+}
+
+// A download failed: an attempt the images actor retries, or the whole
+// fetch. The service shows it at once (update_failed, "Download failed")
+// until the image arrives or a new target comes; told once, not per retry.
+void fetch_failed(self_ptr self, const std::string& image,
+                  const std::string& why) {
+  auto& st = self->state;
+  if (!target_names_image(st.target, image))
+    return; // a fetch the target no longer needs: its news is stale
+  auto& errors = st.status.fetch_errors;
+  auto [it, first] = errors.try_emplace(image, why);
+  it->second = why;
+  view_changed(self);
+  if (!first)
+    return;
+  log_of(self).error("apps", "Failed to download image '{}' due to '{}'", image,
+                     why);
+  tell(self, apps::lines::download_failed, image, why);
+}
+
 struct executor {
   self_ptr self;
   fan_in_ptr fan;
@@ -605,12 +634,10 @@ struct executor {
           auto& st = me->state;
           st.books.downloading.erase(image);
           view_changed(me);
-          auto why = render(me, e);
-          st.status.fetch_errors[image] = why;
+          if (!target_names_image(st.target, image))
+            return request_pass(me); // no longer wanted
+          fetch_failed(me, image, render(me, e));
           st.fetch_retry_at[image] = me->clock().now() + fetch_retry_after;
-          log_of(me).error("apps", "Failed to download image '{}' due to '{}'",
-                           image, why);
-          tell(me, apps::lines::download_failed, image, why);
           me->delayed_send(me, fetch_retry_after, pass_atom_v);
         });
     ok();
@@ -836,6 +863,11 @@ void run_plan(self_ptr self, uint64_t generation) {
       = user_locks(st.opts.lock_dir_base, app.app_id);
   }
   auto cs = build_current_state(st.snap, *st.target, st.books, spec_base(self));
+  // An image whose fetch failed waits for its retry as if downloading, so
+  // the pass waits too instead of planning the fetch again at once.
+  for (auto& [image, at] : st.fetch_retry_at)
+    if (self->clock().now() < at)
+      cs.downloading.emplace(image, 0);
   for (auto& app : cs.apps) {
     if (find_app(*st.target, app.uuid) != nullptr)
       continue;
@@ -1020,7 +1052,7 @@ apps_view make_view(self_ptr self, bool env) {
   in.books = &st.books;
   in.fetch_errors = &st.status.fetch_errors;
   in.applying = st.status.state != "Idle" || (st.target && !st.settled);
-  in.failed = st.status.failures > 0;
+  in.failed = st.status.failures > 0 || !st.status.fetch_errors.empty();
   in.env = env;
   for (auto& [_, s] : st.supervisors) {
     supervised_service ss;
@@ -1129,6 +1161,8 @@ caf::error lock_app(self_ptr self, int64_t app_id,
   return {};
 }
 
+void end_exclusive(self_ptr self);
+
 caf::result<service_action_done> on_service_action(self_ptr self,
                                                    const service_action& a) {
   auto& st = self->state;
@@ -1230,10 +1264,27 @@ caf::result<service_action_done> on_service_action(self_ptr self,
       self->request(sup.handle, apply_timeout, service_start{})
         .then(on_status, on_error);
       break;
-    case service_action_kind::restart:
-      self->request(sup.handle, apply_timeout, service_restart{})
-        .then(on_status, on_error);
+    case service_action_kind::restart: {
+      // The supervisor kills, removes and recreates the container. No pass
+      // runs meanwhile: one would find the service without a container and
+      // create another.
+      auto handle = sup.handle;
+      st.exclusive_waiting.push_back(
+        [self, handle, on_status, on_error]() mutable {
+          self->request(handle, apply_timeout, service_restart{})
+            .then(
+              [self, on_status](const service_status& s) mutable {
+                on_status(s);
+                end_exclusive(self);
+              },
+              [self, on_error](const caf::error& e) mutable {
+                on_error(e);
+                end_exclusive(self);
+              });
+        });
+      run_exclusive_waiting(self);
       break;
+    }
   }
   return rp;
 }
@@ -1537,11 +1588,14 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
         schedule_wait(self);
     },
     [self](const image_progress& p) {
-      auto& dl = self->state.books.downloading;
-      if (dl.count(p.image) != 0) {
-        dl[p.image] = p.percent;
-        view_changed(self);
-      }
+      auto& st = self->state;
+      auto& dl = st.books.downloading;
+      if (dl.count(p.image) == 0)
+        return;
+      if (!p.failure.empty())
+        return fetch_failed(self, p.image, p.failure);
+      dl[p.image] = p.percent;
+      view_changed(self);
     },
     [self](const engine_event&) {
       // Containers are watched by their supervisors; nothing to do here.

@@ -171,7 +171,10 @@ apps_view build_apps_view(const view_inputs& in) {
         v.image = svc.image;
         auto dl = books.downloading.find(svc.image);
         auto img = snap.images.find(svc.image);
-        if (dl != books.downloading.end()) {
+        if (in.fetch_errors != nullptr && in.fetch_errors->count(svc.image)) {
+          // Shown from the first failed attempt on, while retries go on.
+          v.image_status = "Download failed";
+        } else if (dl != books.downloading.end()) {
           v.image_status = "Downloading";
           v.download_progress = std::max(0, dl->second);
         } else if (img != snap.images.end()) {

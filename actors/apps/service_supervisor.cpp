@@ -728,39 +728,24 @@ void stop_service(self_ptr self, std::optional<int64_t> timeout_s,
   });
 }
 
+// The device API's restart, as balena's: kill and remove the container,
+// then create and start a new one from the spec (counted as a restart). The
+// policy's restarts after an exit start the same container again instead.
 void restart_service(self_ptr self, std::optional<int64_t> timeout_s,
                      const done_fn& k) {
   auto& st = self->state;
   st.status.desired_running = true;
   st.spec->running = true;
-  ++st.epoch;
-  st.status.next_restart_at.reset();
   st.restart_cause.clear(); // the user asked
-  if (st.status.container_id.empty())
-    return start_container(self, true, true, service_phase::restarting, k);
-  set_phase(self, service_phase::restarting);
-  auto secs = stop_seconds(self, timeout_s);
-  self
-    ->request(st.engine, call_timeout(self, secs),
-              container_restart_req{st.status.container_id, timeout_s})
-    .then(
-      [self, k] {
-        self->state.start_deferred = false;
-        tell(self, apps::lines::restarting_service);
-        enter_running(self, true);
-        k({});
-      },
-      [self, k](caf::error& e) {
-        if (e == engine_errc::not_found) {
-          self->state.status.container_id.clear();
-          return start_container(self, true, true, service_phase::restarting,
-                                 k);
-        }
-        if (!engine_away(e))
-          tell(self, apps::lines::start_failed, e);
-        start_failed(self, e);
-        k(e);
-      });
+  stop_container(self, timeout_s, [self, k](const caf::error& e) {
+    if (e)
+      return k(e);
+    remove_container(self, false, [self, k](const caf::error& e) {
+      if (e)
+        return k(e);
+      start_container(self, true, true, service_phase::starting, k);
+    });
+  });
 }
 
 void remove_service(self_ptr self, service_remove req,

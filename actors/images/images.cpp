@@ -110,7 +110,7 @@ void publish(self_ptr self, const std::string& key, fetch_job& job) {
   auto d = job.throttle.decide(pct, now);
   if (d.send) {
     job.throttle.sent(pct, now);
-    image_progress ev{job.shown, pct, users_of(job)};
+    image_progress ev{job.shown, pct, users_of(job), {}};
     for (auto& l : self->state.listeners)
       self->send(l, ev);
     return;
@@ -177,6 +177,10 @@ void attempt_failed(self_ptr self, const std::string& key,
   job.ph = phase::backoff;
   job.generation = st.next_generation++;
   job.flush_pending = false;
+  // The waiters learn of the failure now; the retry goes on.
+  image_progress ev{job.shown, job.tracker.percent(), users_of(job), msg};
+  for (auto& l : st.listeners)
+    self->send(l, ev);
   auto delay = logic::retry_delay(job.failures, st.opts.backoff_initial,
                                   st.opts.backoff_max);
   self->delayed_send(caf::actor_cast<impl_actor>(self), delay,

@@ -364,16 +364,26 @@ TEST_SUITE("device api") {
     b.emplace(std::vector<std::string>{}, data_dir);
     apply_target(*b);
 
-    // restart: the same container, started again.
-    auto id = inspect("worker_20_1_c1", "{{.Id}}");
+    // restart: balena's kill, remove, recreate. The answer comes once the
+    // new container runs; the app's other service is untouched.
+    auto old_id = inspect("worker_20_1_c1", "{{.Id}}");
     auto started = inspect("worker_20_1_c1", "{{.State.StartedAt}}");
+    auto web_id = inspect("web_10_1_c1", "{{.Id}}");
     auto r = b->post("/v2/applications/71/restart-service",
                      R"({"serviceName":"worker"})");
     REQUIRE_MESSAGE(r.status == 200, r.body);
     CHECK(r.body == "OK");
+    auto id = inspect("worker_20_1_c1", "{{.Id}}");
+    CHECK(id != old_id);
     CHECK(inspect("worker_20_1_c1", "{{.State.StartedAt}}") != started);
-    CHECK(inspect("worker_20_1_c1", "{{.Id}}") == id);
     CHECK(running("worker_20_1_c1"));
+    CHECK(docker("inspect " + old_id).status != 0); // removed
+    CHECK(inspect("web_10_1_c1", "{{.Id}}") == web_id);
+    eventually(30s, [&](std::string& last) {
+      last = b->get("/v2/state/status").body;
+      return last.find("\"appState\":\"applied\"") != std::string::npos
+             && last.find(id) != std::string::npos;
+    });
 
     // By imageId, stop: the container is kept, stopped.
     r = b->post("/v2/applications/71/stop-service", R"({"imageId":20})");

@@ -323,6 +323,47 @@ TEST_SUITE("apps") {
     CHECK(running("web_51_1_c1"));
     CHECK(containers_of(105).at("web_51_1_c1") == id);
     CHECK(containers_of(105).count("ghost_52_1_c1") == 0);
+
+    // The failure shows in every view while the download is retried; the
+    // device is still applying, never applied.
+    eventually(20s, [&](std::string& last) {
+      auto device = b.get("/v1/device").body;
+      auto apps = b.get("/v2/applications/state").body;
+      auto status = b.get("/v2/state/status").body;
+      last = device + "\n" + apps + "\n" + status;
+      return device.find(R"("update_failed":true)") != std::string::npos
+             && apps.find(R"("ghost":{"status":"Download failed")")
+                  != std::string::npos
+             && apps.find(R"("web":{"status":"Running")") != std::string::npos
+             && status.find(R"("status":"Download failed")")
+                  != std::string::npos
+             && status.find(R"("appState":"applying")") != std::string::npos;
+    });
+    // Another look, after bosun's own retry of the pass, says the same.
+    eventually(60s, [&] {
+      return b.log().find("Downloading image '" + registry
+                            + "/bosun/missing:404'",
+                          b.log().find("Failed to download image '"))
+             != std::string::npos;
+    });
+    CHECK(b.get("/v2/state/status").body.find(R"("appState":"applying")")
+          != std::string::npos);
+    CHECK(b.get("/v1/device").body.find(R"("update_failed":true)")
+          != std::string::npos);
+
+    // A good target recovers; the running service is untouched.
+    services.back().image.clear();
+    REQUIRE(
+      b.post("/v2/local/target-state", local_target(105, "c1", services)).status
+      == 200);
+    REQUIRE(wait_running({"ghost_52_1_c1", "web_51_1_c1"}));
+    eventually(30s, [&](std::string& last) {
+      last = b.get("/v2/state/status").body + b.get("/v1/device").body;
+      return last.find(R"("appState":"applied")") != std::string::npos
+             && last.find(R"("update_failed":false)") != std::string::npos
+             && last.find("Download failed") == std::string::npos;
+    });
+    CHECK(containers_of(105).at("web_51_1_c1") == id);
   }
 
   TEST_CASE("a malformed target is refused with the path of the error and "

@@ -416,6 +416,21 @@ TEST_SUITE("apps view: balena's statuses") {
     CHECK(w.env == string_list{"X=1"});
     CHECK(w.image_status == "Downloaded");
     CHECK_FALSE(w.download_progress);
+
+    // A failed attempt shows at once, while the retry's download goes on;
+    // the running service keeps its status.
+    std::map<std::string, std::string> errors{
+      {"img:job", "Failed to download image 'img:job' due to 'refused'"}};
+    in.fetch_errors = &errors;
+    in.failed = true;
+    v = build_apps_view(in);
+    REQUIRE(v.apps.size() == 1);
+    CHECK(v.update_failed);
+    CHECK(v.apps[0].update_status == "aborted");
+    CHECK(v.apps[0].services[0].status == "Download failed");
+    CHECK(v.apps[0].services[0].image_status == "Download failed");
+    CHECK_FALSE(v.apps[0].services[0].download_progress);
+    CHECK(v.apps[0].services[1].status == "Running");
   }
 }
 

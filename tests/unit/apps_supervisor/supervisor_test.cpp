@@ -364,16 +364,24 @@ TEST_SUITE("service_supervisor") {
   }
 
   TEST_CASE_FIXTURE(deterministic,
-                    "an API restart restarts the same container and counts") {
+                    "an API restart kills, removes and recreates the "
+                    "container, and counts") {
     auto id = apply(spec());
     auto s = command(service_restart{});
     CHECK(s.phase == service_phase::running);
     CHECK(s.restart_count == 1);
-    CHECK(s.container_id == id);
-    CHECK(w->count("restart " + id) == 1);
-    advance(1h); // the restart's own die/start events cause no restart
+    CHECK(s.container_id != id);
+    CHECK_FALSE(s.container_id.empty());
+    CHECK(w->count("restart " + id) == 0);
+    CHECK(w->count("stop " + id) == 1);
+    CHECK(w->count("remove " + id) == 1);
+    CHECK(w->count("create web_1_1_abc") == 2);
+    CHECK(w->count("start " + s.container_id) == 1);
+    CHECK(w->containers.size() == 1);
+    advance(1h); // the restart's own die/destroy/start events cause none
     CHECK(restarts() == 1);
-    CHECK(w->count("start " + id) == 1);
+    CHECK(status().container_id == s.container_id);
+    CHECK(w->count("create web_1_1_abc") == 2);
   }
 
   TEST_CASE_FIXTURE(deterministic, "remove stops, removes and quits") {

@@ -364,6 +364,26 @@ TEST_SUITE("images actor") {
     CHECK(t.last_error == images_error_message(r.error()));
   }
 
+  TEST_CASE_FIXTURE(deterministic,
+                    "listeners hear of each failed attempt that is retried") {
+    auto h = start(fetch(web));
+    complete(0, caf::make_error(engine_errc::stream_error, "denied"));
+    std::vector<std::string> failures;
+    for (auto& p : *seen)
+      if (!p.failure.empty())
+        failures.push_back(p.failure);
+    CHECK(failures
+          == std::vector<std::string>{
+            "Failed to download image 'reg.io/app/web:1' due to 'denied'"});
+    CHECK(seen->back().image == web);
+    CHECK(seen->back().users.size() == 1);
+    advance(500ms);
+    REQUIRE(w->pulls.size() == 1);
+    complete(0);
+    REQUIRE(result(h));
+    CHECK(seen->back().failure.empty());
+  }
+
   TEST_CASE_FIXTURE(deterministic, "a retry that succeeds replies the image") {
     auto h = start(fetch(web));
     complete(0, caf::make_error(engine_errc::server_error, "registry 502"));

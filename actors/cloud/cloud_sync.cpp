@@ -76,14 +76,44 @@ void on_target(cloud_sync_ptr self, const std::string& body) {
   hand_over(self, std::move(decoded->target), st.force);
 }
 
+void poll_done(cloud_sync_ptr self, const cloud_reply& r);
+
+void send_poll(cloud_sync_ptr self) {
+  auto& st = self->state;
+  st.polls.started(self->clock().now());
+  cloud_request req;
+  req.target = "/device/v3/" + st.uuid + "/state";
+  // The ETag of the last 200: st.etag changes only there.
+  if (!st.etag.empty())
+    req.headers.emplace_back("If-None-Match", st.etag);
+  cloud_send(self, std::move(req),
+             [self](const cloud_reply& r) { poll_done(self, r); });
+}
+
+// Polls now when the schedule says so, else arms the poll timer for when it
+// does (replacing the timer armed before: its epoch is stale then).
+void schedule_poll(cloud_sync_ptr self) {
+  auto& st = self->state;
+  auto due = st.polls.due();
+  if (!st.provisioned || !due)
+    return;
+  auto now = self->clock().now();
+  if (*due <= now) {
+    ++st.epochs[static_cast<size_t>(cloud_timer_kind::poll)]; // cancel timer
+    return send_poll(self);
+  }
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(*due - now);
+  log_of(self).debug("cloud", "next target poll in {} ms", wait.count());
+  arm(self, cloud_timer_kind::poll, wait);
+}
+
 void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
   auto& st = self->state;
-  st.poll_in_flight = false;
   ++st.stats.polls;
   bool force = st.force;
   st.force = false;
-  if (r.status == 200 || r.status == 304) {
-    st.poll_failures = 0;
+  bool ok = r.status == 200 || r.status == 304;
+  if (ok) {
     st.last_poll_ok = self->clock().now();
     if (r.status == 200) {
       st.etag = r.etag;
@@ -95,21 +125,16 @@ void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
       hand_over(self, *st.target, true);
     }
   } else {
-    ++st.poll_failures;
     ++st.stats.poll_failures;
     st.stats.last_error = "target poll: " + describe(r);
+  }
+  // After on_target: the target may have set the interval.
+  st.polls.finished(self->clock().now(), ok, st.opts.random());
+  st.stats.failure_streak = st.polls.failures();
+  if (!ok)
     log_of(self).warn("cloud", "cannot get the target ({} in a row): {}",
-                      st.poll_failures, describe(r));
-  }
-  st.stats.failure_streak = st.poll_failures;
-  if (st.poll_again) {
-    st.poll_again = false;
-    return poll_now(self);
-  }
-  auto delay = cloud_schedule::next_poll_delay(
-    st.poll_failures, poll_rules_of(st.opts), st.opts.random());
-  log_of(self).debug("cloud", "next target poll in {} ms", delay.count());
-  arm(self, cloud_timer_kind::poll, delay);
+                      st.polls.failures(), describe(r));
+  schedule_poll(self);
 }
 
 agent_health health_of(cloud_sync_ptr self) {
@@ -125,13 +150,13 @@ agent_health health_of(cloud_sync_ptr self) {
   // interval the jitter alone (up to 60 s) can exceed that, so a poll that
   // is merely not due yet does not count: the polls since must have failed.
   auto since = now - st.last_poll_ok;
-  if ((since >= limit && st.poll_failures > 0)
+  if ((since >= limit && st.polls.failures() > 0)
       || since >= limit + st.opts.max_jitter) {
     h.healthy = false;
     h.problems.push_back("no target from the cloud for over "
                          + std::to_string(limit.count() / 1000) + " s");
   }
-  if (st.applying_since && !st.poll_in_flight
+  if (st.applying_since && !st.polls.in_flight()
       && now - *st.applying_since >= limit) {
     h.healthy = false;
     h.problems.push_back("an update has been applying for over "
@@ -172,6 +197,7 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
   rr.backoff_base = st.opts.backoff_base;
   rr.backoff_cap = st.opts.cfg.app_update_poll_interval;
   st.gate = cloud_schedule::report_gate(rr);
+  st.polls = cloud_schedule::poll_schedule(poll_rules_of(st.opts));
 
   host_tick(self);
   status_tick(self);
@@ -187,7 +213,8 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
         log_of(self).info("cloud", "update cancel asked: a running apply is "
                                    "replaced by the next target, not aborted");
       st.force = st.force || req.force;
-      poll_now(self);
+      st.polls.triggered(self->clock().now());
+      schedule_poll(self);
       return true;
     },
     [self](health_atom) { return health_of(self); },
@@ -210,7 +237,7 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
           provision(self);
           break;
         case cloud_timer_kind::poll:
-          poll_now(self);
+          schedule_poll(self);
           break;
         case cloud_timer_kind::report:
           maybe_report(self);
@@ -242,6 +269,7 @@ void apply_settings(cloud_sync_ptr self, const target_state& t) {
     log_of(self).info("cloud", "poll interval {} ms (from the target)",
                       s.poll_interval->count());
     interval = *s.poll_interval;
+    st.polls.set_interval(interval);
     st.gate.set_backoff_cap(interval);
   }
 }
@@ -310,26 +338,9 @@ void arm(cloud_sync_ptr self, cloud_timer_kind kind,
 void start_polling(cloud_sync_ptr self) {
   log_of(self).info("cloud", "polling {} for the target of device {}",
                     self->state.opts.cfg.api_endpoint, self->state.uuid);
-  poll_now(self);
+  self->state.polls.start(self->clock().now());
+  schedule_poll(self);
   maybe_report(self);
-}
-
-void poll_now(cloud_sync_ptr self) {
-  auto& st = self->state;
-  if (!st.provisioned)
-    return;
-  if (st.poll_in_flight) {
-    st.poll_again = true;
-    return;
-  }
-  ++st.epochs[static_cast<size_t>(cloud_timer_kind::poll)]; // cancel timer
-  st.poll_in_flight = true;
-  cloud_request req;
-  req.target = "/device/v3/" + st.uuid + "/state";
-  if (!st.etag.empty())
-    req.headers.emplace_back("If-None-Match", st.etag);
-  cloud_send(self, std::move(req),
-             [self](const cloud_reply& r) { poll_done(self, r); });
 }
 
 cloud_sync_actor spawn_cloud_sync(caf::actor_system& sys, cloud_sync_deps deps,

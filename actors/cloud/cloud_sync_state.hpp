@@ -34,10 +34,8 @@ struct cloud_sync_state {
   std::array<uint64_t, 5> epochs{}; // per cloud_timer_kind
 
   // Polling.
-  bool poll_in_flight = false;
-  bool poll_again = false; // /v1/update while a poll ran
-  bool force = false;      // the next poll's target is applied with force
-  uint32_t poll_failures = 0;
+  cloud_schedule::poll_schedule polls; // when, and how many failed
+  bool force = false; // the next poll's target is applied with force
   std::string etag;
   std::chrono::steady_clock::time_point last_poll_ok;
   std::optional<target_state> unhanded; // app_manager has not taken it yet
@@ -76,7 +74,6 @@ void cloud_send(cloud_sync_ptr self, cloud_request req,
 void arm(cloud_sync_ptr self, cloud_timer_kind kind,
          std::chrono::milliseconds delay);
 void start_polling(cloud_sync_ptr self);
-void poll_now(cloud_sync_ptr self);
 std::string describe(const cloud_reply& r); // "HTTP 500: body" / the error
 std::string random_hex(cloud_sync_ptr self, size_t n);
 // The target's config changes the link's settings (poll interval, instant

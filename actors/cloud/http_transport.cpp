@@ -62,6 +62,10 @@ make_http_transport(asio::io_context& io, std::string_view api_endpoint,
       r.headers = std::move(req.headers);
       r.body = std::move(req.body);
       r.timeout = req.timeout;
+      // cloud_sync spaces and counts its own attempts (a report at most
+      // every 10 s, polls at least 1 s apart): a request the cloud may have
+      // read before closing is a failed attempt, not one to send again.
+      r.resend_on_stale = false;
       asio::post(io, [client, r = std::move(r), done = std::move(done)] {
         client->send(r, [done](http::result<http::response> res) {
           cloud_reply out;

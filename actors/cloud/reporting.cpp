@@ -91,7 +91,7 @@ void send_report(cloud_sync_ptr self) {
   if (!st.gate.should_send(now, cloud_report::empty(patch),
                            cloud_report::metrics_only(patch)))
     return maybe_report(self);
-  st.gate.sent();
+  st.gate.sent(self->clock().now());
   cloud_request req;
   req.method = "PATCH";
   req.target = "/device/v3/state";

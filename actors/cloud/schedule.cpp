@@ -25,13 +25,38 @@ duration next_poll_delay(uint32_t failures, const poll_rules& rules,
   return rules.interval + duration{jitter};
 }
 
+void poll_schedule::triggered(time_point now) {
+  if (in_flight_)
+    again_ = true;
+  else
+    due_ = soonest(now); // replaces the scheduled poll
+}
+
+void poll_schedule::started(time_point now) {
+  in_flight_ = true;
+  last_start_ = now;
+  due_.reset();
+}
+
+void poll_schedule::finished(time_point now, bool ok, uint64_t random) {
+  in_flight_ = false;
+  failures_ = ok ? 0 : failures_ + 1;
+  if (again_) {
+    again_ = false;
+    due_ = soonest(now);
+  } else {
+    due_ = now + next_poll_delay(failures_, rules_, random);
+  }
+}
+
 report_gate::decision report_gate::decide(time_point now) const {
   decision d;
   if (in_flight_)
     return d; // the answer decides what comes next
   std::optional<time_point> gate;
-  if (last_collect_)
-    gate = *last_collect_ + rules_.spacing;
+  for (const auto& start : {last_collect_, last_sent_})
+    if (start && (!gate || *start + rules_.spacing > *gate))
+      gate = *start + rules_.spacing;
   if (retry_at_ && (!gate || *retry_at_ > *gate))
     gate = retry_at_;
   bool want = changed_ || retry_at_ || silence_due(now);

@@ -610,7 +610,8 @@ private:
   // they like; a request that meets such a connection never reached the
   // server's handler, so sending it again is safe even when not idempotent.
   bool can_retry() const {
-    return reused_ && !retried_ && !parser_->saw_bytes();
+    return req_.resend_on_stale && reused_ && !retried_
+           && !parser_->saw_bytes();
   }
 
   void retry() {

@@ -55,6 +55,11 @@ struct request {
   // the longest allowed silence between body pieces. 0 = no limit (the
   // connect phase stays bounded by client_options::connect_timeout).
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // A request that meets a reused keep-alive connection closed by the peer
+  // before any answer is sent once more on a new connection (the peer most
+  // likely closed it for idleness). Off when the peer must never see the
+  // request twice: a peer that read it and then closed looks the same.
+  bool resend_on_stale = true;
 };
 
 struct response {

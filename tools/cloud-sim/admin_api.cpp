@@ -277,7 +277,7 @@ std::optional<fault> read_fault(const rapidjson::Value& v, std::string& err) {
   auto mode_name = json::get_string(v, "mode");
   auto mode = mode_name ? fault_mode_from_name(*mode_name) : std::nullopt;
   if (!mode) {
-    err = "mode must be status, delay, drop, stall or flap";
+    err = "mode must be status, delay, drop, stall, flap or hangup";
     return std::nullopt;
   }
   fault f;
@@ -297,7 +297,7 @@ std::optional<fault> read_fault(const rapidjson::Value& v, std::string& err) {
   };
   auto status
     = number("status", f.mode == fault_mode::status ? 500 : 503, 100, 599);
-  auto ms = number("ms", 1000, 0, 3600000);
+  auto ms = number("ms", f.mode == fault_mode::hangup ? 0 : 1000, 0, 3600000);
   auto up = number("up_ms", 1000, 0, 3600000);
   auto down = number("down_ms", 1000, 1, 3600000);
   if (!status || !ms || !up || !down)
@@ -339,6 +339,7 @@ void write_faults(writer& w, const fault_table& t, steady::time_point now) {
         w.Int(f->status);
         break;
       case fault_mode::delay:
+      case fault_mode::hangup:
         w.Key("ms");
         w.Int64(f->delay.count());
         break;

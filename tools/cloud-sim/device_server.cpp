@@ -125,6 +125,8 @@ const char* fault_name(action_kind k) {
       return "delay";
     case action_kind::drop:
       return "drop";
+    case action_kind::hangup:
+      return "hangup";
     case action_kind::stall:
       return "stall";
   }
@@ -328,6 +330,7 @@ private:
         reject(fault_response(a));
         return 0;
       case action_kind::drop:
+      case action_kind::hangup: // a stream's request is its whole life
         s_->m.count_response(route::log_stream, cur_.uuid, 0, 0);
         log(cur_, 0, cur_.fault);
         closing_ = true;
@@ -473,7 +476,26 @@ private:
       case action_kind::stall:
         park(p.match.r);
         return;
+      case action_kind::hangup:
+        if (a.delay.count() == 0)
+          return hang_up();
+        timer_.expires_after(a.delay);
+        timer_.async_wait([me = shared_from_this()](std::error_code ec) {
+          if (!ec && !me->closed_)
+            me->hang_up();
+        });
+        return;
     }
+  }
+
+  // The request is handled as usual, but its answer never leaves: the
+  // connection closes instead.
+  void hang_up() {
+    auto& p = queue_.front();
+    handle(s_->m, p.match, p.req, wall_ms());
+    s_->m.count_response(p.match.r, p.uuid, 0, 0);
+    log(p, 0, p.fault);
+    close();
   }
 
   void answer_front() {

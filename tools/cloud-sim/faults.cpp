@@ -6,8 +6,8 @@ namespace bosun::cloud_sim {
 
 namespace {
 
-constexpr std::array<const char*, 5> mode_names
-  = {"status", "delay", "drop", "stall", "flap"};
+constexpr std::array<const char*, 6> mode_names
+  = {"status", "delay", "drop", "stall", "flap", "hangup"};
 
 } // namespace
 
@@ -67,6 +67,10 @@ fault_action fault_table::decide(route r, steady::time_point now) {
       break;
     case fault_mode::stall:
       a.kind = action_kind::stall;
+      break;
+    case fault_mode::hangup:
+      a.kind = action_kind::hangup;
+      a.delay = f.delay;
       break;
     case fault_mode::flap: {
       // Healthy for `up`, then failing for `down`, repeating from when the

@@ -14,14 +14,14 @@ namespace bosun::cloud_sim {
 
 using steady = std::chrono::steady_clock;
 
-enum class fault_mode { status, delay, drop, stall, flap };
+enum class fault_mode { status, delay, drop, stall, flap, hangup };
 
 struct fault {
   fault_mode mode = fault_mode::status;
   int status = 503;                     // status; flap's down phase
   std::string body;                     // status: response body (JSON text)
   std::string retry_after;              // status/flap: Retry-After header
-  std::chrono::milliseconds delay{0};   // delay
+  std::chrono::milliseconds delay{0};   // delay; hangup: before closing
   std::chrono::milliseconds up{1000};   // flap: healthy phase
   std::chrono::milliseconds down{1000}; // flap: failing phase
   std::optional<uint64_t> remaining;    // requests left; none = until cleared
@@ -29,7 +29,9 @@ struct fault {
   uint64_t hits = 0;                    // requests it acted on
 };
 
-enum class action_kind { none, status, delay, drop, stall };
+// drop: closed before the request is handled (the cloud never saw it);
+// hangup: handled (recorded, applied), then closed without the answer.
+enum class action_kind { none, status, delay, drop, stall, hangup };
 
 // What to do with one request.
 struct fault_action {

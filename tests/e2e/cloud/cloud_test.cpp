@@ -621,6 +621,48 @@ TEST_SUITE("cloud") {
     check_spacing(sim.reports(uuid));
   }
 
+  TEST_CASE("reports whose connection closes before the answer: the next "
+            "one still starts 10 s after the previous one started") {
+    app_fixture app(605);
+    cloud_sim sim;
+    add_fleet(sim, 605, apps_json(605, "r1", 1, "one"));
+    auto uuid = device_uuid + "5";
+    // A 4 s interval caps the report backoff at 4 s: only the 10 s spacing
+    // holds the retries back.
+    device dev(provisioned_config(sim, uuid, 605));
+    dev.start();
+    REQUIRE(eventually(
+      60s,
+      [&](std::string& last) {
+        auto rs = sim.reports(uuid);
+        last = rs.empty() ? "no report" : rs.back().body;
+        return !rs.empty() && reports_running(rs.back().body, "r1");
+      },
+      "a report of r1 running"));
+
+    // The next two reports are read (and recorded) by the cloud, whose
+    // answer never comes: the connection closes instead.
+    sim.must("POST", "/faults",
+             R"({"route":"state-patch","mode":"hangup","count":2})");
+    sim.must("PUT", "/fleets/605/target",
+             R"({"config":{},"apps":)" + apps_json(605, "r2", 2, "two") + "}");
+    CHECK(dev.update().status == 204);
+    auto times = request_times(sim, uuid, "state-patch", 35s);
+    INFO("reports at ", gaps(times), " s intervals");
+    CHECK(sim.answered(uuid, "state-patch", 0) == 2);
+    REQUIRE(times.size() >= 3);
+    for (size_t i = 1; i < times.size(); ++i)
+      CHECK(times[i] - times[i - 1] >= 9.9);
+    REQUIRE(eventually(
+      40s,
+      [&](std::string& last) {
+        auto rs = sim.reports(uuid);
+        last = rs.back().body;
+        return reports_running(rs.back().body, "r2");
+      },
+      "a report of r2 running"));
+  }
+
   TEST_CASE("restarted while the cloud is down, bosun runs its stored target "
             "and reports once the cloud is back") {
     app_fixture app(603);

@@ -487,6 +487,29 @@ TEST_SUITE("cloud-sim") {
     CHECK(s.get("/counts")["register"]["statuses"]["0"].GetUint64() == 1);
   }
 
+  TEST_CASE("a hangup fault handles the request, then closes without an "
+            "answer") {
+    sim s;
+    s.fault(R"({"route":"state-patch","mode":"hangup","ms":300,"count":1})");
+    auto start = std::chrono::steady_clock::now();
+    connection c(s.port);
+    c.send(request_text(
+      "PATCH", "/device/v3/state",
+      {"Authorization: Bearer dk1", "Content-Type: application/json"},
+      R"({"u1":{"status":"Idle"}})"));
+    CHECK(c.closed_silently());
+    CHECK(std::chrono::steady_clock::now() - start >= 300ms);
+    // The cloud took the report; only its answer was lost.
+    CHECK(s.get("/reports?device=u1")["items"].Size() == 1);
+    auto counts = s.get("/counts");
+    CHECK(counts["state-patch"]["statuses"]["0"].GetUint64() == 1);
+    CHECK(request(s.port, "PATCH", "/device/v3/state", "dk1",
+                  R"({"u1":{"cpu_usage":3}})")
+            .status
+          == 200);
+    CHECK(s.get("/reports?device=u1")["items"].Size() == 2);
+  }
+
   TEST_CASE("a stall holds requests until it is cleared") {
     sim s;
     s.fault(R"({"route":"state-get","mode":"stall"})");

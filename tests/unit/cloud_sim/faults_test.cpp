@@ -41,7 +41,7 @@ TEST_SUITE("fault_table") {
     CHECK(t.decide(route::log_stream, now).kind == action_kind::none);
   }
 
-  TEST_CASE("delay and drop carry their parameters") {
+  TEST_CASE("delay, drop and hangup carry their parameters") {
     fault_table t;
     auto now = steady::time_point{};
     fault d;
@@ -55,6 +55,14 @@ TEST_SUITE("fault_table") {
     x.mode = fault_mode::drop;
     t.set(route::v7, x, now);
     CHECK(t.decide(route::v7, now).kind == action_kind::drop);
+    fault h;
+    h.mode = fault_mode::hangup;
+    h.delay = 40ms;
+    t.set(route::v7, h, now);
+    auto hung = t.decide(route::v7, now);
+    CHECK(hung.kind == action_kind::hangup);
+    CHECK(hung.delay == 40ms);
+    CHECK(fault_mode_from_name("hangup") == fault_mode::hangup);
     t.clear_all();
     CHECK(t.decide(route::v7, now).kind == action_kind::none);
   }

@@ -28,7 +28,7 @@ struct reporter {
     gate.collecting(now);
     if (!gate.should_send(now, empty, metrics_only))
       return false;
-    gate.sent();
+    gate.sent(now);
     ++sends;
     return true;
   }

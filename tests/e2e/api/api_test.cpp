@@ -122,12 +122,11 @@ rapidjson::Document parse(const std::string& body) {
   return d;
 }
 
-// The global key, as bosun logs it when the API starts.
+// The global key, as `bosun api-key` reads it.
 std::string global_key(const running_bosun& b) {
-  std::smatch m;
-  auto log = b.log();
-  REQUIRE(std::regex_search(log, m, std::regex("API key ([0-9a-f]{32})")));
-  return m[1];
+  auto key = b.api_key();
+  REQUIRE(key.size() == 32);
+  return key;
 }
 
 std::string env_of(const std::string& container, const std::string& name) {

@@ -2,6 +2,7 @@
 // dockerd and registry of `tools/dev env`, and the simulated balena cloud.
 // Poll intervals are short (config.json appUpdatePollInterval); the 10 s
 // report spacing is real time, so each test needs only a few of them.
+#include "tests/support/bosun.hpp"
 #include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/process.hpp"

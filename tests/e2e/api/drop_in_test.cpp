@@ -3,6 +3,7 @@
 // it back; a key for every route but /ping and /v1/healthy, walked over the
 // router's own table; the global key never in the log.
 #include "api/server/routes.hpp"
+#include "tests/e2e/api/api_helpers.hpp"
 #include "tests/support/bosun.hpp"
 
 #include <doctest/doctest.h>
@@ -17,6 +18,7 @@ using bosun::test::docker;
 using bosun::test::eventually;
 using bosun::test::http_request;
 using bosun::test::running_bosun;
+using namespace bosun::test::api;
 
 namespace {
 
@@ -44,27 +46,15 @@ std::string apps_map() {
 
 const std::vector<std::string> containers{"web_8100_1_c1", "solo_8200_1_c1"};
 
-std::string inspect(const std::string& name, const std::string& format) {
-  return docker("inspect -f '" + format + "' " + name).out;
-}
-
 bool all_running() {
   for (auto& n : containers)
-    if (inspect(n, "{{.State.Running}}") != "true")
+    if (!running(n))
       return false;
   return true;
 }
 
 void clean() {
-  for (int app : {81, 82}) {
-    auto r
-      = docker("ps -aq --filter label=io.balena.app-id=" + std::to_string(app));
-    std::istringstream in(r.out);
-    std::string id;
-    while (in >> id)
-      docker("rm -f " + id);
-    docker("network rm " + std::to_string(app) + "_default");
-  }
+  remove_apps({81, 82});
 }
 
 struct fixture {
@@ -75,13 +65,6 @@ struct fixture {
     clean();
   }
 };
-
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str());
-  REQUIRE_MESSAGE(!d.HasParseError(), body);
-  return d;
-}
 
 std::string to_json(const rapidjson::Value& v) {
   rapidjson::StringBuffer sb;
@@ -99,21 +82,6 @@ void wait_applied(running_bosun& b, const std::vector<std::string>& auth = {}) {
     last = http_request(b.port(), "GET", "/v2/state/status", "", auth).body;
     return last.find("\"appState\":\"applied\"") != std::string::npos;
   }));
-}
-
-std::string env_of(const std::string& container, const std::string& name) {
-  auto env = inspect(container, "{{json .Config.Env}}");
-  std::smatch m;
-  if (std::regex_search(env, m, std::regex("\"" + name + "=([^\"]*)\"")))
-    return m[1];
-  return {};
-}
-
-// A managed (not local) device: a cloud that never answers.
-std::string managed_config() {
-  return R"({"apiEndpoint":"http://127.0.0.1:)"
-         + std::to_string(bosun::test::free_port())
-         + R"(","uuid":"0123456789abcdef0123456789abcdef"})";
 }
 
 } // namespace

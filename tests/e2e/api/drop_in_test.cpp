@@ -100,6 +100,7 @@ TEST_SUITE("device api: drop-in") {
     const auto& nl = none["state"]["local"];
     CHECK(std::string(nl["name"].GetString())
           == name["deviceName"].GetString());
+    REQUIRE(nl["config"].HasMember("SUPERVISOR_LOCAL_MODE"));
     CHECK(std::string(nl["config"]["SUPERVISOR_LOCAL_MODE"].GetString())
           == "true");
 

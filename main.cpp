@@ -2,6 +2,7 @@
 // actors and the device API, then waits for SIGTERM/SIGINT or for the agent
 // to fail.
 #include "actors/agent.hpp"
+#include "actors/api_keys/api_keys.hpp"
 #include "actors/engine/engine.hpp"
 #include "actors/logger.hpp"
 #include "api/server/server.hpp"
@@ -18,7 +19,9 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -68,13 +71,17 @@ int run(const bosun::config& cfg) {
   auto stop_all
     = [root](caf::exit_reason why) { caf::anon_send_exit(root, why); };
   server = bosun::api_server::start(
-    io, {cfg.listen_address, cfg.listen_port, cfg.local_mode},
+    io,
+    {cfg.listen_address, cfg.listen_port, cfg.local_mode,
+     bosun::device_config_vars(cfg)},
     {sys, agent.root, log}, [log, stop_all](const std::string& why) {
       log->error("api", "cannot listen: {}", why);
       stop_all(caf::exit_reason::unhandled_exception);
     });
-  log->info("api", "device API on http://{}:{} (API key {})",
-            cfg.listen_address, cfg.listen_port, agent.api_key);
+  // Never the key: logs end up in journals, support bundles and terminals
+  // (`bosun api-key` prints it).
+  log->info("api", "device API on http://{}:{}", cfg.listen_address,
+            cfg.listen_port);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([log, stop_all](const std::error_code& ec, int sig) {
@@ -106,11 +113,42 @@ int run(const bosun::config& cfg) {
   return exit_code;
 }
 
+// `bosun api-key [options]`: the global device API key from the data
+// dir's database, on stdout. It is never logged.
+int print_api_key(const bosun::config& cfg) {
+  auto path = cfg.db_file();
+  if (::access(path.c_str(), F_OK) != 0) {
+    std::cerr << "bosun: no database at " << path
+              << " (bosun has not run with this --data-dir yet)\n";
+    return 1;
+  }
+  auto db = bosun::store::open(path);
+  if (!db) {
+    std::cerr << "bosun: " << bosun::db_error_message(db.error()) << '\n';
+    return 1;
+  }
+  auto key = bosun::read_global_key(*db);
+  if (auto* e = std::get_if<caf::error>(&key)) {
+    std::cerr << "bosun: " << bosun::db_error_message(*e) << '\n';
+    return 1;
+  }
+  const auto& k = std::get<std::optional<std::string>>(key);
+  if (!k) {
+    std::cerr << "bosun: no API key in " << path << " yet\n";
+    return 1;
+  }
+  std::cout << *k << '\n';
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  auto loaded
-    = bosun::load_config({argv + 1, argv + argc}, bosun::process_environment());
+  // A command first, then the usual options.
+  bool api_key_cmd = argc > 1 && std::string_view(argv[1]) == "api-key";
+  int first = api_key_cmd ? 2 : 1;
+  auto loaded = bosun::load_config({argv + first, argv + argc},
+                                   bosun::process_environment());
   if (auto* e = std::get_if<bosun::config_error>(&loaded)) {
     std::cerr << "bosun: " << e->what() << '\n';
     return 2;
@@ -123,5 +161,7 @@ int main(int argc, char** argv) {
     std::cout << v->text << '\n';
     return 0;
   }
+  if (api_key_cmd)
+    return print_api_key(std::get<bosun::config>(loaded));
   return run(std::get<bosun::config>(loaded));
 }

@@ -290,14 +290,34 @@ std::string version_text() {
   return std::string("bosun ") + BOSUN_VERSION;
 }
 
+std::vector<device_config_var> device_config_vars(const config& cfg) {
+  auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  return {
+    {"SUPERVISOR_POLL_INTERVAL",
+     std::to_string(cfg.app_update_poll_interval.count()), true},
+    {"SUPERVISOR_INSTANT_UPDATE_TRIGGER", "true", true},
+    {"SUPERVISOR_HARDWARE_METRICS", "true", true},
+    {"SUPERVISOR_LOG_CONTROL", "true", true},
+    {"SUPERVISOR_OVERRIDE_LOCK", "false", true},
+    {"SUPERVISOR_LOCAL_MODE", flag(cfg.local_mode), false},
+    {"SUPERVISOR_PERSISTENT_LOGGING", flag(cfg.persistent_logging), false},
+    {"SUPERVISOR_API_REQUEST_TIMEOUT",
+     std::to_string(cfg.api_request_timeout.count()), false},
+  };
+}
+
 std::string help_text() {
   config d;
   std::string t;
   t += "Usage: bosun [options]\n";
+  t += "       bosun api-key [options]\n";
   t += "\n";
   t += "An on-device agent that runs a device's containerized apps; a "
        "drop-in\n";
   t += "replacement for the balena Supervisor.\n";
+  t += "\n";
+  t += "bosun api-key prints the global device API key (kept in the\n";
+  t += "data dir's database; never logged) and exits.\n";
   t += "\n";
   t += "Options (each also read from the environment variable shown; flags\n";
   t += "win over the environment, which wins over config.json):\n";

@@ -176,6 +176,23 @@ load_result load_config(const std::vector<std::string>& args,
                         const std::map<std::string, std::string>& env,
                         const file_reader& read = filesystem_reader());
 
+// A device config var bosun knows, by the name balena gives it (what GET
+// /v2/local/target-state reports in state.local.config), with its value in
+// `cfg`. `set_by_target`: a target's config changes it (cloud_sync reads the
+// poll interval, instant updates, hardware metrics and log control there,
+// app_manager the lock override); otherwise only bosun's own configuration
+// does, and a target's value is ignored. HOST_* vars join this list when the
+// host interface reads them.
+struct device_config_var {
+  std::string name;
+  std::string value;
+  bool set_by_target = true;
+};
+
+// Every device config var bosun knows, with its default or configured
+// value (balena's defaults where bosun has no setting of its own).
+std::vector<device_config_var> device_config_vars(const config& cfg);
+
 // The --help text (flags, environment variables, defaults).
 std::string help_text();
 

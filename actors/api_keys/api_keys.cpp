@@ -143,6 +143,16 @@ api_keys_actor spawn_api_keys(caf::actor_system& sys, db_actor db,
   return sys.spawn(api_keys_impl, std::move(db), std::move(log));
 }
 
+std::variant<std::optional<std::string>, caf::error>
+read_global_key(store& db) {
+  auto records = db.api_keys();
+  if (!records)
+    return records.error();
+  key_table table;
+  table.load(*records);
+  return table.global();
+}
+
 std::variant<std::string, caf::error> settle_global_key(store& db) {
   auto records = db.api_keys();
   if (!records)

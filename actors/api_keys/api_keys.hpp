@@ -13,6 +13,7 @@
 
 #include <caf/actor_system.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -25,5 +26,9 @@ api_keys_actor spawn_api_keys(caf::actor_system& sys, db_actor db,
 // (before the actor system runs: the agent logs it and hands it to the
 // cloud link). Returns the db error when it cannot be read or stored.
 std::variant<std::string, caf::error> settle_global_key(store& db);
+
+// The global key stored in `db` (nullopt when there is none yet), read
+// only: `bosun api-key` prints it.
+std::variant<std::optional<std::string>, caf::error> read_global_key(store& db);
 
 } // namespace bosun

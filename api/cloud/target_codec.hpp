@@ -94,15 +94,19 @@ target_result decode_target_v3(std::string_view json,
 // apps: {"<appId>": {"name", "commit", "releaseId", "services":
 // {"<serviceId>": {"serviceName", "imageId", "serviceId"?, "image",
 // "environment"?, "labels"?, "running"?, "contract"?, <compose keys>…}},
-// "volumes", "networks"}}. Every service key other than those listed is a
-// compose key (as v3's composition). The app uuid is the decimal appId
-// (see target_app). source = local; device_uuid empty.
+// "volumes", "networks"}}; "services" may also be a list of those objects,
+// each with its "serviceId" (the GET answer's form). Every service key other
+// than those listed is a compose key (as v3's composition). The app uuid is the
+// decimal appId (see target_app). source = local; device_uuid empty.
 target_result decode_local_target(std::string_view json);
 
 // GET /v2/local/target-state answer:
 // {"status":"success","state":{"local":{"name","config","apps":{…}}}},
-// apps in the v2 shape above (keyed by appId, services by serviceId, compose
-// keys snake_case, defaults omitted). decode_local_target accepts it back.
+// apps in the v2 shape above (keyed by appId; services a list, as the
+// balena Supervisor answers, each with serviceName, serviceId, imageId,
+// image, running, environment and labels; compose keys snake_case, defaults
+// omitted). The config and name are the target's as given: the route fills
+// in the device's current ones. decode_local_target accepts it back.
 std::string encode_local_target(const target_state& t);
 
 // bosun's persisted form of a target: a v3-like document with the source and

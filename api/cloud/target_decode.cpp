@@ -449,18 +449,37 @@ target_app local_app(std::string_view key, const json& v,
   app.release_id = expect_id(*rid, child(path, "releaseId"));
   release_names names;
   release_objects(app, v, path, names, ctx);
+  // A map keyed by serviceId (what the balena CLI posts), or a list (what
+  // GET answers), each item then naming its serviceId.
   if (const json* services = find(v, "services")) {
     auto sp = child(path, "services");
-    expect_object(*services, sp);
-    for (const auto& m : services->GetObject())
-      if (m.value.IsObject())
-        if (const json* n = find(m.value, "serviceName"); n && n->IsString())
+    auto note_name = [&names](const json& s) {
+      if (s.IsObject())
+        if (const json* n = find(s, "serviceName"); n && n->IsString())
           names.services.insert(std::string(view(*n)));
-    for (const auto& m : services->GetObject()) {
-      auto p = child(sp, view(m.name));
-      expect_object(m.value, p);
-      app.services.push_back(
-        local_service(view(m.name), m.value, p, names, ctx));
+    };
+    if (services->IsArray()) {
+      for (const auto& s : services->GetArray())
+        note_name(s);
+      size_t i = 0;
+      for (const auto& s : services->GetArray()) {
+        auto p = item(sp, i++);
+        expect_object(s, p);
+        if (!find(s, "serviceId"))
+          fail(child(p, "serviceId"), "missing");
+        app.services.push_back(local_service({}, s, p, names, ctx));
+      }
+    } else {
+      if (!services->IsObject())
+        fail(sp, "expected an object keyed by serviceId or a list");
+      for (const auto& m : services->GetObject())
+        note_name(m.value);
+      for (const auto& m : services->GetObject()) {
+        auto p = child(sp, view(m.name));
+        expect_object(m.value, p);
+        app.services.push_back(
+          local_service(view(m.name), m.value, p, names, ctx));
+      }
     }
     sort_unique(app.services, sp, "service name");
   }

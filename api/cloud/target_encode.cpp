@@ -459,9 +459,8 @@ std::string encode_local_target(const target_state& t) {
     w.Key("releaseId");
     w.Int64(a.release_id);
     w.Key("services");
-    w.StartObject();
+    w.StartArray();
     for (const auto& s : a.services) {
-      str(w, std::to_string(s.service_id));
       w.StartObject();
       w.Key("serviceName");
       str(w, s.name);
@@ -477,7 +476,7 @@ std::string encode_local_target(const target_state& t) {
       write_composition(w, s.config, true);
       w.EndObject();
     }
-    w.EndObject();
+    w.EndArray();
     w.Key("volumes");
     volumes(w, a.volumes);
     w.Key("networks");

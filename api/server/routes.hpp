@@ -10,14 +10,17 @@
 #include "messages/api_keys.hpp"
 #include "messages/root.hpp"
 
+#include <atomic>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <restinio/request_handler.hpp>
 #include <restinio/router/express.hpp>
 #include <string>
+#include <vector>
 
 namespace bosun {
 
@@ -29,6 +32,9 @@ struct route_context {
   root_actor root;
   server_options opts;
   std::shared_ptr<const logger> log;
+  // GET /v2/logs/history reads running now (shared by the copies).
+  std::shared_ptr<std::atomic<int>> history_reads
+    = std::make_shared<std::atomic<int>>(0);
 };
 
 void reply_text(const restinio::request_handle_t& req,
@@ -137,20 +143,57 @@ void with_auth(const route_context& ctx, restinio::request_handle_t req, F f) {
   });
 }
 
+// What a route's handler gets. `self` is a short-lived actor of the
+// request's own (the handler must answer on every path; use ask_core to
+// reach the actors); nullptr for open routes, which answer in the handler.
+// `scope` is what the request's key may see (everything in local mode and
+// on open routes).
+struct route_call {
+  caf::event_based_actor* self;
+  const route_context& ctx;
+  const restinio::request_handle_t& req;
+  const route_params& params;
+  const auth::scope& scope;
+};
+
+// Who may call a route: anyone (GET /ping, GET /v1/healthy), or a request
+// with a known key (on a managed device; api/server/auth.hpp).
+enum class route_access { open, key };
+
+struct route_entry {
+  restinio::http_method_id_t method;
+  std::string path; // an express pattern, e.g. /v1/apps/:appId
+  route_access access;
+  std::function<void(const route_call&)> handler;
+};
+
+using route_table = std::vector<route_entry>;
+
+// Every route of the device API, built once. The router registers exactly
+// these, each behind the key check its access says (make_handler), so a
+// route cannot be added without it; the e2e tests walk this table.
+const route_table& device_api_routes();
+
+// Adds a route needing a key / an open route to `t`.
+void add_route(route_table& t, restinio::http_method_id_t method,
+               std::string path, std::function<void(const route_call&)> h);
+void add_open_route(route_table& t, restinio::http_method_id_t method,
+                    std::string path, std::function<void(const route_call&)> h);
+
 // /ping, /v1/healthy.
-void add_health_routes(router_t& router, const route_context& ctx);
+void add_health_routes(route_table& t);
 // Every v1 route but /v1/healthy and /v1/update (api/server/routes_v1.cpp).
-void add_v1_routes(router_t& router, const route_context& ctx);
+void add_v1_routes(route_table& t);
 // The v2 routes but local target-state and logs (routes_v2.cpp).
-void add_v2_routes(router_t& router, const route_context& ctx);
+void add_v2_routes(route_table& t);
 // /v2/local/target-state (GET, POST).
-void add_local_routes(router_t& router, const route_context& ctx);
-// /v2/local/logs (GET): the NDJSON log stream.
-void add_logs_routes(router_t& router, const route_context& ctx);
+void add_local_routes(route_table& t);
+// /v2/local/logs (GET): the NDJSON log stream; /v2/logs/history.
+void add_logs_routes(route_table& t);
 // POST /v1/update: cloud_sync polls now (routes_cloud.cpp).
-void add_cloud_routes(router_t& router, const route_context& ctx);
+void add_cloud_routes(route_table& t);
 // GET /v2/telemetry, GET /metrics (routes_telemetry.cpp).
-void add_telemetry_routes(router_t& router, const route_context& ctx);
+void add_telemetry_routes(route_table& t);
 
 // Every route above behind the per-route body-size check: the server's
 // request handler (server.cpp), also driven by the request fuzzer.

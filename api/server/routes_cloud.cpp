@@ -7,19 +7,22 @@ namespace bosun {
 
 using namespace std::chrono_literals;
 
-void add_cloud_routes(router_t& router, const route_context& ctx) {
-  router.http_post("/v1/update", [ctx](auto req, auto) {
-    auto f = body_fields(req);
-    if (!f)
-      return restinio::request_accepted(); // answered 400
-    update_request cmd;
-    cmd.force = api::check_truthy(*f, "force");
-    cmd.cancel = api::check_truthy(*f, "cancel");
-    with_auth(ctx, req, [ctx, req, cmd](auto* self, const auth::scope&) {
-      self->request(ctx.root, 5s, caf::get_atom_v, std::string("cloud_sync"))
+void add_cloud_routes(route_table& t) {
+  add_route(
+    t, restinio::http_method_post(), "/v1/update", [](const route_call& c) {
+      auto f = body_fields(c.req);
+      if (!f)
+        return; // answered 400
+      update_request cmd;
+      cmd.force = api::check_truthy(*f, "force");
+      cmd.cancel = api::check_truthy(*f, "cancel");
+      auto* self = c.self;
+      auto req = c.req;
+      self->request(c.ctx.root, 5s, caf::get_atom_v, std::string("cloud_sync"))
         .then(
           [self, req, cmd](const caf::actor& a) {
-            // Unmanaged: there is nothing to fetch, as with balena's 204.
+            // Unmanaged: there is nothing to fetch, as with
+            // balena's 204.
             if (!a) {
               req->create_response(restinio::status_no_content()).done();
               return;
@@ -42,8 +45,6 @@ void add_cloud_routes(router_t& router, const route_context& ctx) {
                          self->system().render(e));
           });
     });
-    return restinio::request_accepted();
-  });
 }
 
 } // namespace bosun

@@ -34,30 +34,26 @@ void cloud_health(caf::event_based_actor* self, const root_actor& root,
 
 } // namespace
 
-void add_health_routes(router_t& router, const route_context& ctx) {
+void add_health_routes(route_table& t) {
   // Never authenticated, answered in the handler: load balancers and the
   // balena CLI call it first and often.
-  router.http_get("/ping", [](auto req, auto) {
-    reply_text(req, restinio::status_ok(), "OK");
-    return restinio::request_accepted();
-  });
-  router.http_get(
-    "/v1/healthy", [&sys = ctx.sys, root = ctx.root](auto req, auto) {
-      sys.spawn([req, root](caf::event_based_actor* self) {
-        self->request(root, 5s, health_atom_v)
-          .then(
-            [=](const agent_health& h) {
-              if (!h.healthy)
-                return reply_text(req, restinio::status_internal_server_error(),
-                                  "Unhealthy");
-              cloud_health(self, root, req);
-            },
-            [=](const caf::error&) {
-              reply_text(req, restinio::status_internal_server_error(),
-                         "Unhealthy");
-            });
-      });
-      return restinio::request_accepted();
+  add_open_route(t, restinio::http_method_get(), "/ping",
+                 [](const route_call& c) {
+                   reply_text(c.req, restinio::status_ok(), "OK");
+                 });
+  add_open_route(
+    t, restinio::http_method_get(), "/v1/healthy", [](const route_call& c) {
+      c.ctx.sys.spawn(
+        [req = c.req, root = c.ctx.root](caf::event_based_actor* self) {
+          self->request(root, 5s, health_atom_v)
+            .then(
+              [=](const agent_health& h) {
+                if (!h.healthy)
+                  return unhealthy(req);
+                cloud_health(self, root, req);
+              },
+              [=](const caf::error&) { unhealthy(req); });
+        });
     });
 }
 

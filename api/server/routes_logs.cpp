@@ -146,66 +146,64 @@ reader_impl(reader_ptr self, restinio::request_handle_t req, logs_actor logs) {
 
 } // namespace
 
-void add_logs_routes(router_t& router, const route_context& ctx) {
+void add_logs_routes(route_table& t) {
   // Any valid key (no auth in local mode), as balena's "key*" routes.
-  router.http_get("/v2/local/logs", [ctx](auto req, auto) {
-    with_auth(ctx, req, [ctx, req](auto* self, const auth::scope&) {
-      ask_core<logs_actor>(self, ctx, "logs", req, [self, req](logs_actor l) {
-        self->system().spawn(reader_impl, req, std::move(l));
-      });
-    });
-    return restinio::request_accepted();
-  });
+  add_route(t, restinio::http_method_get(), "/v2/local/logs",
+            [](const route_call& c) {
+              auto* self = c.self;
+              ask_core<logs_actor>(
+                self, c.ctx, "logs", c.req, [self, req = c.req](logs_actor l) {
+                  self->system().spawn(reader_impl, req, std::move(l));
+                });
+            });
   // Any valid key, as /v2/local/logs. Each read takes a thread of its own
   // for up to the cap's worth of reading: at most `max_reads` at once, the
   // rest answered 503 at once (a flood must not become a flood of threads).
-  constexpr int max_reads = 2;
-  auto reads = std::make_shared<std::atomic<int>>(0);
-  router.http_get("/v2/logs/history", [ctx, reads](auto req, auto) {
-    std::string why;
-    auto q = log_files::parse_query(
-      [&req](const char* name) { return query_param(req, name); }, why);
-    if (!q) {
-      reply_failed(req, restinio::status_bad_request(), why);
-      return restinio::request_accepted();
-    }
-    with_auth(
-      ctx, req, [ctx, req, reads, q = *q](auto* self, const auth::scope&) {
-        ask_core<logs_actor>(
-          self, ctx, "logs", req, [self, req, reads, q](logs_actor l) {
-            self->request(l, 10s, log_history_req{})
-              .then(
-                [self, req, reads, q](log_history& h) {
-                  if (!h.enabled) {
-                    reply_failed(req, restinio::status_conflict(),
-                                 "persistent logging is off");
-                    return;
-                  }
-                  if (reads->fetch_add(1) >= max_reads) {
-                    reads->fetch_sub(1);
-                    reply_failed(req, restinio::status_service_unavailable(),
-                                 "too many history reads at once; try again");
-                    return;
-                  }
-                  self->system().template spawn<caf::detached>(
-                    [req, q, reads, h = std::move(h)](caf::event_based_actor*) {
-                      auto body = log_files::read(h.files, h.max_bytes, q);
-                      reads->fetch_sub(1);
-                      req->create_response(restinio::status_ok())
-                        .append_header(restinio::http_field::content_type,
-                                       "application/x-ndjson")
-                        .set_body(std::move(body))
-                        .done();
-                    });
-                },
-                [self, req](const caf::error& e) {
+  add_route(
+    t, restinio::http_method_get(), "/v2/logs/history",
+    [](const route_call& c) {
+      constexpr int max_reads = 2;
+      const auto& req = c.req;
+      std::string why;
+      auto q = log_files::parse_query(
+        [&req](const char* name) { return query_param(req, name); }, why);
+      if (!q)
+        return reply_failed(req, restinio::status_bad_request(), why);
+      auto* self = c.self;
+      ask_core<logs_actor>(
+        self, c.ctx, "logs", req,
+        [self, req, reads = c.ctx.history_reads, q = *q](logs_actor l) {
+          self->request(l, 10s, log_history_req{})
+            .then(
+              [self, req, reads, q](log_history& h) {
+                if (!h.enabled) {
+                  reply_failed(req, restinio::status_conflict(),
+                               "persistent logging is off");
+                  return;
+                }
+                if (reads->fetch_add(1) >= max_reads) {
+                  reads->fetch_sub(1);
                   reply_failed(req, restinio::status_service_unavailable(),
-                               self->system().render(e));
-                });
-          });
-      });
-    return restinio::request_accepted();
-  });
+                               "too many history reads at once; try again");
+                  return;
+                }
+                self->system().template spawn<caf::detached>(
+                  [req, q, reads, h = std::move(h)](caf::event_based_actor*) {
+                    auto body = log_files::read(h.files, h.max_bytes, q);
+                    reads->fetch_sub(1);
+                    req->create_response(restinio::status_ok())
+                      .append_header(restinio::http_field::content_type,
+                                     "application/x-ndjson")
+                      .set_body(std::move(body))
+                      .done();
+                  });
+              },
+              [self, req](const caf::error& e) {
+                reply_failed(req, restinio::status_service_unavailable(),
+                             self->system().render(e));
+              });
+        });
+    });
 }
 
 } // namespace bosun

@@ -16,14 +16,15 @@ using namespace std::chrono_literals;
 constexpr auto collect_timeout = 8s;
 
 template <class Encode>
-void serve_snapshot(router_t& router, const char* path,
-                    const route_context& ctx, Encode encode) {
-  router.http_get(path, [ctx, encode](auto req, auto) {
-    with_auth(ctx, req, [ctx, req, encode](auto* self, auth::scope scope) {
+void serve_snapshot(route_table& t, const char* path, Encode encode) {
+  add_route(
+    t, restinio::http_method_get(), path, [encode](const route_call& c) {
+      auto* self = c.self;
       ask_core<telemetry_actor>(
-        self, ctx, "telemetry", req,
-        [self, ctx, req, encode, scope](telemetry_actor t) {
-          self->request(t, collect_timeout, collect_telemetry{ctx.root})
+        self, c.ctx, "telemetry", c.req,
+        [self, root = c.ctx.root, req = c.req, encode,
+         scope = c.scope](telemetry_actor t) {
+          self->request(t, collect_timeout, collect_telemetry{root})
             .then(
               [req, encode, scope](telemetry_snapshot& s) {
                 encode(req, in_scope(std::move(s), scope));
@@ -34,20 +35,18 @@ void serve_snapshot(router_t& router, const char* path,
               });
         });
     });
-    return restinio::request_accepted();
-  });
 }
 
 } // namespace
 
-void add_telemetry_routes(router_t& router, const route_context& ctx) {
+void add_telemetry_routes(route_table& t) {
   serve_snapshot(
-    router, "/v2/telemetry", ctx,
+    t, "/v2/telemetry",
     [](const restinio::request_handle_t& req, const telemetry_snapshot& s) {
       reply_json(req, restinio::status_ok(), encode_telemetry_json(s));
     });
   serve_snapshot(
-    router, "/metrics", ctx,
+    t, "/metrics",
     [](const restinio::request_handle_t& req, const telemetry_snapshot& s) {
       req->create_response()
         .append_header(restinio::http_field::content_type, metrics_content_type)

@@ -20,132 +20,113 @@ void reply_json_failed_401(const restinio::request_handle_t& req,
 }
 
 // POST /v1/restart and /v1/purge: appId in the body.
-void app_action_route(router_t& router, const route_context& ctx,
-                      const char* path, app_action_kind kind) {
-  router.http_post(path, [ctx, kind](auto req, auto) {
-    auto body = body_fields(req);
+void app_action_route(route_table& t, const char* path, app_action_kind kind) {
+  add_route(t, restinio::http_method_post(), path, [kind](const route_call& c) {
+    auto body = body_fields(c.req);
     if (!body)
-      return restinio::request_accepted();
+      return;
     auto app_id = api::check_int(*body, "appId");
     bool purge = kind == app_action_kind::purge;
-    if (!app_id) {
-      reply_text(req, restinio::status_bad_request(),
-                 purge ? "Invalid or missing appId" : "Missing app id");
-      return restinio::request_accepted();
-    }
+    if (!app_id)
+      return reply_text(c.req, restinio::status_bad_request(),
+                        purge ? "Invalid or missing appId" : "Missing app id");
     app_action cmd{kind, *app_id, api::check_truthy(*body, "force")};
-    with_auth(ctx, req,
-              [ctx, req, cmd, purge](auto* self, const auth::scope& scope) {
-                if (!scope.allows(cmd.app_id))
-                  return reply_json_failed_401(req, "Unauthorized");
-                ask_core<app_manager_actor>(
-                  self, ctx, "app_manager", req,
-                  [self, req, cmd, purge](app_manager_actor am) {
-                    self->request(am, action_timeout, cmd)
-                      .then(
-                        [req, purge] {
-                          if (purge)
-                            reply_json(req, restinio::status_ok(),
-                                       R"({"Data":"OK","Error":""})");
-                          else
-                            reply_text(req, restinio::status_ok(), "OK");
-                        },
-                        [self, req](const caf::error& e) {
-                          reply_action_error(self, req, e);
-                        });
-                  });
-              });
-    return restinio::request_accepted();
+    if (!c.scope.allows(cmd.app_id))
+      return reply_json_failed_401(c.req, "Unauthorized");
+    auto* self = c.self;
+    ask_core<app_manager_actor>(
+      self, c.ctx, "app_manager", c.req,
+      [self, req = c.req, cmd, purge](app_manager_actor am) {
+        self->request(am, action_timeout, cmd)
+          .then(
+            [req, purge] {
+              if (purge)
+                reply_json(req, restinio::status_ok(),
+                           R"({"Data":"OK","Error":""})");
+              else
+                reply_text(req, restinio::status_ok(), "OK");
+            },
+            [self, req](const caf::error& e) {
+              reply_action_error(self, req, e);
+            });
+      });
   });
 }
 
 // POST /v1/apps/:appId/stop|start.
-void service_action_route(router_t& router, const route_context& ctx,
-                          const char* path, service_action_kind kind) {
-  router.http_post(path, [ctx, kind](auto req, auto params) {
-    auto body = body_fields(req);
+void service_action_route(route_table& t, const char* path,
+                          service_action_kind kind) {
+  add_route(t, restinio::http_method_post(), path, [kind](const route_call& c) {
+    auto body = body_fields(c.req);
     if (!body)
-      return restinio::request_accepted();
-    auto app_id = api::check_int(std::string(params["appId"]));
-    if (!app_id) {
-      reply_text(req, restinio::status_bad_request(), "Invalid app id");
-      return restinio::request_accepted();
-    }
+      return;
+    auto app_id = api::check_int(std::string(c.params["appId"]));
+    if (!app_id)
+      return reply_text(c.req, restinio::status_bad_request(),
+                        "Invalid app id");
     service_action cmd;
     cmd.kind = kind;
     cmd.app_id = *app_id;
     cmd.force = api::check_truthy(*body, "force");
-    with_auth(ctx, req, [ctx, req, cmd](auto* self, const auth::scope& scope) {
-      if (!scope.allows(cmd.app_id))
-        return reply_text(req, restinio::status_unauthorized(), "Unauthorized");
-      ask_core<app_manager_actor>(
-        self, ctx, "app_manager", req, [self, req, cmd](app_manager_actor am) {
-          self->request(am, action_timeout, cmd)
-            .then(
-              [req](const service_action_done& d) {
-                reply_json(req, restinio::status_ok(),
-                           api::encode_container_action(d.container_id));
-              },
-              [self, req](const caf::error& e) {
-                // v1 keeps balena's 400s where v2 says 404.
-                if (e == apps_errc::app_not_found
-                    || e == apps_errc::service_required
-                    || e == apps_errc::service_not_found)
-                  return reply_text(req, restinio::status_bad_request(),
-                                    error_message(self, e));
-                if (e == apps_errc::target_service_not_found)
-                  return reply_text(req, restinio::status_not_found(),
-                                    error_message(self, e));
-                reply_action_error(self, req, e);
-              });
-        });
-    });
-    return restinio::request_accepted();
+    if (!c.scope.allows(cmd.app_id))
+      return reply_text(c.req, restinio::status_unauthorized(), "Unauthorized");
+    auto* self = c.self;
+    ask_core<app_manager_actor>(
+      self, c.ctx, "app_manager", c.req,
+      [self, req = c.req, cmd](app_manager_actor am) {
+        self->request(am, action_timeout, cmd)
+          .then(
+            [req](const service_action_done& d) {
+              reply_json(req, restinio::status_ok(),
+                         api::encode_container_action(d.container_id));
+            },
+            [self, req](const caf::error& e) {
+              // v1 keeps balena's 400s where v2 says 404.
+              if (e == apps_errc::app_not_found
+                  || e == apps_errc::service_required
+                  || e == apps_errc::service_not_found)
+                return reply_text(req, restinio::status_bad_request(),
+                                  error_message(self, e));
+              if (e == apps_errc::target_service_not_found)
+                return reply_text(req, restinio::status_not_found(),
+                                  error_message(self, e));
+              reply_action_error(self, req, e);
+            });
+      });
   });
+}
+
+void no_host_route(route_table& t, restinio::http_method_id_t method,
+                   const char* path) {
+  add_route(t, method, path, [](const route_call& c) { reply_no_host(c.req); });
 }
 
 } // namespace
 
-void add_v1_routes(router_t& router, const route_context& ctx) {
+void add_v1_routes(route_table& t) {
   // Host actions: bosun does not drive the host OS (yet).
   for (auto* path : {"/v1/reboot", "/v1/shutdown"})
-    router.http_post(path, [ctx](auto req, auto) {
-      with_auth(ctx, req, [req](auto*, const auth::scope&) {
-        reply_json(req, restinio::status_service_unavailable(),
-                   std::string(R"({"Data":"","Error":)")
-                     + json_string(api::no_host_interface) + "}");
-      });
-      return restinio::request_accepted();
+    add_route(t, restinio::http_method_post(), path, [](const route_call& c) {
+      reply_json(c.req, restinio::status_service_unavailable(),
+                 std::string(R"({"Data":"","Error":)")
+                   + json_string(api::no_host_interface) + "}");
     });
-  router.http_post("/v1/blink", [ctx](auto req, auto) {
-    with_auth(ctx, req,
-              [req](auto*, const auth::scope&) { reply_no_host(req); });
-    return restinio::request_accepted();
-  });
-  router.add_handler(restinio::http_method_get(), "/v1/device/host-config",
-                     [ctx](auto req, auto) {
-                       with_auth(ctx, req, [req](auto*, const auth::scope&) {
-                         reply_no_host(req);
-                       });
-                       return restinio::request_accepted();
-                     });
-  router.add_handler(restinio::http_method_patch(), "/v1/device/host-config",
-                     [ctx](auto req, auto) {
-                       with_auth(ctx, req, [req](auto*, const auth::scope&) {
-                         reply_no_host(req);
-                       });
-                       return restinio::request_accepted();
-                     });
+  no_host_route(t, restinio::http_method_post(), "/v1/blink");
+  no_host_route(t, restinio::http_method_get(), "/v1/device/host-config");
+  no_host_route(t, restinio::http_method_patch(), "/v1/device/host-config");
 
   // Replaces the key the request was made with (same scope).
-  router.http_post("/v1/regenerate-api-key", [ctx](auto req, auto) {
-    auto key = request_key(req);
-    with_auth(ctx, req, [ctx, req, key](auto* self, const auth::scope&) {
+  add_route(
+    t, restinio::http_method_post(), "/v1/regenerate-api-key",
+    [](const route_call& c) {
+      auto key = request_key(c.req);
       if (!key)
-        return reply_failed(req, restinio::status_service_unavailable(),
+        return reply_failed(c.req, restinio::status_service_unavailable(),
                             "No API key was given to regenerate");
+      auto* self = c.self;
       ask_core<api_keys_actor>(
-        self, ctx, "api_keys", req, [self, req, key](api_keys_actor keys) {
+        self, c.ctx, "api_keys", c.req,
+        [self, req = c.req, key](api_keys_actor keys) {
           self->request(keys, 30s, regen_atom_v, *key)
             .then(
               [req](const std::string& fresh) {
@@ -157,51 +138,46 @@ void add_v1_routes(router_t& router, const route_context& ctx) {
               });
         });
     });
-    return restinio::request_accepted();
-  });
 
-  app_action_route(router, ctx, "/v1/restart", app_action_kind::restart);
-  app_action_route(router, ctx, "/v1/purge", app_action_kind::purge);
-  service_action_route(router, ctx, "/v1/apps/:appId/stop",
-                       service_action_kind::stop);
-  service_action_route(router, ctx, "/v1/apps/:appId/start",
-                       service_action_kind::start);
+  app_action_route(t, "/v1/restart", app_action_kind::restart);
+  app_action_route(t, "/v1/purge", app_action_kind::purge);
+  service_action_route(t, "/v1/apps/:appId/stop", service_action_kind::stop);
+  service_action_route(t, "/v1/apps/:appId/start", service_action_kind::start);
 
-  router.http_get("/v1/apps/:appId", [ctx](auto req, auto params) {
-    auto app_id = api::check_int(std::string(params["appId"]));
-    if (!app_id) {
-      reply_text(req, restinio::status_bad_request(), "Missing app id");
-      return restinio::request_accepted();
-    }
-    with_auth(
-      ctx, req, [ctx, req, id = *app_id](auto* self, const auth::scope& scope) {
-        if (!scope.allows(id))
-          return reply_json_failed_401(req, "Application is not available");
-        ask_core<app_manager_actor>(
-          self, ctx, "app_manager", req, [self, req, id](app_manager_actor am) {
-            self->request(am, 10s, apps_view_request{true})
-              .then(
-                [req, id](const apps_view& v) {
-                  auto r = api::encode_legacy_app(v, id);
-                  if (auto* err = std::get_if<api::legacy_app_error>(&r))
-                    return reply_text(req, restinio::status_bad_request(),
-                                      err->message);
-                  reply_json(req, restinio::status_ok(),
-                             std::get<std::string>(r));
-                },
-                [self, req](const caf::error& e) {
-                  reply_action_error(self, req, e);
-                });
-          });
-      });
-    return restinio::request_accepted();
-  });
-
-  router.http_get("/v1/device", [ctx](auto req, auto) {
-    with_auth(ctx, req, [ctx, req](auto* self, const auth::scope&) {
+  add_route(
+    t, restinio::http_method_get(), "/v1/apps/:appId", [](const route_call& c) {
+      auto app_id = api::check_int(std::string(c.params["appId"]));
+      if (!app_id)
+        return reply_text(c.req, restinio::status_bad_request(),
+                          "Missing app id");
+      if (!c.scope.allows(*app_id))
+        return reply_json_failed_401(c.req, "Application is not available");
+      auto* self = c.self;
       ask_core<app_manager_actor>(
-        self, ctx, "app_manager", req,
-        [self, req, port = ctx.opts.port](app_manager_actor am) {
+        self, c.ctx, "app_manager", c.req,
+        [self, req = c.req, id = *app_id](app_manager_actor am) {
+          self->request(am, 10s, apps_view_request{true})
+            .then(
+              [req, id](const apps_view& v) {
+                auto r = api::encode_legacy_app(v, id);
+                if (auto* err = std::get_if<api::legacy_app_error>(&r))
+                  return reply_text(req, restinio::status_bad_request(),
+                                    err->message);
+                reply_json(req, restinio::status_ok(),
+                           std::get<std::string>(r));
+              },
+              [self, req](const caf::error& e) {
+                reply_action_error(self, req, e);
+              });
+        });
+    });
+
+  add_route(
+    t, restinio::http_method_get(), "/v1/device", [](const route_call& c) {
+      auto* self = c.self;
+      ask_core<app_manager_actor>(
+        self, c.ctx, "app_manager", c.req,
+        [self, req = c.req, port = c.ctx.opts.port](app_manager_actor am) {
           self->request(am, 10s, apps_view_request{})
             .then(
               [self, req, am, port](const apps_view& v) {
@@ -221,8 +197,6 @@ void add_v1_routes(router_t& router, const route_context& ctx) {
               });
         });
     });
-    return restinio::request_accepted();
-  });
 }
 
 } // namespace bosun

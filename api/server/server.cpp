@@ -54,15 +54,27 @@ std::size_t body_limit(restinio::string_view_t path) {
   return path == "/v2/local/target-state" ? 10 * mib : mib;
 }
 
+// A route's handler behind the check its access says: open routes answer
+// at once; every other one only with a known key (or in local mode).
+void dispatch(const route_context& ctx, const route_entry& e,
+              restinio::request_handle_t req, route_params params) {
+  if (e.access == route_access::open) {
+    e.handler(route_call{nullptr, ctx, req, params, auth::scope::everything()});
+    return;
+  }
+  auto p = std::make_shared<route_params>(std::move(params));
+  with_auth(ctx, req, [&e, ctx, req, p](auto* self, const auth::scope& s) {
+    e.handler(route_call{self, ctx, req, *p, s});
+  });
+}
+
 std::unique_ptr<router_t> make_router(const route_context& ctx) {
   auto router = std::make_unique<router_t>();
-  add_health_routes(*router, ctx);
-  add_local_routes(*router, ctx);
-  add_logs_routes(*router, ctx);
-  add_cloud_routes(*router, ctx);
-  add_v1_routes(*router, ctx);
-  add_v2_routes(*router, ctx);
-  add_telemetry_routes(*router, ctx);
+  for (const auto& e : device_api_routes())
+    router->add_handler(e.method, e.path, [ctx, &e](auto req, auto params) {
+      dispatch(ctx, e, std::move(req), std::move(params));
+      return restinio::request_accepted();
+    });
   // balena authenticates before routing: without a valid key an unknown
   // route is 401, with one it is 404.
   router->non_matched_request_handler([ctx](auto req) {
@@ -87,6 +99,32 @@ bool routable(restinio::string_view_t path) {
 }
 
 } // namespace
+
+void add_route(route_table& t, restinio::http_method_id_t method,
+               std::string path, std::function<void(const route_call&)> h) {
+  t.push_back({method, std::move(path), route_access::key, std::move(h)});
+}
+
+void add_open_route(route_table& t, restinio::http_method_id_t method,
+                    std::string path,
+                    std::function<void(const route_call&)> h) {
+  t.push_back({method, std::move(path), route_access::open, std::move(h)});
+}
+
+const route_table& device_api_routes() {
+  static const route_table table = [] {
+    route_table t;
+    add_health_routes(t);
+    add_local_routes(t);
+    add_logs_routes(t);
+    add_cloud_routes(t);
+    add_v1_routes(t);
+    add_v2_routes(t);
+    add_telemetry_routes(t);
+    return t;
+  }();
+  return table;
+}
 
 restinio::default_request_handler_t make_handler(const route_context& ctx) {
   std::shared_ptr<router_t> router = make_router(ctx);

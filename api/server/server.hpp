@@ -5,6 +5,7 @@
 // shared io_context's thread; replies may be produced from CAF threads
 // (RESTinio dispatches them to the connection's executor).
 #include "actors/logger.hpp"
+#include "config/config.hpp"
 #include "messages/root.hpp"
 
 #include <asio/io_context.hpp>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bosun {
 
@@ -20,6 +22,9 @@ struct server_options {
   std::string address = "0.0.0.0";
   uint16_t port = 48484;
   bool local_mode = true; // POST /v2/local/target-state is accepted
+  // The device config vars bosun knows, with their values from its own
+  // configuration (GET /v2/local/target-state's config).
+  std::vector<device_config_var> device_config;
 };
 
 struct server_deps {

@@ -17,6 +17,20 @@ inline std::string test_engine() {
   return host != nullptr ? host : "unix:///var/run/docker.sock";
 }
 
+// The global API key as `bosun api-key` prints it from a data dir (the
+// key is never logged); "" when the command fails.
+inline std::string api_key_from(const std::string& data_dir,
+                                const std::string& config_path) {
+  child_process p(BOSUN_BINARY,
+                  {"api-key", "--data-dir", data_dir, "--config", config_path});
+  if (p.wait_exit(std::chrono::seconds(20)) != 0)
+    return {};
+  auto text = p.output();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
+  return text;
+}
+
 class running_bosun {
 public:
   // `data_dir`: reuse a data dir (a restart); empty = a fresh temp dir.
@@ -60,6 +74,10 @@ public:
   }
   std::string log() const {
     return proc_.output();
+  }
+  // The global API key (`bosun api-key` on this data dir).
+  std::string api_key() const {
+    return api_key_from(data_dir_, dir_.path() + "/config.json");
   }
 
 private:

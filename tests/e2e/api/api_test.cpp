@@ -2,6 +2,7 @@
 // and v2 route with its documented error paths (table-driven), the auth
 // matrix of a managed device, and the service actions as the engine sees
 // them.
+#include "tests/e2e/api/api_helpers.hpp"
 #include "tests/support/bosun.hpp"
 
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@ using bosun::test::eventually;
 using bosun::test::http_reply;
 using bosun::test::http_request;
 using bosun::test::running_bosun;
+using namespace bosun::test::api;
 
 namespace {
 
@@ -57,14 +59,6 @@ std::string target(const std::string& commit = "c1") {
 const std::vector<std::string> all_containers{"web_10_1_c1", "worker_20_1_c1",
                                               "solo_30_1_c1"};
 
-std::string inspect(const std::string& name, const std::string& format) {
-  return docker("inspect -f '" + format + "' " + name).out;
-}
-
-bool running(const std::string& name) {
-  return inspect(name, "{{.State.Running}}") == "true";
-}
-
 bool wait_running(const std::vector<std::string>& names,
                   std::chrono::milliseconds deadline = 60s) {
   return eventually(
@@ -81,15 +75,7 @@ bool wait_running(const std::vector<std::string>& names,
 }
 
 void clean_apps() {
-  for (int app : {71, 72}) {
-    auto r
-      = docker("ps -aq --filter label=io.balena.app-id=" + std::to_string(app));
-    std::istringstream in(r.out);
-    std::string id;
-    while (in >> id)
-      docker("rm -f " + id);
-    docker("network rm " + std::to_string(app) + "_default");
-  }
+  bosun::test::api::remove_apps({71, 72});
   docker("volume rm 71_data 77_orphan");
 }
 
@@ -115,27 +101,11 @@ void apply_target(running_bosun& b) {
   });
 }
 
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str());
-  REQUIRE_MESSAGE(!d.HasParseError(), body);
-  return d;
-}
-
-// The global key, as bosun logs it when the API starts.
+// The global key, as `bosun api-key` reads it.
 std::string global_key(const running_bosun& b) {
-  std::smatch m;
-  auto log = b.log();
-  REQUIRE(std::regex_search(log, m, std::regex("API key ([0-9a-f]{32})")));
-  return m[1];
-}
-
-std::string env_of(const std::string& container, const std::string& name) {
-  auto env = inspect(container, "{{json .Config.Env}}");
-  std::smatch m;
-  if (std::regex_search(env, m, std::regex("\"" + name + "=([^\"]*)\"")))
-    return m[1];
-  return {};
+  auto key = b.api_key();
+  REQUIRE(key.size() == 32);
+  return key;
 }
 
 // Sends raw bytes and returns whatever comes back before the close.
@@ -192,13 +162,6 @@ const std::string service_required
     "multi-container. Use the v2 service action endpoints.";
 const std::string no_host
   = R"({"status":"failed","message":"The host interface is not available on this device"})";
-
-// A managed (not local) device: a cloud that never answers.
-std::string managed_config() {
-  return R"({"apiEndpoint":"http://127.0.0.1:)"
-         + std::to_string(bosun::test::free_port())
-         + R"(","uuid":"0123456789abcdef0123456789abcdef"})";
-}
 
 } // namespace
 

@@ -2,6 +2,7 @@
 // dockerd and registry of `tools/dev env`, and the simulated balena cloud.
 // Poll intervals are short (config.json appUpdatePollInterval); the 10 s
 // report spacing is real time, so each test needs only a few of them.
+#include "tests/support/bosun.hpp"
 #include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/process.hpp"
@@ -246,12 +247,11 @@ public:
     return proc_->output();
   }
 
-  // The global API key bosun prints at start.
+  // The global API key (`bosun api-key`; it is never logged).
   std::string api_key() const {
-    auto out = log();
-    auto at = out.find("(API key ");
-    REQUIRE(at != std::string::npos);
-    return out.substr(at + 9, 32);
+    auto key = bosun::test::api_key_from(dir_.path() + "/data", config_path());
+    REQUIRE(key.size() == 32);
+    return key;
   }
 
   http_reply update(const std::string& body = "{}") {

@@ -252,14 +252,9 @@ private:
   size_t empty_lines_ = 0;
 };
 
-// The device API key bosun printed at start ("" if none).
-inline std::string api_key_of(const std::string& log) {
-  auto at = log.find("API key ");
-  if (at == std::string::npos)
-    return {};
-  auto key = log.substr(at + 8, 32);
-  return key.find_first_not_of("0123456789abcdef") == std::string::npos ? key
-                                                                        : "";
+// The device API key of a running bosun (`bosun api-key`).
+inline std::string api_key_of(const running_bosun& b) {
+  return b.api_key();
 }
 
 // A container labelled as one of bosun's services, running a shell script.

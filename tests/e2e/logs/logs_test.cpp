@@ -146,7 +146,7 @@ TEST_SUITE("logs") {
     REQUIRE(cs.provision());
     running_bosun b({}, {}, cs.config_json());
     REQUIRE(b.wait_ready());
-    local_reader reader(b.port(), api_key_of(b.log()));
+    local_reader reader(b.port(), api_key_of(b));
     REQUIRE(eventually(
       20s, [&] { return reader.poll(50ms) && !reader.lines().empty(); },
       "the reader's first line"));
@@ -252,7 +252,7 @@ TEST_SUITE("logs") {
     REQUIRE(cs.provision());
     running_bosun b({}, {}, cs.config_json());
     REQUIRE(b.wait_ready());
-    local_reader reader(b.port(), api_key_of(b.log()));
+    local_reader reader(b.port(), api_key_of(b));
     containers c;
     REQUIRE(c.run("logs-quiet", 31, numbered(100, "usleep 100000;")));
     REQUIRE(c.run("logs-flood", 32, flood));

@@ -75,7 +75,7 @@ TEST_SUITE("logs") {
     {
       running_bosun b({}, data, config);
       REQUIRE(b.wait_ready());
-      auto key = api_key_of(b.log());
+      auto key = api_key_of(b);
       REQUIRE_FALSE(key.empty());
       CHECK(b.get("/v2/logs/history").status == 401);
       REQUIRE(run_service(c.name, 61, numbered(50)));
@@ -122,7 +122,7 @@ TEST_SUITE("logs") {
     {
       running_bosun b({}, data, config);
       REQUIRE(b.wait_ready());
-      auto key = api_key_of(b.log());
+      auto key = api_key_of(b);
       std::vector<std::string> order;
       REQUIRE(eventually(
         30s,
@@ -165,7 +165,7 @@ TEST_SUITE("logs") {
       {}, {},
       with(cs, R"("persistentLogging":true,"persistentLogSize":65536)"));
     REQUIRE(b.wait_ready());
-    auto key = api_key_of(b.log());
+    auto key = api_key_of(b);
     container c{"plog-cap"};
     // 1500 lines of ~130 bytes on stdout: three times the cap.
     REQUIRE(run_service(
@@ -215,7 +215,7 @@ TEST_SUITE("logs") {
     REQUIRE(cs.provision());
     running_bosun b({}, {}, cs.config_json());
     REQUIRE(b.wait_ready());
-    auto h = history(b, api_key_of(b.log()));
+    auto h = history(b, api_key_of(b));
     CHECK(h.status == 409);
     CHECK(h.body
           == R"({"status":"failed","message":"persistent logging is off"})");

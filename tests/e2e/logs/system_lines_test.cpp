@@ -101,7 +101,7 @@ TEST_SUITE("logs") {
     REQUIRE(image.ok());
     running_bosun b;
     REQUIRE(b.wait_ready());
-    local_reader reader(b.port(), api_key_of(b.log()));
+    local_reader reader(b.port(), api_key_of(b));
     REQUIRE(eventually(
       20s, [&] { return reader.poll(50ms) && !reader.lines().empty(); },
       "the reader's first line"));

@@ -143,6 +143,17 @@ TEST_SUITE("local target") {
       {app(R"({"serviceName":"s","imageId":1,"image":"i","capAdd":"X"})"),
        "local.apps.1.services.1.capAdd: expected an array of strings"},
       {app("[]"), "local.apps.1.services.1: expected an object"},
+      // The list form (GET's answer) names each item's serviceId.
+      {R"({"local":{"apps":{"1":{"name":"a","commit":"c","releaseId":1,)"
+       R"("services":[{"serviceName":"s","imageId":1,"image":"i"}]}}}})",
+       "local.apps.1.services[0].serviceId: missing"},
+      {R"({"local":{"apps":{"1":{"name":"a","commit":"c","releaseId":1,)"
+       R"("services":[3]}}}})",
+       "local.apps.1.services[0]: expected an object"},
+      {R"({"local":{"apps":{"1":{"name":"a","commit":"c","releaseId":1,)"
+       R"("services":"x"}}}})",
+       "local.apps.1.services: expected an object keyed by serviceId or a "
+       "list"},
     };
     for (const auto& r : rows) {
       CAPTURE(r.doc);
@@ -165,8 +176,18 @@ TEST_SUITE("local target") {
           == "true");
     const auto& app = local["apps"]["1"];
     CHECK(std::string(app["commit"].GetString()) == "10ca12e1ea5e");
-    const auto& beta = app["services"]["2"];
+    // services is a list, as the balena Supervisor answers (clients
+    // iterate it), sorted by name; each names its serviceId.
+    REQUIRE(app["services"].IsArray());
+    REQUIRE(app["services"].Size() == 2);
+    CHECK(std::string(app["services"][0]["serviceName"].GetString())
+          == "alpha");
+    const auto& beta = app["services"][1];
     CHECK(std::string(beta["serviceName"].GetString()) == "beta");
+    CHECK(beta["serviceId"].GetInt() == 2);
+    CHECK(beta["environment"].IsObject());
+    CHECK(beta["labels"].IsObject());
+    CHECK(beta["running"].IsBool());
     CHECK(beta["imageId"].GetInt() == 2);
     CHECK(std::string(beta["network_mode"].GetString()) == "host");
 

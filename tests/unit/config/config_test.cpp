@@ -563,3 +563,40 @@ TEST_SUITE("config helpers") {
     CHECK(config_error{"", "", "bad"}.what() == "bad");
   }
 }
+
+TEST_SUITE("device config vars") {
+  TEST_CASE("balena's names and defaults; bosun's settings where it has them") {
+    auto value_of = [](const std::vector<device_config_var>& vars,
+                       const std::string& name) -> std::string {
+      for (const auto& v : vars)
+        if (v.name == name)
+          return v.value;
+      FAIL("no " << name);
+      return {};
+    };
+    auto d = device_config_vars(ok(load({})));
+    CHECK(d.size() == 8);
+    CHECK(value_of(d, "SUPERVISOR_POLL_INTERVAL") == "900000");
+    CHECK(value_of(d, "SUPERVISOR_INSTANT_UPDATE_TRIGGER") == "true");
+    CHECK(value_of(d, "SUPERVISOR_HARDWARE_METRICS") == "true");
+    CHECK(value_of(d, "SUPERVISOR_LOG_CONTROL") == "true");
+    CHECK(value_of(d, "SUPERVISOR_OVERRIDE_LOCK") == "false");
+    CHECK(value_of(d, "SUPERVISOR_LOCAL_MODE") == "true"); // unmanaged
+    CHECK(value_of(d, "SUPERVISOR_PERSISTENT_LOGGING") == "false");
+    CHECK(value_of(d, "SUPERVISOR_API_REQUEST_TIMEOUT") == "59000");
+
+    auto m = device_config_vars(
+      ok(load({"--persistent-logging"}, {},
+              {{def, R"({"apiEndpoint":"https://api.example.com",)"
+                     R"("appUpdatePollInterval":60000})"}})));
+    CHECK(value_of(m, "SUPERVISOR_POLL_INTERVAL") == "60000");
+    CHECK(value_of(m, "SUPERVISOR_LOCAL_MODE") == "false");
+    CHECK(value_of(m, "SUPERVISOR_PERSISTENT_LOGGING") == "true");
+    for (const auto& v : m)
+      CHECK_MESSAGE(v.set_by_target
+                      == (v.name != "SUPERVISOR_LOCAL_MODE"
+                          && v.name != "SUPERVISOR_PERSISTENT_LOGGING"
+                          && v.name != "SUPERVISOR_API_REQUEST_TIMEOUT"),
+                    v.name);
+  }
+}

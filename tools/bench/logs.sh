@@ -13,14 +13,22 @@
 # shipped first so that the log stream is open (past its 5 s grace period):
 # the run measures shipping, not the connection's start. A light probe
 # (curl, about 10 requests/s) times /ping and /v2/state/status (with the API
-# key) idle and during the flood. Delivered = lines cloud-sim recorded (the
-# "Suppressed" notices excluded); dropped = the sum of the notices' counts
-# (the 256 KiB buffer overflowed); CPU is bosun's, in % of one core, over
-# the run; "written" is the flood container's own pace (from its start to
-# its last line's timestamp in dockerd's log), the rate offered to bosun; the
-# CPU line shows, over the same span, dockerd's (BOSUN_TEST_DOCKERD_PIDFILE,
-# when set, with its children), cloud-sim's and the flooding container's
-# (its cgroup, when readable), for where the time goes.
+# key) idle and during the flood. Everything is counted from before the
+# flood container starts. Written = the lines in the container's log
+# (docker logs); delivered = the flood's lines cloud-sim recorded after
+# that point (its service id; the "Suppressed" notices and any other line
+# apart), over the span from the first to the last one's arrival
+# (cloud-sim's record times); dropped = the sum of the notices' counts (the
+# 256 KiB cloud buffer overflowed). The run must balance: written =
+# delivered + dropped, and cloud-sim's own line counter must agree with the
+# records read; otherwise the script prints "ACCOUNTING MISMATCH" and exits
+# 1 after its runs. CPU is bosun's, in % of one core, over the run (from
+# before the flood to its last line's arrival); "written" is also the flood
+# container's own pace (from its start to its last line's timestamp in
+# dockerd's log), the rate offered to bosun; the CPU line shows, over the
+# same span, dockerd's (BOSUN_TEST_DOCKERD_PIDFILE, when set, with its
+# children), cloud-sim's and the flooding container's (its cgroup, when
+# readable), for where the time goes.
 set -euo pipefail
 
 lines=${1:-500000}
@@ -82,18 +90,35 @@ api_key() { grep -o 'API key [0-9a-f]*' "$work/bosun.log" | head -1 | cut -d' ' 
 
 recorded() { curl -sf $A/devices/$uuid | jq '.device.log_lines'; }
 
-# The sum of the "Suppressed N message(s)" counts, and how many notices.
-suppressed() {
-  local since=0 total=0 notices=0 page n c
+# cloud-sim's next record sequence number for the device's log lines.
+logs_next() { curl -sf "$A/logs?device=$uuid&since=0&limit=1000000" | jq '.next'; }
+
+# The device's log lines cloud-sim recorded from sequence number $1 on,
+# sorted out: prints "<flood lines> <notices> <dropped (their counts)>
+# <other lines> <first flood line's arrival ms> <last one's> <evicted>" and
+# writes the flood lines' numbers (their last word) to $work/numbers.
+tally() {
+  local since=$1 n
+  local flood=0 notices=0 dropped=0 other=0 first=0 last=0 evicted=0 f c d o a z e
+  local defs='def notice: .line.isSystem == true
+      and ((.line.message // "") | startswith("Warning: Suppressed "));
+    def flood: (.line.isSystem != true) and .line.serviceId == 7;'
+  local sums='[.items[] | select(flood)] as $f
+    | [.items[] | select(notice) | .line.message | split(" ")[2] | tonumber] as $s
+    | "\(.items | length) \($f | length) \($s | length) \($s | add // 0) \((.items | length) - ($f | length) - ($s | length)) \($f[0].time_ms // 0) \($f[-1].time_ms // 0) \(.dropped) \(.next)"'
+  : >"$work/numbers"
   while :; do
-    page=$(curl -sf "$A/logs?device=$uuid&since=$since&limit=10000")
-    n=$(jq '.items | length' <<<"$page")
-    read -r c t < <(jq -r '[.items[].line.message | select(startswith("Warning: Suppressed ")) | split(" ")[2] | tonumber] | "\(length) \(add // 0)"' <<<"$page")
-    notices=$((notices + c)); total=$((total + t))
-    since=$(jq '.next' <<<"$page")
+    curl -sf "$A/logs?device=$uuid&since=$since&limit=10000" >"$work/page"
+    read -r n f c d o a z e since < <(jq -r "$defs $sums" "$work/page")
+    jq -r "$defs"' .items[] | select(flood) | .line.message | split(" ") | last' \
+      "$work/page" >>"$work/numbers"
+    flood=$((flood + f)); notices=$((notices + c)); dropped=$((dropped + d))
+    other=$((other + o)); evicted=$e
+    [ "$first" -eq 0 ] && first=$a
+    [ "$z" -ne 0 ] && last=$z
     [ "$n" -lt 10000 ] && break
   done
-  echo "$notices $total"
+  echo "$flood $notices $dropped $other $first $last $evicted"
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -148,20 +173,23 @@ warm_up() {
 
 flood_written() { docker logs --tail 1 "$name" 2>/dev/null | grep -q " $lines\$"; }
 
+# The starting point of a run, taken before the flood container starts:
+# cloud-sim's line counter and next record, the clock, and the CPU counters.
+snapshot() {
+  base=$(recorded); since0=$(logs_next)
+  dp=$(dockerd_pid); d0=$(tree_ticks "$dp"); s0=$(cpu_ticks "$cs_pid")
+  t0=$(now_ms); c0=$(cpu_ticks "$bosun_pid")
+}
+
 # Samples until cloud-sim stops receiving (10 s without a new line: a
 # shipping pause of a few seconds happens now and then); prints
-# "<delivered> <ms from first to last line> <cpu %> <peak rss KiB>".
+# "<lines recorded since the snapshot> <cpu %> <peak rss KiB>".
 follow() {
-  local t0 c0 base last_n last_change first_ms=0 last_ms=0 peak=0 n r
-  local dp d0 s0 f0
-  dp=$(dockerd_pid); d0=$(tree_ticks "$dp"); s0=$(cpu_ticks "$cs_pid"); f0=$(flood_usec)
-  t0=$(now_ms); c0=$(cpu_ticks "$bosun_pid"); last_change=$t0
-  base=$(recorded); last_n=$base
+  local last_n=$base last_change=$t0 last_ms=$t0 peak=0 n r
   while :; do
     n=$(recorded); r=$(rss_kib "$bosun_pid")
     [ "$r" -gt "$peak" ] && peak=$r
     if [ "$n" -ne "$last_n" ]; then
-      [ "$last_n" -eq "$base" ] && first_ms=$(now_ms)
       last_ms=$(now_ms); last_change=$last_ms; last_n=$n
     fi
     [ $(( $(now_ms) - last_change )) -gt 10000 ] && [ "$n" -gt "$base" ] && break
@@ -170,30 +198,62 @@ follow() {
   done
   local cpu span=$((last_ms - t0 + 1))
   cpu=$(( ( $(cpu_ticks "$bosun_pid") - c0 ) * 100 * 1000 / hz / span ))
+  # The flood container's cgroup did not exist at the snapshot: its CPU
+  # counts from 0.
   printf 'CPU over the run (%% of one core): bosun %d, dockerd+children %d, cloud-sim %d, flood container %d\n' \
     "$cpu" $(( ( $(tree_ticks "$dp") - d0 ) * 100 * 1000 / hz / span )) \
     $(( ( $(cpu_ticks "$cs_pid") - s0 ) * 100 * 1000 / hz / span )) \
-    $(( ( $(flood_usec) - f0 ) / 10 / span )) >"$work/cpu"
-  echo "$((last_n - base)) $((last_ms - first_ms)) $cpu $peak"
+    $(( $(flood_usec) / 10 / span )) >"$work/cpu"
+  echo "$((last_n - base)) $cpu $peak"
+}
+
+# Lines the flood container wrote: its log as dockerd kept it (report sets
+# $wrote from it, written uses that).
+written_lines() { docker logs "$name" 2>/dev/null | wc -l; }
+
+mismatches=0
+mismatch() { # $1 = phase, $2 = what
+  mismatches=$((mismatches + 1))
+  printf '%s\n' "!!!!!!!! ACCOUNTING MISMATCH ($1): $2" \
+    "!!!!!!!! the figures of this run do not add up; do not quote them"
 }
 
 report() { # $1 = phase, rest = follow output
-  local phase=$1 n=$2 ms=$3 cpu=$4 peak=$5 notices dropped delivered
-  read -r notices dropped < <(suppressed)
-  delivered=$((n - notices))
-  printf '%-8s delivered %7d of %d lines in %6d ms = %6d lines/s; dropped %d (announced); bosun CPU %d%%, peak RSS %d KiB (idle %d KiB)\n' \
-    "$phase" "$((delivered - 0))" "$lines" "$ms" $((delivered * 1000 / (ms + 1))) \
-    "$dropped" "$cpu" "$peak" "$idle_rss"
+  local phase=$1 n=$2 cpu=$3 peak=$4 flood notices dropped other first last evicted
+  local distinct ms
+  read -r flood notices dropped other first last evicted < <(tally "$since0")
+  distinct=$(sort -un "$work/numbers" | wc -l)
+  wrote=$(written_lines)
+  ms=$((last - first))
+  printf '%-8s delivered %7d of %d lines written in %6d ms = %6d lines/s; dropped %d (announced in %d notices); bosun CPU %d%%, peak RSS %d KiB (idle %d KiB)\n' \
+    "$phase" "$flood" "$wrote" "$ms" $((flood * 1000 / (ms + 1))) \
+    "$dropped" "$notices" "$cpu" "$peak" "$idle_rss"
+  if [ "$wrote" -eq $((flood + dropped)) ]; then
+    printf '%-8s accounting: written %d = delivered %d + dropped %d (announced)\n' \
+      "$phase" "$wrote" "$flood" "$dropped"
+  else
+    mismatch "$phase" "written $wrote != delivered $flood + dropped $dropped (announced) = $((flood + dropped)); $((wrote - flood - dropped)) lines unaccounted for"
+  fi
+  [ "$wrote" -eq "$lines" ] ||
+    mismatch "$phase" "the container wrote $wrote lines, not $lines"
+  [ "$distinct" -eq "$flood" ] ||
+    mismatch "$phase" "$((flood - distinct)) of the $flood delivered lines are duplicates"
+  [ "$n" -eq $((flood + notices + other)) ] ||
+    mismatch "$phase" "cloud-sim counted $n lines since the snapshot, its records hold $((flood + notices + other)) (flood $flood, notices $notices, other $other)"
+  [ "$evicted" -eq 0 ] ||
+    mismatch "$phase" "cloud-sim evicted $evicted log records (--max-records)"
+  [ "$other" -eq 0 ] || printf '%-8s also recorded: %d other lines (not the flood'"'"'s, not notices)\n' "$phase" "$other"
+  return 0
 }
 
 # The flood container's pace: lines over its start to its last line's
 # timestamp.
 written() {
-  local first last ms
+  local first last ms n=$wrote
   first=$(docker inspect -f '{{.State.StartedAt}}' "$name")
   last=$(docker logs -t --tail 1 "$name" 2>&1 | cut -d' ' -f1)
   ms=$(( ($(date -d "$last" +%s%N) - $(date -d "$first" +%s%N)) / 1000000 ))
-  printf '%-8s written by the container in %6d ms = %6d lines/s\n' "$1" "$ms" $((lines * 1000 / (ms + 1)))
+  printf '%-8s written by the container in %6d ms = %6d lines/s\n' "$1" "$ms" $((n * 1000 / (ms + 1)))
 }
 
 # A light probe (about 10 requests/s, one at a time), so that measuring the
@@ -224,7 +284,7 @@ for rate in $rates; do
     probe "  /ping" "http://127.0.0.1:$port/ping" 5
     probe "  /v2/state/status" "http://127.0.0.1:$port/v2/state/status?apikey=$k" 5
   fi
-  t=$(now_ms)
+  snapshot
   run_flood "$rate"
   ( sleep 1
     probe "  /ping" "http://127.0.0.1:$port/ping" 5 >"$work/wrk1"
@@ -242,3 +302,7 @@ for rate in $rates; do
   [ -n "${BENCH_DEBUG:-}" ] && curl -s $A/devices/$uuid | jq -c '.counts["log-stream"]' && grep -v '^$' "$work/bosun.log" | grep -i "log" | tail -5
   docker rm -f "$name" "$name-warm" >/dev/null
 done
+if [ "$mismatches" -gt 0 ]; then
+  echo "!!!!!!!! $mismatches accounting mismatch(es): see above" >&2
+  exit 1
+fi

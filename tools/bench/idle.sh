@@ -2,9 +2,10 @@
 # Idle benchmark: what bosun costs while nothing happens. Starts bosun in
 # local mode (unmanaged, like `tools/dev up`), lets it settle, and over a
 # window (60 s) reads from /proc, per thread, the CPU time (schedstat, ns)
-# and the wakeups (voluntary + nonvoluntary context switches); then applies
-# the demo app (tools/demo/target.json, its port moved off 8080), waits for
-# its containers and measures again. Prints RSS and PSS (smaps_rollup) after
+# and the wakeups (voluntary + nonvoluntary context switches); then runs a
+# quiet 3-service app (busybox sleeping) and measures again; then the demo
+# app (tools/demo/target.json, its port moved off 8080; a worker logs a line
+# every 5 s) and measures again. Prints RSS and PSS (smaps_rollup) after
 # each window, and the machine's load.
 #
 #   eval "$(BOSUN_STATE=/tmp/me tools/dev env)"   # private engine + image
@@ -13,7 +14,8 @@
 #
 # Environment: BENCH_BUILD (default build-release) or BOSUN_BINARY,
 # BENCH_WINDOW (seconds, 60), BENCH_SETTLE (seconds, 10), BENCH_PORT (48630),
-# BENCH_DEMO_PORT (48638, the demo's web port), BENCH_PHASES ("idle demo").
+# BENCH_DEMO_PORT (48638, the demo's web port), BENCH_PHASES ("idle quiet
+# demo", any subset in any order).
 # The demo image is the test image tagged bosun/demo:1 (the same busybox
 # rootfs tools/dev imports). Removes the containers it creates.
 set -euo pipefail
@@ -26,7 +28,7 @@ window=${BENCH_WINDOW:-60}
 settle=${BENCH_SETTLE:-10}
 port=${BENCH_PORT:-48630}
 demo_port=${BENCH_DEMO_PORT:-48638}
-phases=${BENCH_PHASES:-idle demo}
+phases=${BENCH_PHASES:-idle quiet demo}
 app=1
 [ -x "$bosun" ] || { echo "missing $bosun (see the header of $0)" >&2; exit 1; }
 
@@ -106,23 +108,44 @@ until curl -sf -o /dev/null "http://127.0.0.1:$port/ping"; do
 done
 echo "# started: $(memory)"
 
+# apply <target file> <containers>: the target, then wait for its containers.
+apply() {
+  curl -sf -X POST -H 'Content-Type: application/json' --data-binary "@$1" \
+    "http://127.0.0.1:$port/v2/local/target-state" >/dev/null \
+    || { echo "the target $1 was refused" >&2; exit 1; }
+  local deadline=$((SECONDS + 300))
+  until [ "$(docker ps -q --filter "label=io.balena.app-id=$app" | wc -l)" -eq "$2" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "the app did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+quiet_target() {
+  local svcs="" i
+  for i in 1 2 3; do
+    svcs+="${svcs:+,}\"$i\":{\"serviceName\":\"q$i\",\"serviceId\":$i,"
+    svcs+="\"imageId\":$i,\"image\":\"$image\",\"environment\":{},\"labels\":{},"
+    svcs+="\"command\":[\"/bin/sh\",\"-c\",\"trap 'exit 0' TERM; sleep 100000 & wait\"]}"
+  done
+  printf '{"local":{"name":"idle","config":{},"apps":{"%s":{"name":"quiet","commit":"q1","releaseId":"1","services":{%s},"volumes":{},"networks":{}}}}}' \
+    "$app" "$svcs"
+}
+
 for phase in $phases; do
   case $phase in
     idle) measure "idle, no app" ;;
+    quiet)
+      quiet_target >"$work/quiet.json"
+      apply "$work/quiet.json" 3
+      measure "a quiet 3-service app running (busybox sleeping)"
+      ;;
     demo)
       docker image inspect bosun/demo:1 >/dev/null 2>&1 || {
         docker pull -q "$image" >/dev/null && docker tag "$image" bosun/demo:1
       }
       sed "s/\"8080:80\"/\"$demo_port:80\"/" "$repo/tools/demo/target.json" \
         >"$work/target.json"
-      curl -sf -X POST -H 'Content-Type: application/json' \
-        --data-binary "@$work/target.json" \
-        "http://127.0.0.1:$port/v2/local/target-state" >/dev/null
-      deadline=$((SECONDS + 300))
-      until [ "$(docker ps -q --filter "label=io.balena.app-id=$app" | wc -l)" -ge 2 ]; do
-        [ $SECONDS -lt $deadline ] || { echo "the demo did not start" >&2; exit 1; }
-        sleep 0.2
-      done
+      apply "$work/target.json" 2
       measure "demo app running (2 services; the worker logs a line every 5 s)"
       ;;
     *) echo "unknown phase $phase" >&2; exit 2 ;;

@@ -34,6 +34,14 @@ caf::actor_system_config& system_config(caf::actor_system_config& cfg) {
   // many messages, so the device API's actors are not kept waiting behind
   // it (CAF's default: never; see docs/BENCHMARKS.md, logs).
   cfg.set("scheduler.max-throughput", 100);
+  // Idle means asleep: CAF's default work-stealing workers never block (after
+  // each job they poll 100 times, then 500 times 50 us apart, then wake every
+  // 10 ms to look for work to steal: ~110 wakeups a second each, 0.26 CPU-s
+  // a minute with nothing to do). The sharing policy's workers wait on one
+  // condition variable without a timeout and every enqueue wakes one; with
+  // two workers its one queue costs the device API nothing measurable
+  // (docs/BENCHMARKS.md, idle).
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   // CAF's own logger and its console output stay quiet; we log ourselves.
   cfg.set("logger.verbosity", caf::atom("quiet"));
   bosun::add_db_error_category(cfg);

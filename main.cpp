@@ -7,6 +7,7 @@
 #include "api/server/server.hpp"
 #include "config/config.hpp"
 #include "persistence/db.hpp"
+#include "service/service_notifier.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -75,6 +76,11 @@ int run(const bosun::config& cfg) {
     });
   log->info("api", "device API on http://{}:{} (API key {})",
             cfg.listen_address, cfg.listen_port, agent.api_key);
+
+  // systemd: READY=1, WATCHDOG=1, STOPPING=1 (nothing without NOTIFY_SOCKET).
+  auto notifier = bosun::service_notifier::start(
+    io, sys, agent.root, {cfg.listen_address, cfg.listen_port}, log,
+    bosun::process_environment());
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([log, stop_all](const std::error_code& ec, int sig) {

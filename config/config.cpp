@@ -413,6 +413,17 @@ load_result load_config(const std::vector<std::string>& args,
   if (auto err = apply_layer(cfg, flags.values))
     return *err;
 
+  if (auto it = env.find("ROOT_MOUNTPOINT");
+      it != env.end() && !it->second.empty()) {
+    if (it->second[0] != '/')
+      return config_error{"", "ROOT_MOUNTPOINT",
+                          "expected an absolute path, got \"" + it->second
+                            + "\""};
+    cfg.host_root = it->second;
+    while (cfg.host_root.size() > 1 && cfg.host_root.back() == '/')
+      cfg.host_root.pop_back();
+  }
+
   // Without a cloud there is nothing but local mode.
   if (!cfg.managed())
     cfg.local_mode = true;

@@ -2,10 +2,10 @@
 // engine the way balenaOS's start-balena-supervisor runs balena_supervisor
 // (reference/host.md §8): --net=host, the engine socket at
 // /var/run/balena-engine.sock with DOCKER_SOCKET naming it, the data dir at
-// /data, /var/log, and the host root at /mnt/root (here a test-owned
-// directory standing in for the host's /, holding mnt/boot/config.json).
-// Without the host's --privileged: bosun needs none of its capabilities, and
-// engines inside containers (this test's, maybe) cannot grant them all.
+// /data, /var/log, and the host's / at /mnt/root; config.json in its legacy
+// bind at /boot/config.json (CONFIG_MOUNT_POINT), as the test's host has no
+// boot partition. Without the host's --privileged: bosun needs none of its
+// capabilities, and an engine inside a container cannot grant them all.
 #include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/process.hpp"
@@ -36,6 +36,8 @@ void clean(int app_id) {
   if (!ids.out.empty())
     docker("rm -f " + ids.out);
   docker("network rm " + std::to_string(app_id) + "_default");
+  run_command("rm -rf /tmp/balena-supervisor/services/"
+              + std::to_string(app_id));
 }
 
 } // namespace
@@ -64,16 +66,18 @@ TEST_SUITE("supervisor image") {
 
     bosun::test::temp_dir host;
     int port = bosun::test::free_port();
-    run_command("mkdir -p " + host.path() + "/root/mnt/boot " + host.path()
-                + "/data " + host.path() + "/log");
-    std::ofstream(host.path() + "/root/mnt/boot/config.json")
+    run_command("mkdir -p " + host.path() + "/data " + host.path() + "/log");
+    std::ofstream(host.path() + "/config.json")
       << R"({"listenPort":)" << port << "}";
     auto run = docker(
       "run -d --name " + name + " --net=host" + " --mount type=bind,source="
       + engine.substr(7) + ",target=/var/run/balena-engine.sock"
       + " --mount type=bind,source=" + host.path() + "/data,target=/data"
       + " --mount type=bind,source=" + host.path() + "/log,target=/var/log"
-      + " --mount type=bind,source=" + host.path() + "/root,target=/mnt/root"
+      + " --mount type=bind,source=/,target=/mnt/root"
+      + " --mount type=bind,source=" + host.path()
+      + "/config.json,target=/boot/config.json"
+      + " -e CONFIG_MOUNT_POINT=/boot/config.json"
       + " -e DOCKER_SOCKET=/var/run/balena-engine.sock"
       + " -e BOOT_MOUNTPOINT=/mnt/boot -e LISTEN_PORT=" + std::to_string(port)
       + " -e LED_FILE=/dev/null -e SUPERVISOR_IMAGE=" + image + " " + image);
@@ -97,7 +101,6 @@ TEST_SUITE("supervisor image") {
                     != std::string::npos,
                   logs);
     CHECK_MESSAGE(logs.find("data /data") != std::string::npos, logs);
-    // The config.json it read is the one under the host root.
     CHECK(http_request(port, "GET", "/v1/healthy").status == 200);
     auto hc_run = docker("exec " + name + " /usr/bin/bosun-healthcheck");
     CHECK_MESSAGE(hc_run.status == 0, hc_run.out);
@@ -121,6 +124,16 @@ TEST_SUITE("supervisor image") {
       },
       "the app's container to run");
     CHECK_MESSAGE(app_runs, docker("logs " + name).out);
+    // Its update lock dir is the host's, as the engine names it, made by
+    // bosun through /mnt/root.
+    auto mounts = inspect("main_31_1_c1", "{{json .Mounts}}");
+    CHECK_MESSAGE(
+      mounts.find(
+        R"("Source":"/tmp/balena-supervisor/services/301/main","Destination":"/tmp/balena")")
+        != std::string::npos,
+      mounts);
+    CHECK(run_command("test -d /tmp/balena-supervisor/services/301/main").status
+          == 0);
     // Its database is in the bound data dir, where the host keeps it.
     CHECK(run_command("test -f " + host.path() + "/data/bosun.sqlite").status
           == 0);

@@ -138,6 +138,14 @@ TEST_SUITE("config precedence") {
     CHECK(t.config_path == "/etc/bosun/config.json");
   }
 
+  TEST_CASE("ROOT_MOUNTPOINT: the host's / as a supervisor container sees it") {
+    CHECK(ok(load({})).host_root.empty());
+    CHECK(ok(load({}, {{"ROOT_MOUNTPOINT", "/mnt/root/"}})).host_root
+          == "/mnt/root");
+    CHECK(error_text(load({}, {{"ROOT_MOUNTPOINT", "mnt/root"}}))
+          == R"(ROOT_MOUNTPOINT: expected an absolute path, got "mnt/root")");
+  }
+
   TEST_CASE("an unusable DOCKER_HOST does not matter when bosun is told") {
     CHECK(ok(load({}, {{"DOCKER_HOST", "ssh://me@box"},
                        {"BOSUN_ENGINE", "/run/e.sock"}}))

@@ -8,6 +8,7 @@
 #include "api/server/server.hpp"
 #include "config/config.hpp"
 #include "persistence/db.hpp"
+#include "service/service_notifier.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -90,6 +91,11 @@ int run(const bosun::config& cfg) {
   // (`bosun api-key` prints it).
   log->info("api", "device API on http://{}:{}", cfg.listen_address,
             cfg.listen_port);
+
+  // systemd: READY=1, WATCHDOG=1, STOPPING=1 (nothing without NOTIFY_SOCKET).
+  auto notifier = bosun::service_notifier::start(
+    io, sys, agent.root, {cfg.listen_address, cfg.listen_port}, log,
+    bosun::process_environment());
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([log, stop_all](const std::error_code& ec, int sig) {

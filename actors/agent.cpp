@@ -83,6 +83,13 @@ std::string device_arch() {
   return m;
 }
 
+// Update lock dirs as the engine names them (bind sources): in the data dir,
+// or in balenaOS's supervisor container the host's /tmp/balena-supervisor,
+// as balena's (bosun reaches it through cfg.host_root).
+std::string engine_lock_base(const config& cfg) {
+  return cfg.host_root.empty() ? cfg.data_dir : "/tmp/balena-supervisor";
+}
+
 apps::spec_context device_facts(const config& cfg, const agent& a) {
   apps::spec_context ctx;
   ctx.device_uuid = a.uuid;
@@ -102,10 +109,10 @@ apps::spec_context device_facts(const config& cfg, const agent& a) {
   // (app_manager asks api_keys for them).
   if (cfg.engine.rfind("unix://", 0) == 0)
     ctx.engine_socket = cfg.engine.substr(7);
-  ctx.lock_dir_base = cfg.data_dir;
-  ctx.host_path_exists = [](const std::string& p) {
+  ctx.lock_dir_base = engine_lock_base(cfg);
+  ctx.host_path_exists = [root = cfg.host_root](const std::string& p) {
     std::error_code ec;
-    return std::filesystem::exists(p, ec);
+    return std::filesystem::exists(root + p, ec);
   };
   return ctx;
 }
@@ -207,7 +214,10 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
      }});
   app_manager_options am;
   am.local_mode = cfg.local_mode;
-  am.lock_dir_base = cfg.data_dir;
+  am.lock_dir_base = cfg.host_root.empty()
+                       ? cfg.data_dir
+                       : cfg.host_root + engine_lock_base(cfg);
+  am.engine_lock_dir_base = engine_lock_base(cfg);
   am.spec = device_facts(device_cfg, out);
   am.log = deps.log;
   opts.children.push_back(

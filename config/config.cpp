@@ -321,14 +321,16 @@ std::string help_text() {
   t += "\n";
   t += "Options (each also read from the environment variable shown; flags\n";
   t += "win over the environment, which wins over config.json):\n";
-  t += "  --config <path>        balena config.json [BOSUN_CONFIG]\n";
+  t += "  --config <path>        balena config.json [BOSUN_CONFIG, then\n";
+  t += "                         CONFIG_MOUNT_POINT]\n";
   t += "                         default: " + d.config_path + "\n";
   t += "                         (a missing default file means: unmanaged)\n";
   t += "  --data-dir <path>      state directory [BOSUN_DATA_DIR]\n";
   t += "                         default: " + d.data_dir + "\n";
   t += "  --engine <url>         container engine: unix:///path, /path,\n";
   t += "                         tcp://host:port or http://host:port\n";
-  t += "                         [BOSUN_ENGINE, then DOCKER_HOST]\n";
+  t += "                         [BOSUN_ENGINE, then DOCKER_HOST, then\n";
+  t += "                         unix://$DOCKER_SOCKET]\n";
   t += "                         default: " + d.engine + "\n";
   t += "  --listen <addr[:port]> device API address [BOSUN_LISTEN]\n";
   t += "                         default: " + d.listen_address + ":"
@@ -384,6 +386,14 @@ load_result load_config(const std::vector<std::string>& args,
       return *err;
     explicit_path = true;
   }
+  // balenaOS's variables for its Supervisor (reference/host.md §0, §8):
+  // CONFIG_MOUNT_POINT names config.json below BOSUN_CONFIG and --config (a
+  // missing file is an unmanaged device, as at the default path).
+  if (auto it = env.find("CONFIG_MOUNT_POINT");
+      !explicit_path && it != env.end() && !it->second.empty())
+    if (auto err = apply(cfg, setting::config,
+                         sourced{it->second, "CONFIG_MOUNT_POINT"}))
+      return *err;
 
   auto file = read(cfg.config_path);
   switch (file.result) {
@@ -405,16 +415,34 @@ load_result load_config(const std::vector<std::string>& args,
   // DOCKER_HOST is the fallback for tools that set it for the docker CLI;
   // it is not consulted when bosun is told explicitly.
   if (!envs.count(setting::engine) && !flags.values.count(setting::engine)) {
+    // balenaOS's DOCKER_SOCKET is the socket DOCKER_HOST defaults to.
     auto it = env.find("DOCKER_HOST");
-    if (it != env.end() && !it->second.empty())
+    auto sock = env.find("DOCKER_SOCKET");
+    if (it != env.end() && !it->second.empty()) {
       if (auto err
           = apply(cfg, setting::engine, sourced{it->second, "DOCKER_HOST"}))
         return *err;
+    } else if (sock != env.end() && !sock->second.empty()) {
+      if (auto err = apply(cfg, setting::engine,
+                           sourced{"unix://" + sock->second, "DOCKER_SOCKET"}))
+        return *err;
+    }
   }
   if (auto err = apply_layer(cfg, envs))
     return *err;
   if (auto err = apply_layer(cfg, flags.values))
     return *err;
+
+  if (auto it = env.find("ROOT_MOUNTPOINT");
+      it != env.end() && !it->second.empty()) {
+    if (it->second[0] != '/')
+      return config_error{"", "ROOT_MOUNTPOINT",
+                          "expected an absolute path, got \"" + it->second
+                            + "\""};
+    cfg.host_root = it->second;
+    while (cfg.host_root.size() > 1 && cfg.host_root.back() == '/')
+      cfg.host_root.pop_back();
+  }
 
   // Without a cloud there is nothing but local mode.
   if (!cfg.managed())

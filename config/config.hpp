@@ -68,6 +68,11 @@ struct config {
   // Device API listen address and port.
   std::string listen_address = "0.0.0.0";
   uint16_t listen_port = 48484;
+  // Where the host's / is mounted when bosun runs as balenaOS's supervisor
+  // container ($ROOT_MOUNTPOINT, /mnt/root there); empty when bosun sees the
+  // host's file system itself. The engine binds host paths, so update lock
+  // dirs are then the host's /tmp/balena-supervisor, reached through it.
+  std::string host_root;
   // Effective local mode: true when requested, and always when unmanaged.
   bool local_mode = false;
   log_level level = log_level::info;

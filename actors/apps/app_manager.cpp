@@ -373,7 +373,9 @@ void gather(self_ptr self,
 apps::spec_context spec_base(self_ptr self) {
   auto& st = self->state;
   auto ctx = st.opts.spec;
-  ctx.lock_dir_base = st.opts.lock_dir_base;
+  ctx.lock_dir_base = st.opts.engine_lock_dir_base.empty()
+                        ? st.opts.lock_dir_base
+                        : st.opts.engine_lock_dir_base;
   ctx.scoped_api_keys = st.scoped_keys;
   if (st.target && !st.target->device_name.empty())
     ctx.device_name = st.target->device_name;

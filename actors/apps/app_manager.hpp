@@ -43,6 +43,10 @@ struct app_manager_options {
   bool local_mode = true;
   // Lock directories live under <lock_dir_base>/services/<appId>/<service>.
   std::string lock_dir_base = "/tmp/balena-supervisor";
+  // The same directory as the engine names it in bind sources, when bosun
+  // reaches it by another path (balenaOS's supervisor container: the host's
+  // /tmp/balena-supervisor through /mnt/root); empty = lock_dir_base.
+  std::string engine_lock_dir_base;
   apps::spec_context spec; // device facts for container specs
   std::chrono::milliseconds retry_initial{500};
   std::chrono::milliseconds retry_max{std::chrono::minutes(5)};

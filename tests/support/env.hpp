@@ -19,4 +19,14 @@ inline std::string required_env(const char* name) {
   return v;
 }
 
+// What `tools/dev test` built and named in `var` (the .deb, the image); the
+// test fails, naming the command that builds it, when it is missing.
+inline std::string required_artifact(const char* var, const char* built_by) {
+  const char* v = std::getenv(var);
+  if (v == nullptr || *v == '\0')
+    FAIL(std::string{var}, " is not set: `tools/dev test` sets it (`", built_by,
+         "` builds it)");
+  return v;
+}
+
 } // namespace bosun::test

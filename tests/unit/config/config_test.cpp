@@ -115,6 +115,37 @@ TEST_SUITE("config precedence") {
           == "unix:///tmp/f.sock");
   }
 
+  TEST_CASE("balenaOS's variables: DOCKER_SOCKET below DOCKER_HOST, "
+            "CONFIG_MOUNT_POINT below BOSUN_CONFIG") {
+    env_map balena{{"DOCKER_SOCKET", "/var/run/balena-engine.sock"},
+                   {"CONFIG_MOUNT_POINT", "/mnt/root/mnt/boot/config.json"}};
+    auto c = ok(
+      load({}, balena,
+           {{"/mnt/root/mnt/boot/config.json", R"({"listenPort":4000})"}}));
+    CHECK(c.engine == "unix:///var/run/balena-engine.sock");
+    CHECK(c.config_path == "/mnt/root/mnt/boot/config.json");
+    CHECK(c.config_file_found);
+    CHECK(c.listen_port == 4000);
+    // Missing there: unmanaged, as at the default path.
+    auto missing = ok(load({}, balena));
+    CHECK_FALSE(missing.config_file_found);
+    CHECK(missing.local_mode);
+    auto told = balena;
+    told["DOCKER_HOST"] = "tcp://10.0.0.1:2375";
+    told["BOSUN_CONFIG"] = "/etc/bosun/config.json";
+    auto t = ok(load({}, told, {{"/etc/bosun/config.json", "{}"}}));
+    CHECK(t.engine == "http://10.0.0.1:2375");
+    CHECK(t.config_path == "/etc/bosun/config.json");
+  }
+
+  TEST_CASE("ROOT_MOUNTPOINT: the host's / as a supervisor container sees it") {
+    CHECK(ok(load({})).host_root.empty());
+    CHECK(ok(load({}, {{"ROOT_MOUNTPOINT", "/mnt/root/"}})).host_root
+          == "/mnt/root");
+    CHECK(error_text(load({}, {{"ROOT_MOUNTPOINT", "mnt/root"}}))
+          == R"(ROOT_MOUNTPOINT: expected an absolute path, got "mnt/root")");
+  }
+
   TEST_CASE("an unusable DOCKER_HOST does not matter when bosun is told") {
     CHECK(ok(load({}, {{"DOCKER_HOST", "ssh://me@box"},
                        {"BOSUN_ENGINE", "/run/e.sock"}}))

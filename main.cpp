@@ -5,10 +5,10 @@
 #include "actors/api_keys/api_keys.hpp"
 #include "actors/engine/engine.hpp"
 #include "actors/logger.hpp"
+#include "actors/systemd/service_notifier.hpp"
 #include "api/server/server.hpp"
 #include "config/config.hpp"
 #include "persistence/db.hpp"
-#include "service/service_notifier.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>

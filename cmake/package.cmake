@@ -1,19 +1,19 @@
 # Installation and the Debian package (`tools/dev package`: CPack's DEB
 # generator on the Release build). The unit and the package's files are in
-# dist/; the container image's in dist/image (`tools/dev image`).
+# tools/dist/; the container image's in tools/dist/image (`tools/dev image`).
 include(GNUInstallDirs)
 
 # The image's HEALTHCHECK: GET /v1/healthy on 127.0.0.1:$LISTEN_PORT, with no
 # shell or wget in the image.
-add_executable(bosun-healthcheck ${PROJECT_SOURCE_DIR}/dist/image/healthcheck.cpp)
+add_executable(bosun-healthcheck ${PROJECT_SOURCE_DIR}/tools/dist/image/healthcheck.cpp)
 target_link_libraries(bosun-healthcheck PRIVATE bosun_warnings)
 
 install(TARGETS bosun RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/dist/bosun.service
+install(FILES ${PROJECT_SOURCE_DIR}/tools/dist/bosun.service
         DESTINATION /lib/systemd/system)
-install(FILES ${PROJECT_SOURCE_DIR}/dist/debian/config.json
+install(FILES ${PROJECT_SOURCE_DIR}/tools/dist/debian/config.json
         DESTINATION /etc/bosun)
-install(FILES ${PROJECT_SOURCE_DIR}/dist/debian/default
+install(FILES ${PROJECT_SOURCE_DIR}/tools/dist/debian/default
         DESTINATION /etc/default RENAME bosun)
 install(DIRECTORY DESTINATION /var/lib/bosun
         DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
@@ -31,9 +31,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON) # Depends from dpkg-shlibdeps
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "docker.io | balena-engine, ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    ${PROJECT_SOURCE_DIR}/dist/debian/postinst
-    ${PROJECT_SOURCE_DIR}/dist/debian/prerm
-    ${PROJECT_SOURCE_DIR}/dist/debian/postrm)
+    ${PROJECT_SOURCE_DIR}/tools/dist/debian/postinst
+    ${PROJECT_SOURCE_DIR}/tools/dist/debian/prerm
+    ${PROJECT_SOURCE_DIR}/tools/dist/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # /etc files are conffiles: an upgrade keeps the admin's edits.
 file(WRITE ${CMAKE_BINARY_DIR}/conffiles

@@ -14,7 +14,7 @@ using bosun::test::run_command;
 namespace {
 
 std::string unit_file() {
-  std::ifstream in(std::string(BOSUN_SOURCE_DIR) + "/dist/bosun.service");
+  std::ifstream in(std::string(BOSUN_SOURCE_DIR) + "/tools/dist/bosun.service");
   std::stringstream s;
   s << in.rdbuf();
   return s.str();

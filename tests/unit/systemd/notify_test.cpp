@@ -1,4 +1,4 @@
-#include "service/notify.hpp"
+#include "actors/systemd/notify.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
-#include "service/service_notifier.hpp"
+#include "actors/systemd/service_notifier.hpp"
 
+#include "actors/systemd/notify.hpp"
 #include "api/client/client.hpp"
-#include "service/notify.hpp"
 
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>

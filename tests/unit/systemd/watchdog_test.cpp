@@ -2,7 +2,7 @@
 // root answers healthy; none while it answers unhealthy or does not answer
 // at all (a stuck root), and again once it recovers. Real actor system,
 // io_context and datagram socket; WATCHDOG_USEC=100000 (a check every 50 ms).
-#include "service/service_notifier.hpp"
+#include "actors/systemd/service_notifier.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/notify_listener.hpp"
 #include "tests/support/process.hpp"

@@ -1,3 +1,7 @@
+// The app_manager actor. Over 600 lines, with eight jobs in one file: issue
+// 12 splits it (engine view, step executor, supervisor table, device
+// actions, bookkeeping, handover files), after tests pin its behaviour.
+
 #include "actors/apps/app_manager.hpp"
 
 #include "actors/apps/app_view.hpp"

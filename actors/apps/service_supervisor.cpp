@@ -1,3 +1,7 @@
+// One service's supervisor. Over 600 lines because its state machine (apply,
+// adopt, start/stop/restart/remove, exits, health, engine up/down) reads best
+// in one place; the pure parts (restart_policy, event_lines) are apart.
+
 #include "actors/apps/service_supervisor.hpp"
 
 #include "actors/apps/event_lines.hpp"

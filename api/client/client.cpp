@@ -1,3 +1,7 @@
+// The HTTP/1.1 client: one connection type per transport (unix, TCP, TLS),
+// the exchange, the pool. Over 600 lines: they share the exchange's private
+// state machine; the wire format (wire.*), tunnels and proxies are apart.
+
 #include "api/client/client.hpp"
 
 #include "api/client/tunnel.hpp"

@@ -1,4 +1,6 @@
 // Target documents (v3, local v2, bosun's persisted form) → target_state.
+// Over 600 lines: one validator per document level (target, app, release,
+// service, volume, network), each with the JSON path of its errors.
 #include "api/cloud/compose_parse.hpp"
 #include "api/cloud/detail.hpp"
 #include "api/cloud/target_codec.hpp"

@@ -211,6 +211,18 @@ struct deterministic {
     return out;
   }
 
+  // For requests answered with nothing: the error, or none.
+  template <class Msg>
+  caf::error ask_void(Msg msg) {
+    auto h = self->request(am, caf::infinite, std::move(msg));
+    run();
+    if (self->mailbox().empty())
+      return caf::make_error(caf::sec::request_timeout, "no reply");
+    caf::error out;
+    h.receive([] {}, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
   uint64_t apply(target_state t, bool force = false) {
     auto g = ask<uint64_t>(apply_target{std::move(t), force});
     REQUIRE_MESSAGE(g, sys.render(g.error()));

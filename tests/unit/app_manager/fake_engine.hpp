@@ -6,9 +6,11 @@
 // reads and changes it directly (everything runs on the test thread).
 // Every request is recorded in `calls` ("list", "inspect <id>", "create
 // <name>", ...), so a test can count what a pass asked the engine.
-// With `hold_lists`, container lists are answered only by release_lists().
+// With `hold_lists`, container lists go to `holder` (list_holder), which
+// answers them when the test sends it caf::ok_atom.
 #include "messages/engine.hpp"
 
+#include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <map>
@@ -36,7 +38,8 @@ struct world {
   std::vector<std::string> calls;
   std::vector<engine_listener_actor> subscribers;
   bool hold_lists = false;
-  std::vector<caf::typed_response_promise<container_list>> held;
+  caf::actor holder;
+  size_t held = 0;
   int next_id = 1;
 
   size_t count_prefix(const std::string& prefix) const {
@@ -68,14 +71,6 @@ struct world {
       out.push_back(std::move(s));
     }
     return out;
-  }
-
-  void release_lists() {
-    hold_lists = false;
-    auto held_now = std::move(held);
-    held.clear();
-    for (auto& rp : held_now)
-      rp.deliver(list());
   }
 
   // What dockerd's inspect shows of a container made from its create body.
@@ -146,6 +141,24 @@ struct world {
   }
 };
 
+// Holds container lists until caf::ok_atom, then answers them (from its
+// own context, as a promise must be).
+inline caf::behavior list_holder(caf::event_based_actor* self,
+                                 std::shared_ptr<world> w) {
+  auto held = std::make_shared<std::vector<caf::response_promise>>();
+  return {
+    [self, held](container_list_req&) {
+      held->push_back(self->make_response_promise());
+    },
+    [w, held](caf::ok_atom) {
+      w->hold_lists = false;
+      for (auto& rp : *held)
+        rp.deliver(w->list());
+      held->clear();
+    },
+  };
+}
+
 inline caf::error no_such(const std::string& what) {
   return caf::make_error(engine_errc::not_found, "No such object: " + what);
 }
@@ -171,13 +184,12 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
     [](engine_ping_req&) { return not_faked<engine_ping>(); },
     [](engine_version_req&) { return not_faked<engine_version>(); },
     [](engine_info_req&) { return not_faked<engine_info>(); },
-    [self, w](container_list_req&) -> caf::result<container_list> {
+    [self, w](container_list_req& r) -> caf::result<container_list> {
       w->calls.push_back("list");
       if (!w->hold_lists)
         return w->list();
-      auto rp = self->make_response_promise<container_list>();
-      w->held.push_back(rp);
-      return rp;
+      ++w->held;
+      return self->delegate(caf::actor_cast<engine_actor>(w->holder), r);
     },
     [w, find](container_inspect_req& r) -> caf::result<container_inspect> {
       w->calls.push_back("inspect " + r.id);

@@ -163,6 +163,7 @@ struct deterministic {
     app_manager_options opts;
     opts.local_mode = local_mode;
     opts.lock_dir_base = dir.string();
+    w->holder = sys.spawn(list_holder, w);
     am = spawn_app_manager(sys, deps, opts);
     sched.run();
   }
@@ -173,7 +174,7 @@ struct deterministic {
           caf::actor_cast<caf::actor>(db), caf::actor_cast<caf::actor>(images),
           caf::actor_cast<caf::actor>(volumes),
           caf::actor_cast<caf::actor>(networks),
-          caf::actor_cast<caf::actor>(logs)})
+          caf::actor_cast<caf::actor>(logs), w->holder})
       self->send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
     std::error_code ec;
@@ -251,6 +252,12 @@ struct deterministic {
     a.service_name = service;
     a.force = force;
     return ask<service_action_done>(a);
+  }
+
+  // Answers the container lists held so far (world::hold_lists).
+  void release_lists() {
+    self->send(w->holder, caf::ok_atom_v);
+    run();
   }
 
   bool running(const std::string& service) const {

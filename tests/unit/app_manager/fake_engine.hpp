@@ -38,6 +38,7 @@ struct world {
   std::vector<std::string> calls;
   std::vector<engine_listener_actor> subscribers;
   bool hold_lists = false;
+  bool volumes_down = false; // volume lists fail (a failed engine read)
   caf::actor holder;
   size_t held = 0;
   int next_id = 1;
@@ -292,6 +293,8 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
     [](image_remove_req&) { return not_faked<image_delete_result>(); },
     [w](volume_list_req&) -> caf::result<volume_list> {
       w->calls.push_back("volumes");
+      if (w->volumes_down)
+        return caf::make_error(engine_errc::unavailable, "volumes are down");
       volume_list out;
       for (auto& [_, v] : w->volumes)
         out.volumes.push_back(v);

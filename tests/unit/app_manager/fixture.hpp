@@ -151,6 +151,8 @@ struct deterministic {
   networks_actor networks = spawn_networks(sys, engine);
   logs_actor logs
     = caf::actor_cast<logs_actor>(sys.spawn(line_collector, lines));
+  app_manager_deps deps;
+  app_manager_options opts;
   app_manager_actor am;
 
   explicit deterministic(bool local_mode = true) {
@@ -159,8 +161,7 @@ struct deterministic {
           / ("bosun-amtest-" + std::to_string(::getpid()) + "-"
              + std::to_string(++n));
     std::filesystem::create_directories(dir);
-    app_manager_deps deps{engine, db, images, volumes, networks, {}, logs};
-    app_manager_options opts;
+    deps = {engine, db, images, volumes, networks, {}, logs};
     opts.local_mode = local_mode;
     opts.lock_dir_base = dir.string();
     w->holder = sys.spawn(list_holder, w);
@@ -252,6 +253,15 @@ struct deterministic {
     a.service_name = service;
     a.force = force;
     return ask<service_action_done>(a);
+  }
+
+  // bosun restarts: a new app_manager over the same engine, db and locks.
+  void restart_manager() {
+    self->send_exit(am, caf::exit_reason::user_shutdown);
+    run();
+    w->subscribers.clear();
+    am = spawn_app_manager(sys, deps, opts);
+    run();
   }
 
   // Answers the container lists held so far (world::hold_lists).

@@ -109,3 +109,44 @@ TEST_CASE("an update lock refuses a stop unless forced") {
   // force deleted the app's lock file; the agent's own lock is released.
   CHECK_FALSE(std::filesystem::exists(lock_dir / "updates.lock"));
 }
+
+TEST_CASE("an app purge removes its containers and volumes; a pass remakes") {
+  running_app t;
+  auto web = t.w->id_of("web");
+  t.w->calls.clear();
+  app_action a;
+  a.kind = app_action_kind::purge;
+  a.app_id = 1;
+  auto e = t.ask_void(a);
+  CHECK_MESSAGE(!e, t.sys.render(e));
+  CHECK(t.w->count_prefix("remove volume 1_data") == 1);
+  t.settle();
+  CHECK(t.w->containers.count(web) == 0);
+  CHECK(t.running("web"));
+  CHECK(t.running("db"));
+  CHECK(t.w->volumes.count("1_data") == 1); // made again, empty
+  CHECK(t.w->count_prefix("create volume 1_data") == 1);
+  CHECK(t.status().state == "Idle");
+}
+
+TEST_CASE("service actions that are refused") {
+  running_app t;
+  auto web = t.w->id_of("web");
+  service_action a;
+  a.kind = service_action_kind::restart;
+  a.app_id = 99;
+  auto r = t.ask<service_action_done>(a);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == apps_errc::app_not_found);
+  a.app_id = 1; // two services and none named
+  r = t.ask<service_action_done>(a);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == apps_errc::service_required);
+  a.service_name = "nope";
+  r = t.ask<service_action_done>(a);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == apps_errc::service_not_found);
+  t.settle();
+  CHECK(t.w->id_of("web") == web); // nothing happened
+  CHECK(t.w->containers.size() == 2);
+}

@@ -322,6 +322,22 @@ bool reports_running(const std::string& body, const std::string& commit) {
   return false;
 }
 
+// Waits for the last report the cloud recorded from `uuid` to show release
+// `commit` running.
+bool await_report_running(cloud_sim& sim, const std::string& uuid,
+                          const std::string& commit,
+                          std::chrono::milliseconds deadline,
+                          const std::string& what) {
+  return eventually(
+    deadline,
+    [&](std::string& last) {
+      auto rs = sim.reports(uuid);
+      last = rs.empty() ? "no report" : rs.back().body;
+      return !rs.empty() && reports_running(rs.back().body, commit);
+    },
+    what);
+}
+
 // Report times are the simulator's clock: consecutive ones at least 10 s
 // apart (a little slack for the two clocks' rounding).
 void check_spacing(const std::vector<cloud_sim::report>& reports) {
@@ -497,14 +513,8 @@ TEST_SUITE("cloud") {
       60s, [&] { return running(r1); }, r1 + " to run"));
     CHECK(inspect(r1, "{{json .Config.Env}}").find("V=one")
           != std::string::npos);
-    REQUIRE(eventually(
-      40s,
-      [&](std::string& last) {
-        auto rs = sim.reports(uuid);
-        last = rs.empty() ? "no report" : rs.back().body;
-        return !rs.empty() && reports_running(rs.back().body, "r1");
-      },
-      "a report of r1 running"));
+    REQUIRE(
+      await_report_running(sim, uuid, "r1", 40s, "a report of r1 running"));
 
     // A new release: /v1/update makes bosun poll now (the next scheduled
     // poll is 4 s plus up to 60 s of jitter away).
@@ -521,14 +531,8 @@ TEST_SUITE("cloud") {
     auto r2 = container_name(601, "r2", 2);
     REQUIRE(eventually(
       60s, [&] { return running(r2); }, r2 + " to run"));
-    REQUIRE(eventually(
-      40s,
-      [&](std::string& last) {
-        auto rs = sim.reports(uuid);
-        last = rs.back().body;
-        return reports_running(rs.back().body, "r2");
-      },
-      "a report of r2 running"));
+    REQUIRE(
+      await_report_running(sim, uuid, "r2", 40s, "a report of r2 running"));
     // The last report matches the engine: r2 runs, r1 is gone.
     auto names = containers_of(601);
     CHECK(names.size() == 1);
@@ -608,14 +612,8 @@ TEST_SUITE("cloud") {
     REQUIRE(eventually(
       60s, [&] { return running(container_name(602, "r1", 1)); },
       "the app to run"));
-    REQUIRE(eventually(
-      40s,
-      [&](std::string& last) {
-        auto rs = sim.reports(uuid);
-        last = rs.empty() ? "no report" : rs.back().body;
-        return !rs.empty() && reports_running(rs.back().body, "r1");
-      },
-      "a report of r1 running"));
+    REQUIRE(
+      await_report_running(sim, uuid, "r1", 40s, "a report of r1 running"));
     REQUIRE(eventually(
       10s, [&] { return dev.healthy() == 200; }, "/v1/healthy to be OK"));
     check_spacing(sim.reports(uuid));
@@ -631,14 +629,8 @@ TEST_SUITE("cloud") {
     // holds the retries back.
     device dev(provisioned_config(sim, uuid, 605));
     dev.start();
-    REQUIRE(eventually(
-      60s,
-      [&](std::string& last) {
-        auto rs = sim.reports(uuid);
-        last = rs.empty() ? "no report" : rs.back().body;
-        return !rs.empty() && reports_running(rs.back().body, "r1");
-      },
-      "a report of r1 running"));
+    REQUIRE(
+      await_report_running(sim, uuid, "r1", 60s, "a report of r1 running"));
 
     // The next two reports are read (and recorded) by the cloud, whose
     // answer never comes: the connection closes instead.
@@ -653,14 +645,8 @@ TEST_SUITE("cloud") {
     REQUIRE(times.size() >= 3);
     for (size_t i = 1; i < times.size(); ++i)
       CHECK(times[i] - times[i - 1] >= 9.9);
-    REQUIRE(eventually(
-      40s,
-      [&](std::string& last) {
-        auto rs = sim.reports(uuid);
-        last = rs.back().body;
-        return reports_running(rs.back().body, "r2");
-      },
-      "a report of r2 running"));
+    REQUIRE(
+      await_report_running(sim, uuid, "r2", 40s, "a report of r2 running"));
   }
 
   TEST_CASE("restarted while the cloud is down, bosun runs its stored target "
@@ -688,14 +674,8 @@ TEST_SUITE("cloud") {
       r1 + " to run again without the cloud"));
 
     sim.start(state);
-    REQUIRE(eventually(
-      30s,
-      [&](std::string& last) {
-        auto rs = sim.reports(uuid);
-        last = rs.empty() ? "no report" : rs.back().body;
-        return !rs.empty() && reports_running(rs.back().body, "r1");
-      },
-      "a report once the cloud is back"));
+    REQUIRE(await_report_running(sim, uuid, "r1", 30s,
+                                 "a report once the cloud is back"));
     CHECK(sim.answered(uuid, "state-get", 200)
             + sim.answered(uuid, "state-get", 304)
           >= 1);

@@ -85,9 +85,19 @@ struct download_status {
   int32_t percent = 0;
 };
 
+// Whether the device is at its target.
+enum class apps_state : uint8_t {
+  idle,     // at its target
+  applying, // passes run
+};
+
+// balena's words: "Idle", "Applying".
+inline const char* to_string(apps_state x) {
+  return x == apps_state::idle ? "Idle" : "Applying";
+}
+
 struct apps_status {
-  // "Idle" when the device is at its target, "Applying" while passes run.
-  std::string state = "Idle";
+  apps_state state = apps_state::idle;
   uint64_t passes = 0;    // apply passes run since start
   uint32_t failures = 0;  // consecutive failed passes (reset on success)
   std::string last_error; // of the last failed pass
@@ -97,6 +107,11 @@ struct apps_status {
   std::map<std::string, std::string> fetch_errors; // image → why
   // App uuid → the release it runs (bookkeeping).
   std::map<std::string, std::string> commits;
+  // The engine view: full reads of the engine (the first, then after a
+  // reconnect or an error that contradicted the view), and reads of only
+  // what changed.
+  uint64_t engine_full_reads = 0;
+  uint64_t engine_partial_reads = 0;
 };
 
 // -- the device API ------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace bosun {
@@ -585,17 +586,83 @@ struct network_disconnect {
 
 // ---------------------------------------------------------------- events --
 
+// What an engine event is about, and what happened to it: the actors decide
+// on these, never on Docker's strings (which stay for logs and telemetry).
+enum class engine_object : uint8_t { other, container, image, volume, network };
+enum class engine_verb : uint8_t {
+  other,
+  create,
+  start,
+  restart,
+  stop,
+  kill,
+  die,
+  destroy, // container destroy, image delete, network/volume destroy
+  rename,
+  update,
+  health_status, // the status itself is in engine_event::health
+  connect,       // network connect/disconnect: attribute "container"
+  disconnect,
+  pull,
+  tag,
+  untag,
+};
+
 // One line of GET /events. Docker flattens container labels, name, image and
 // exitCode into actor attributes.
 struct engine_event {
   std::string type;   // container|image|volume|network|daemon|plugin|...
   std::string action; // "start", "die", "health_status: unhealthy", ...
+  engine_object kind = engine_object::other; // from type (classify_event)
+  engine_verb verb = engine_verb::other;     // from action
+  std::string health; // "healthy", "unhealthy", ... for health_status
   std::string actor_id;
   string_map attributes;
   std::string scope;     // "local" | "swarm"
   int64_t time = 0;      // unix seconds
   int64_t time_nano = 0; // unix nanoseconds
 };
+
+// Sets kind, verb and health from Docker's type and action strings.
+inline void classify_event(engine_event& e) {
+  static const std::pair<const char*, engine_object> objects[]
+    = {{"container", engine_object::container},
+       {"image", engine_object::image},
+       {"volume", engine_object::volume},
+       {"network", engine_object::network}};
+  static const std::pair<const char*, engine_verb> verbs[]
+    = {{"create", engine_verb::create},
+       {"start", engine_verb::start},
+       {"restart", engine_verb::restart},
+       {"stop", engine_verb::stop},
+       {"kill", engine_verb::kill},
+       {"die", engine_verb::die},
+       {"destroy", engine_verb::destroy},
+       {"delete", engine_verb::destroy},
+       {"remove", engine_verb::destroy},
+       {"rename", engine_verb::rename},
+       {"update", engine_verb::update},
+       {"connect", engine_verb::connect},
+       {"disconnect", engine_verb::disconnect},
+       {"pull", engine_verb::pull},
+       {"tag", engine_verb::tag},
+       {"untag", engine_verb::untag}};
+  e.kind = engine_object::other;
+  for (auto& [name, kind] : objects)
+    if (e.type == name)
+      e.kind = kind;
+  e.verb = engine_verb::other;
+  e.health.clear();
+  const std::string health_prefix = "health_status: ";
+  if (e.action.rfind(health_prefix, 0) == 0) {
+    e.verb = engine_verb::health_status;
+    e.health = e.action.substr(health_prefix.size());
+    return;
+  }
+  for (auto& [name, verb] : verbs)
+    if (e.action == name)
+      e.verb = verb;
+}
 
 // GET /events query. Filters: {"type":["container"], "label":["k=v"], ...}.
 struct events_query {

@@ -1,3 +1,7 @@
+// Over 600 lines: the one pure translation of a target service into the
+// engine's create body (compose keys, balena labels and environment,
+// devices, networks, mounts), with the names and identity it reads back.
+// Splitting it would separate each compose key from its defaults.
 #include "actors/apps/container_spec.hpp"
 
 #include <algorithm>

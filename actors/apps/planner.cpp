@@ -1,3 +1,8 @@
+// Over 600 lines: the pure planner, balena's reconciliation rules
+// (reference/behaviour.md) in one place: per-app steps, update strategies'
+// ordering, dependencies, app removal and the helpers they share. Tests
+// pin it (tests/unit/apps_planner); update_strategy.cpp holds the
+// strategies' hand-off decisions.
 #include "actors/apps/planner.hpp"
 
 #include "actors/apps/update_strategy.hpp"

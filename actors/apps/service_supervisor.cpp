@@ -22,8 +22,6 @@ using self_ptr = service_supervisor_pointer;
 using clock_tp = caf::actor_clock::time_point;
 using done_fn = std::function<void(const caf::error&)>;
 
-constexpr std::string_view health_prefix = "health_status: ";
-
 // ------------------------------------------------------------- helpers --
 
 clock_tp now(self_ptr self) {
@@ -827,22 +825,27 @@ void on_timer(self_ptr self, const service_timer& t) {
 
 void on_engine_event(self_ptr self, const engine_event& ev) {
   auto& st = self->state;
-  if (ev.type != "container" || st.status.container_id.empty()
+  if (ev.kind != engine_object::container || st.status.container_id.empty()
       || ev.actor_id != st.status.container_id)
     return;
-  const auto& a = ev.action;
-  if (a.rfind(health_prefix, 0) == 0) {
-    auto h = a.substr(health_prefix.size());
-    st.status.health = h;
-    publish(self);
-    if (h == "unhealthy")
-      then_pump(self, [self](auto next) { on_unhealthy(self, next); });
-    return;
+  switch (ev.verb) {
+    case engine_verb::health_status:
+      st.status.health = ev.health;
+      publish(self);
+      if (ev.health == "unhealthy")
+        then_pump(self, [self](auto next) { on_unhealthy(self, next); });
+      return;
+    case engine_verb::die:
+    case engine_verb::start:
+    case engine_verb::destroy:
+    case engine_verb::restart:
+    case engine_verb::stop:
+      queue_check(self, false);
+      return;
+    default:
+      // exec_* (healthcheck runs), attach, resize, ... tell nothing new.
+      return;
   }
-  // exec_* (healthcheck runs), attach, resize, ... tell nothing new.
-  if (a == "die" || a == "start" || a == "destroy" || a == "restart"
-      || a == "stop")
-    queue_check(self, false);
 }
 
 void on_engine_status(self_ptr self, const engine_status& es) {

@@ -1,5 +1,6 @@
 #include "actors/apps/update_locks.hpp"
 
+#include <caf/typed_event_based_actor.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -146,6 +147,44 @@ bool agent_holds_lock(const std::string& base, int64_t app_id) {
       if (lock_owner(app_dir(base, app_id) / svc / name) == 1)
         return true;
   return false;
+}
+
+bool consume_handover_signal(const std::string& lock_dir) {
+  std::error_code ec;
+  bool found = false;
+  for (auto* name : {"handover-complete", "resin-kill-me"}) {
+    auto file = fs::path(lock_dir) / name;
+    if (fs::exists(file, ec)) {
+      fs::remove(file, ec);
+      found = true;
+    }
+  }
+  return found;
+}
+
+lock_keeper_actor::behavior_type lock_keeper(std::string base) {
+  return {
+    [base](const lock_take& t) {
+      if (t.unless_held && agent_holds_lock(base, t.app_id))
+        return lock_outcome{};
+      auto r = take_locks(base, t.app_id, t.services, t.force);
+      r.taken = r.ok;
+      return r;
+    },
+    [base](const lock_release& r) {
+      release_locks(base, r.app_id);
+      return true;
+    },
+    [base](const lock_query& q) {
+      lock_states out;
+      for (auto id : q.app_ids) {
+        out.agent_held[id] = agent_holds_lock(base, id);
+        out.user_locks[id] = user_locks(base, id);
+      }
+      return out;
+    },
+    [](const handover_poll& p) { return consume_handover_signal(p.lock_dir); },
+  };
 }
 
 } // namespace bosun

@@ -793,13 +793,13 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
     [self](const log_stream_ended& ev) { on_ended(self, ev); },
     [self](const engine_event& ev) {
       auto& st = self->state;
-      if (!st.ready || ev.type != "container")
+      if (!st.ready || ev.kind != engine_object::container)
         return;
-      if (ev.action == "start") {
+      if (ev.verb == engine_verb::start) {
         if (ev.attributes.count(supervised_label) == 0)
           return;
         attach(self, ensure(self, ev.actor_id, ev.attributes));
-      } else if (ev.action == "destroy") {
+      } else if (ev.verb == engine_verb::destroy) {
         forget(self, ev.actor_id);
       }
     },

@@ -93,7 +93,7 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
     }
     auto why = self->system().render(em.reason);
     c->status.last_error = why;
-    if (!c->window.allow(std::chrono::steady_clock::now())) {
+    if (!c->window.allow(self->clock().now())) {
       self->state.log->error("root",
                              "{} failed {} times within the restart window "
                              "({}); giving up",

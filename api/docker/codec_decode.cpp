@@ -696,6 +696,7 @@ decoded<engine_event> decode_event(std::string_view line) {
     field(v, "", "scope", e.scope);
     field(v, "", "time", e.time);
     field(v, "", "timeNano", e.time_nano);
+    classify_event(e);
   });
 }
 

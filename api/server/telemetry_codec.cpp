@@ -312,7 +312,12 @@ void service_metrics(std::string& out, const apps_status& a) {
   failures.add(num(a.failures));
   family applying(out, "bosun_apps_applying", "gauge",
                   "1 while the device is not at its target.");
-  applying.add(flag(a.state != "Idle"));
+  applying.add(flag(a.state != apps_state::idle));
+  family reads(out, "bosun_apps_engine_reads_total", "counter",
+               "Reads of the engine by the app manager: full (everything) "
+               "and partial (only what changed).");
+  reads.add({{"kind", "full"}}, num(a.engine_full_reads));
+  reads.add({{"kind", "partial"}}, num(a.engine_partial_reads));
 }
 
 void write_logs(writer& w, const logs_telemetry& t) {
@@ -554,9 +559,13 @@ std::string encode_telemetry_json(const telemetry_snapshot& s) {
   if (s.apps) {
     w.StartObject();
     key(w, "state");
-    str(w, s.apps->state);
+    str(w, to_string(s.apps->state));
     key(w, "passes");
     w.Uint64(s.apps->passes);
+    key(w, "engineFullReads");
+    w.Uint64(s.apps->engine_full_reads);
+    key(w, "enginePartialReads");
+    w.Uint64(s.apps->engine_partial_reads);
     key(w, "failedPasses");
     w.Uint(s.apps->failures);
     key(w, "lastError");

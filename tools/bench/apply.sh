@@ -2,7 +2,8 @@
 # Apply benchmark: time from "target accepted" to "every container running"
 # for a 5- and a 20-service app from empty, and for a one-env-var change,
 # against a baseline doing the minimal docker CLI operations for the same
-# change, in the same run. Prints medians and ratios, and bosun's RSS.
+# change, in the same run. Prints medians and ratios, bosun's CPU seconds
+# and engine requests per apply (from /v2/telemetry), and its RSS.
 #
 #   eval "$(tools/dev env)"           # a private engine + registry + image
 #   tools/bench/apply.sh [runs=3]     # needs build/bosun (tools/dev build)
@@ -69,6 +70,24 @@ post() {
 }
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$bosun_pid/status"; }
+# bosun's user+system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$bosun_pid/stat"; }
+# The engine requests bosun has made so far (its telemetry).
+engine_requests() {
+  curl -sf "http://127.0.0.1:$port/v2/telemetry" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["engine"]["requestsTotal"])'
+}
+# Runs "$@" (an apply and its wait) and records its CPU ms and engine
+# requests under $1 (the case).
+measured() {
+  local label=$1 c0 r0 c1 r1
+  shift
+  c0=$(cpu_ticks); r0=$(engine_requests)
+  "$@"
+  c1=$(cpu_ticks); r1=$(engine_requests)
+  cpu["$label"]+="$(( (c1 - c0) * 1000 / $(getconf CLK_TCK) )) "
+  reqs["$label"]+="$((r1 - r0)) "
+}
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 
@@ -81,16 +100,20 @@ bosun_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
 rss_start=$(rss_kb)
 
-declare -A results
+declare -A results cpu reqs
 bench_bosun() { # $1 = label, $2 = services
   local app t0 t1
   app=$(( $2 == 5 ? 901 : 902 ))
   for _ in $(seq "$runs"); do
     target "$app" "$2" one >"$work/t1.json"
-    t0=$(now_ms); post "$work/t1.json"; wait_running "$app" "$2" one; t1=$(now_ms)
+    t0=$(now_ms)
+    measured "$1 from empty" eval 'post "$work/t1.json"; wait_running "$app" "$2" one'
+    t1=$(now_ms)
     results["bosun $1 from empty"]+="$((t1 - t0)) "
     target "$app" "$2" two >"$work/t2.json"
-    t0=$(now_ms); post "$work/t2.json"; wait_running "$app" "$2" two; t1=$(now_ms)
+    t0=$(now_ms)
+    measured "$1 one env change" eval 'post "$work/t2.json"; wait_running "$app" "$2" two'
+    t1=$(now_ms)
     results["bosun $1 one env change"]+="$((t1 - t0)) "
     # Back to empty for the next run: an empty target removes the app.
     printf '{"local":{"name":"bench","config":{},"apps":{}}}' >"$work/empty.json"
@@ -131,11 +154,14 @@ bench_cli "20 services" 20
 rss_end=$(rss_kb)
 
 echo "apply benchmark: $runs run(s) each, engine $DOCKER_HOST, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-printf '%-36s %10s %10s %8s\n' "case" "bosun ms" "cli ms" "ratio"
+printf '%-36s %10s %10s %8s %12s %14s\n' "case" "bosun ms" "cli ms" "ratio" "bosun cpu ms" "engine reqs"
 for c in "5 services from empty" "5 services one env change" \
   "20 services from empty" "20 services one env change"; do
   b=$(echo "${results["bosun $c"]}" | tr ' ' '\n' | grep . | median)
   l=$(echo "${results["cli $c"]}" | tr ' ' '\n' | grep . | median)
-  printf '%-36s %10s %10s %8s\n' "$c" "$b" "$l" "$(awk -v b="$b" -v l="$l" 'BEGIN {printf "%.2f", b / l}')"
+  cm=$(echo "${cpu["$c"]}" | tr ' ' '\n' | grep . | median)
+  rq=$(echo "${reqs["$c"]}" | tr ' ' '\n' | grep . | median)
+  printf '%-36s %10s %10s %8s %12s %14s\n' "$c" "$b" "$l" \
+    "$(awk -v b="$b" -v l="$l" 'BEGIN {printf "%.2f", b / l}')" "$cm" "$rq"
 done
 echo "bosun RSS: ${rss_start} kB at start, ${rss_end} kB after"

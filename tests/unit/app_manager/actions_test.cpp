@@ -34,7 +34,7 @@ TEST_CASE("restart-service gives the service a new container") {
   CHECK(t.w->id_of("web") == r->container_id); // no pass made another
   CHECK(t.running("web"));
   CHECK(t.w->id_of("db") == db);
-  CHECK(t.status().state == "Idle");
+  CHECK(t.status().state == apps_state::idle);
 }
 
 TEST_CASE("stop-service stays stopped across passes; start-service starts") {
@@ -53,7 +53,7 @@ TEST_CASE("stop-service stays stopped across passes; start-service starts") {
   t.settle();
   CHECK(t.w->id_of("web") == web);
   CHECK_FALSE(t.running("web"));
-  CHECK(t.status().state == "Idle");
+  CHECK(t.status().state == apps_state::idle);
   auto s = t.act(service_action_kind::start, "web");
   REQUIRE_MESSAGE(s, t.sys.render(s.error()));
   CHECK(s->container_id == web); // the same container, started
@@ -80,7 +80,7 @@ TEST_CASE("an app restart recreates every container of the app") {
   CHECK(t.running("web"));
   CHECK(t.running("db"));
   CHECK(t.w->volumes.count("1_data") == 1); // a restart keeps the data
-  CHECK(t.status().state == "Idle");
+  CHECK(t.status().state == apps_state::idle);
   // An app that is not on the device.
   a.app_id = 99;
   auto e2 = t.ask_void(a);
@@ -126,7 +126,7 @@ TEST_CASE("an app purge removes its containers and volumes; a pass remakes") {
   CHECK(t.running("db"));
   CHECK(t.w->volumes.count("1_data") == 1); // made again, empty
   CHECK(t.w->count_prefix("create volume 1_data") == 1);
-  CHECK(t.status().state == "Idle");
+  CHECK(t.status().state == apps_state::idle);
 }
 
 TEST_CASE("service actions that are refused") {

@@ -51,11 +51,27 @@ struct world {
     return n;
   }
 
+  // An event as dockerd sends it: a container's carries its labels, name
+  // and image as attributes.
   void emit(const std::string& id, const std::string& action) {
+    string_map attributes;
+    auto c = containers.find(id);
+    if (c != containers.end()) {
+      attributes = c->second.spec.config.labels;
+      attributes["name"] = c->second.spec.name;
+      attributes["image"] = c->second.spec.config.image;
+    }
+    emit_event("container", action, id, std::move(attributes));
+  }
+
+  void emit_event(const std::string& type, const std::string& action,
+                  const std::string& id, string_map attributes = {}) {
     engine_event ev;
-    ev.type = "container";
+    ev.type = type;
     ev.action = action;
     ev.actor_id = id;
+    ev.attributes = std::move(attributes);
+    classify_event(ev);
     for (auto& s : subscribers)
       caf::anon_send(s, ev);
   }
@@ -213,6 +229,7 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       c.spec = r.spec;
       c.created = "2024-01-01T00:00:" + std::string(n < 10 ? "0" : "")
                   + std::to_string(n) + "Z";
+      w->emit(id, "create");
       return id;
     },
     [w, find](container_start_req& r) -> caf::result<void> {
@@ -258,11 +275,10 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       if (c->running && !r.force)
         return caf::make_error(engine_errc::conflict, "running");
       auto id = c->id;
-      bool was_running = c->running;
-      w->containers.erase(id);
-      if (was_running)
+      if (c->running)
         w->emit(id, "die");
       w->emit(id, "destroy");
+      w->containers.erase(id);
       return caf::unit;
     },
     [](container_wait_req&) { return not_faked<container_wait_result>(); },
@@ -272,6 +288,7 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       if (c == nullptr)
         return no_such(r.id);
       c->spec.name = r.name;
+      w->emit(c->id, "rename");
       return caf::unit;
     },
     [](container_update_req&) { return not_faked<container_update_result>(); },
@@ -314,12 +331,14 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       v.labels = r.spec.labels;
       v.options = r.spec.driver_opts;
       v.scope = "local";
+      w->emit_event("volume", "create", v.name);
       return v;
     },
     [w](volume_remove_req& r) -> caf::result<void> {
       w->calls.push_back("remove volume " + r.name);
       if (w->volumes.erase(r.name) == 0)
         return no_such(r.name);
+      w->emit_event("volume", "destroy", r.name);
       return caf::unit;
     },
     [w](network_list_req& r) -> caf::result<network_infos> {
@@ -363,6 +382,7 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       n.options = r.spec.options;
       n.labels = r.spec.labels;
       w->networks[id] = n;
+      w->emit_event("network", "create", id, {{"name", n.name}});
       return id;
     },
     [w, find](network_connect_req& r) -> caf::result<void> {
@@ -371,6 +391,7 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       if (c == nullptr)
         return no_such(r.spec.container);
       c->extra[r.network] = r.spec.endpoint_config;
+      w->emit_event("network", "connect", r.network, {{"container", c->id}});
       return caf::unit;
     },
     [](network_disconnect_req&) -> caf::result<void> {
@@ -380,6 +401,7 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       w->calls.push_back("remove network " + r.id);
       if (w->networks.erase(r.id) == 0)
         return no_such(r.id);
+      w->emit_event("network", "destroy", r.id);
       return caf::unit;
     },
     [w](engine_subscribe& r) {

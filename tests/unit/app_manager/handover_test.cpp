@@ -53,6 +53,6 @@ TEST_CASE("hand-over today: the next pass kills the old container at once") {
   auto& env = t.w->containers.at(now).spec.config.env;
   CHECK(std::find(env.begin(), env.end(), "V=2") != env.end());
   CHECK(t.running("web"));
-  CHECK(t.status().state == "Idle");
+  CHECK(t.status().state == apps_state::idle);
   CHECK(t.status().commits.at("1") == "def");
 }

@@ -24,7 +24,7 @@ TEST_CASE("a restarted app_manager adopts the running containers") {
   CHECK(t.running("web"));
   CHECK_FALSE(t.running("db")); // the API's stop is remembered
   auto st = t.status();
-  CHECK(st.state == "Idle");
+  CHECK(st.state == apps_state::idle);
   CHECK(st.services.size() == 2); // supervisors for both (adopted)
   CHECK(st.commits.at("1") == "abc");
 }
@@ -35,7 +35,7 @@ TEST_CASE("a failed pass is retried after 500 ms, doubling") {
   t.apply(target_of({service("web")}));
   auto st = t.status();
   CHECK(st.failures == 1);
-  CHECK(st.state == "Applying");
+  CHECK(st.state == apps_state::applying);
   CHECK(st.last_error.rfind("reading the engine: ", 0) == 0);
   CHECK(st.last_error.find("volumes are down") != std::string::npos);
   CHECK(t.view().update_failed); // (view() moves the clock 1 s)
@@ -54,6 +54,6 @@ TEST_CASE("a failed pass is retried after 500 ms, doubling") {
   st = t.status();
   CHECK(st.failures == 0);
   CHECK(st.last_error.empty());
-  CHECK(st.state == "Idle");
+  CHECK(st.state == apps_state::idle);
   CHECK(t.running("web"));
 }

@@ -58,6 +58,7 @@ struct fake_world {
     engine_event ev;
     ev.type = "container";
     ev.action = action;
+    classify_event(ev);
     ev.actor_id = id;
     for (auto& s : subscribers)
       caf::anon_send(s, ev);

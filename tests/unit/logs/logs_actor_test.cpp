@@ -96,6 +96,7 @@ struct logs_fixture {
     engine_event ev;
     ev.type = "container";
     ev.action = action;
+    classify_event(ev);
     ev.actor_id = id;
     if (auto* c = ew->find(id))
       ev.attributes = c->labels;

@@ -4,7 +4,7 @@
 // bootstrapRetryDelay until it works.
 #include "actors/cloud/cloud_sync_state.hpp"
 #include "actors/cloud/config_writer.hpp"
-#include "api/cloud/device_api.hpp"
+#include "api/cloud/device_http.hpp"
 
 namespace bosun {
 
@@ -73,17 +73,11 @@ void regenerate(cloud_sync_ptr self, const std::string& why) {
   retry_later(self, "key exchange: " + why);
 }
 
-std::string device_query(const std::string& uuid) {
-  return "/v7/device?$select=id&$filter=uuid%20eq%20'" + uuid + "'";
-}
-
 void exchange_with_provisioning_key(cloud_sync_ptr self) {
   auto& st = self->state;
   auto pkey = st.opts.cfg.provisioning_api_key;
-  cloud_request q;
-  q.target = device_query(st.uuid);
   cloud_send(
-    self, std::move(q),
+    self, cloud::device_lookup(st.uuid),
     [self, pkey](const cloud_reply& r) {
       if (r.status == 0)
         return retry_later(self, "device lookup: " + describe(r));
@@ -91,13 +85,8 @@ void exchange_with_provisioning_key(cloud_sync_ptr self) {
                                 : std::nullopt;
       if (!id)
         return regenerate(self, "device lookup: " + describe(r));
-      cloud_request k;
-      k.method = "POST";
-      k.target = "/api-key/device/" + std::to_string(*id) + "/device-key";
-      k.headers.emplace_back("Content-Type", "application/json");
-      k.body = cloud::encode_device_key(self->state.device_api_key);
       cloud_send(
-        self, std::move(k),
+        self, cloud::device_key(*id, self->state.device_api_key),
         [self, id](const cloud_reply& r) {
           if (r.status == 0)
             return retry_later(self, "device key: " + describe(r));
@@ -114,9 +103,7 @@ void exchange_with_provisioning_key(cloud_sync_ptr self) {
 // provisioning key.
 void exchange_keys(cloud_sync_ptr self) {
   auto& st = self->state;
-  cloud_request q;
-  q.target = device_query(st.uuid);
-  cloud_send(self, std::move(q), [self](const cloud_reply& r) {
+  cloud_send(self, cloud::device_lookup(st.uuid), [self](const cloud_reply& r) {
     auto id
       = r.status == 200 ? cloud::decode_device_query_id(r.body) : std::nullopt;
     if (id)
@@ -141,15 +128,10 @@ void register_device(cloud_sync_ptr self) {
   body.os_version = st.opts.os_version;
   body.os_variant = cfg.development_mode ? "dev" : "prod";
   body.mac_address = st.host.mac_address;
-  cloud_request req;
-  req.method = "POST";
-  req.target = "/device/register";
-  req.headers.emplace_back("Content-Type", "application/json");
-  req.body = cloud::encode_register(body);
   log_of(self).info("cloud", "registering device {} with {}", st.uuid,
                     cfg.api_endpoint);
   cloud_send(
-    self, std::move(req),
+    self, cloud::device_register(body),
     [self](const cloud_reply& r) {
       if (r.status == 409)
         return exchange_keys(self);

@@ -1,7 +1,6 @@
 #include "api/logs/log_json.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "api/json_writer.hpp"
 
 namespace bosun::log_json {
 
@@ -18,10 +17,7 @@ struct string_out {
 };
 
 using writer = rapidjson::Writer<string_out>;
-
-void string(writer& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using json_out::str;
 
 } // namespace
 
@@ -30,7 +26,7 @@ void append_cloud_line(const log_entry& e, std::string& out) {
   writer w(o);
   w.StartObject();
   w.Key("message");
-  string(w, e.message);
+  str(w, e.message);
   w.Key("timestamp");
   w.Int64(e.timestamp_ms);
   if (e.is_system) {
@@ -58,10 +54,10 @@ void append_local_line(const log_entry& e, std::string& out) {
   w.StartObject();
   if (!e.is_system) {
     w.Key("serviceName");
-    string(w, e.service_name);
+    str(w, e.service_name);
   }
   w.Key("message");
-  string(w, e.message);
+  str(w, e.message);
   if (e.is_system) {
     w.Key("isSystem");
     w.Bool(true);

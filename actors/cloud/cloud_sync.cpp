@@ -109,10 +109,11 @@ void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
   ++st.stats.polls;
   bool force = st.force;
   st.force = false;
-  bool ok = r.status == 200 || r.status == 304;
+  auto answer = cloud::read_poll(r);
+  bool ok = answer != cloud::poll_answer::failed;
   if (ok) {
     st.last_poll_ok = self->clock().now();
-    if (r.status == 200) {
+    if (answer == cloud::poll_answer::new_target) {
       st.etag = r.etag;
       on_target(self, r.body);
     } else if (st.unhanded) {

@@ -81,8 +81,7 @@ void exchange_with_provisioning_key(cloud_sync_ptr self) {
     [self, pkey](const cloud_reply& r) {
       if (r.status == 0)
         return retry_later(self, "device lookup: " + describe(r));
-      auto id = r.status == 200 ? cloud::decode_device_query_id(r.body)
-                                : std::nullopt;
+      auto id = cloud::read_device_lookup(r);
       if (!id)
         return regenerate(self, "device lookup: " + describe(r));
       cloud_send(
@@ -90,7 +89,7 @@ void exchange_with_provisioning_key(cloud_sync_ptr self) {
         [self, id](const cloud_reply& r) {
           if (r.status == 0)
             return retry_later(self, "device key: " + describe(r));
-          if (r.status != 200)
+          if (!cloud::device_key_set(r))
             return regenerate(self, "device key: " + describe(r));
           finish(self, *id);
         },
@@ -104,8 +103,7 @@ void exchange_with_provisioning_key(cloud_sync_ptr self) {
 void exchange_keys(cloud_sync_ptr self) {
   auto& st = self->state;
   cloud_send(self, cloud::device_lookup(st.uuid), [self](const cloud_reply& r) {
-    auto id
-      = r.status == 200 ? cloud::decode_device_query_id(r.body) : std::nullopt;
+    auto id = cloud::read_device_lookup(r);
     if (id)
       return finish(self, *id);
     if (self->state.opts.cfg.provisioning_api_key.empty())
@@ -133,14 +131,17 @@ void register_device(cloud_sync_ptr self) {
   cloud_send(
     self, cloud::device_register(body),
     [self](const cloud_reply& r) {
-      if (r.status == 409)
-        return exchange_keys(self);
-      if (r.status != 201)
-        return retry_later(self, "register: " + describe(r));
-      auto id = cloud::decode_registered_id(r.body);
-      if (!id)
-        return retry_later(self, "register: no device id in the answer");
-      finish(self, *id);
+      auto reg = cloud::read_register(r);
+      switch (reg.answer) {
+        case cloud::register_answer::exists:
+          return exchange_keys(self);
+        case cloud::register_answer::failed:
+          return retry_later(self, "register: " + describe(r));
+        case cloud::register_answer::no_id:
+          return retry_later(self, "register: no device id in the answer");
+        case cloud::register_answer::registered:
+          return finish(self, reg.device_id);
+      }
     },
     cfg.provisioning_api_key);
 }

@@ -55,7 +55,7 @@ void report_done(cloud_sync_ptr self, const device_report& patch,
                  const cloud_reply& r) {
   auto& st = self->state;
   auto now = self->clock().now();
-  if (r.status >= 200 && r.status < 300) {
+  if (cloud::report_accepted(r)) {
     st.gate.accepted(now);
     if (!st.accepted)
       st.accepted.emplace();

@@ -51,6 +51,39 @@ void authorize(cloud_request& req, const std::string& key) {
   req.headers.emplace_back("Authorization", "Bearer " + key);
 }
 
+poll_answer read_poll(const cloud_reply& r) {
+  if (r.status == 200)
+    return poll_answer::new_target;
+  if (r.status == 304)
+    return poll_answer::unchanged;
+  return poll_answer::failed;
+}
+
+registration read_register(const cloud_reply& r) {
+  if (r.status == 409)
+    return {register_answer::exists, 0};
+  if (r.status != 201)
+    return {register_answer::failed, 0};
+  auto id = decode_registered_id(r.body);
+  if (!id)
+    return {register_answer::no_id, 0};
+  return {register_answer::registered, *id};
+}
+
+std::optional<int64_t> read_device_lookup(const cloud_reply& r) {
+  if (r.status != 200)
+    return std::nullopt;
+  return decode_device_query_id(r.body);
+}
+
+bool device_key_set(const cloud_reply& r) {
+  return r.status == 200;
+}
+
+bool report_accepted(const cloud_reply& r) {
+  return r.status >= 200 && r.status < 300;
+}
+
 std::string user_agent(std::string_view supervisor_version,
                        std::string_view bosun_version,
                        std::string_view os_version, bool development) {

@@ -1,13 +1,14 @@
 #pragma once
 
 // The persistent log's reading side, the one place that knows how its files
-// read back: NDJSON in the /v2/local/logs shape (log_json.hpp writes each
-// line), lines that are not whole JSON objects (cut short by a crash or a
-// full disk) skipped, a file seen under both names (a rotation while
-// opening) read once. actors/logs/log_file.hpp names and writes the files;
-// the logs actor's history worker calls read() (blocking file I/O, on the
-// worker's own thread); the device API's route only parses the query and
-// asks the logs actor (GET /v2/logs/history).
+// read back: one line each in the /v2/local/logs shape (log_json.hpp writes
+// and matches each line: the only place that knows its keys), lines that
+// are not whole JSON objects (cut short by a crash or a full disk) skipped,
+// a file seen under both names (a rotation while opening) read once.
+// actors/logs/log_file.hpp names and writes the files; the logs actor's history
+// worker calls read() (blocking file I/O, on the worker's own thread); the
+// device API's route only parses the query and asks the logs actor (GET
+// /v2/logs/history).
 #include "messages/logs.hpp"
 
 #include <cstdint>

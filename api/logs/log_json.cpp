@@ -2,6 +2,8 @@
 
 #include "api/json_writer.hpp"
 
+#include <rapidjson/document.h>
+
 namespace bosun::log_json {
 
 namespace {
@@ -72,6 +74,29 @@ void append_local_line(const log_entry& e, std::string& out) {
   }
   w.EndObject();
   out.push_back('\n');
+}
+
+bool local_line_matches(std::string_view line, const log_history_query& q) {
+  rapidjson::Document d;
+  d.Parse(line.data(), line.size());
+  if (d.HasParseError() || !d.IsObject())
+    return false;
+  if (q.since || q.until) {
+    auto t = d.FindMember("timestamp");
+    if (t == d.MemberEnd() || !t->value.IsInt64())
+      return false;
+    auto ts = t->value.GetInt64();
+    if ((q.since && ts < *q.since) || (q.until && ts > *q.until))
+      return false;
+  }
+  if (q.service) {
+    auto s = d.FindMember("serviceName");
+    if (s == d.MemberEnd() || !s->value.IsString()
+        || std::string_view(s->value.GetString(), s->value.GetStringLength())
+             != *q.service)
+      return false;
+  }
+  return true;
 }
 
 std::string streaming_banner() {

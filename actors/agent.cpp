@@ -7,6 +7,7 @@
 #include "actors/images/images.hpp"
 #include "actors/logs/logs.hpp"
 #include "actors/root/root.hpp"
+#include "actors/tags/tags.hpp"
 #include "actors/telemetry/telemetry.hpp"
 #include "actors/volumes/networks.hpp"
 #include "actors/volumes/volumes.hpp"
@@ -174,6 +175,11 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        return caf::actor_cast<caf::actor>(
          spawn_api_keys(s, sibling<db_actor>(sib, "db"), log));
      }});
+  opts.children.push_back(
+    {"tags", [log](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(
+         spawn_tags(s, sibling<db_actor>(sib, "db"), log));
+     }});
   auto& io = deps.io;
   opts.children.push_back(
     {"engine", [&io, ep = *ep](caf::actor_system& s, const siblings&) {
@@ -195,8 +201,8 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
          spawn_networks(s, sibling<engine_actor>(sib, "engine")));
      }});
   logs_options lo;
-  lo.shipping.enabled = !cfg.local_mode && cfg.provisioned()
-                        && !cfg.device_api_key.empty();
+  lo.shipping.enabled
+    = !cfg.local_mode && cfg.provisioned() && !cfg.device_api_key.empty();
   lo.shipping.endpoint
     = cfg.logs_endpoint.empty() ? cfg.api_endpoint : cfg.logs_endpoint;
   lo.shipping.uuid = out.uuid;
@@ -233,9 +239,9 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
      }});
   if (cfg.managed())
-    opts.children.push_back(cloud_sync_child(
-      io, {device_cfg, out.api_key, am.spec.host_os_version,
-           am.spec.device_type, deps.log}));
+    opts.children.push_back(
+      cloud_sync_child(io, {device_cfg, out.api_key, am.spec.host_os_version,
+                            am.spec.device_type, deps.log}));
   // Last: it needs no sibling, and its failure restarts nobody else.
   opts.children.push_back(
     {"telemetry", [](caf::actor_system& s, const siblings&) {

@@ -17,12 +17,15 @@
 #include <caf/atom.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <variant>
+#include <vector>
 
 namespace bosun {
 
@@ -102,6 +105,16 @@ struct cloud_status {
   std::string last_error;      // of the last failed cloud request
   std::string last_rejection;  // why the last cloud target was refused
   std::optional<int64_t> last_poll_ok_ago_ms; // since the last good poll
+};
+
+// Internal: one request to the API endpoint (its path and query, already
+// escaped), as api/cloud/device_http.hpp builds it for the transport.
+struct cloud_request {
+  std::string method = "GET";
+  std::string target = "/";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{59000};
 };
 
 // Internal: a cloud request's outcome, from the HTTP transport.

@@ -21,13 +21,18 @@
 //    "Warning: Suppressed N message(s) due to high load" system line. A
 //    slow reader costs only its own queue: nothing ever waits for it.
 //  - get → logs_telemetry (counts, queue fill, the cloud link's state).
-//  - log_history_req → log_history: with persistent logging on, every line
-//    (as /v2/local/logs shows it) is also appended to a size-capped file
-//    pair in the data dir; the reply comes after everything logged before
-//    the request is written, and names the files to read (oldest first).
+//  - log_history_read → log_history_lines: with persistent logging on,
+//    every line (as /v2/local/logs shows it) is also appended to a
+//    size-capped file pair in the data dir; this reads them (everything
+//    logged before the request included) on a worker the logs actor owns
+//    and answers the lines that match, oldest first. Errors:
+//    logs_errc::persistence_off, logs_errc::busy (two reads already run).
+//  - log_history_req → log_history: the same flush, naming the files (what
+//    the history worker reads).
 #include "messages/message.hpp"
 
 #include <caf/atom.hpp>
+#include <caf/error.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <cstdint>
@@ -36,6 +41,27 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace bosun {
+
+enum class logs_errc : uint8_t {
+  persistence_off = 1, // a history read without persistent logging
+  busy = 2,            // a history read while the most allowed already run
+};
+
+inline const char* to_string(logs_errc x) {
+  switch (x) {
+    case logs_errc::persistence_off:
+      return "persistence_off";
+    case logs_errc::busy:
+      return "busy";
+  }
+  return "unknown";
+}
+
+} // namespace bosun
+
+CAF_ERROR_CODE_ENUM(bosun::logs_errc, "logs")
 
 namespace bosun {
 
@@ -162,7 +188,27 @@ struct logs_telemetry {
   log_file_stats file;
 };
 
-// Request: where the persistent log is (GET /v2/logs/history).
+// Which lines of the persistent log a history read wants (each optional).
+struct log_history_query {
+  std::optional<uint64_t> count;      // the last N matching lines
+  std::optional<int64_t> since;       // timestamp >= since (unix ms)
+  std::optional<int64_t> until;       // timestamp <= until (unix ms)
+  std::optional<std::string> service; // serviceName equals (system lines
+                                      // have none: they are left out)
+};
+
+// Request (GET /v2/logs/history): the matching lines.
+struct log_history_read {
+  log_history_query query;
+};
+
+// NDJSON in the /v2/local/logs shape, oldest first, '\n' after each line;
+// at most the cap's worth.
+struct log_history_lines {
+  std::string ndjson;
+};
+
+// Request: where the persistent log is (after writing what is pending).
 struct log_history_req {};
 
 struct log_history {
@@ -171,12 +217,13 @@ struct log_history {
   uint64_t max_bytes = 0;         // the cap over all of them
 };
 
-using logs_actor
-  = caf::typed_actor<caf::reacts_to<system_log>, caf::reacts_to<log_shipping>,
-                     caf::reacts_to<log_subscribe>,
-                     caf::reacts_to<log_unsubscribe>, caf::reacts_to<log_pull>,
-                     caf::replies_to<caf::get_atom>::with<logs_telemetry>,
-                     caf::replies_to<log_history_req>::with<log_history>>;
+using logs_actor = caf::typed_actor<
+  caf::reacts_to<system_log>, caf::reacts_to<log_shipping>,
+  caf::reacts_to<log_subscribe>, caf::reacts_to<log_unsubscribe>,
+  caf::reacts_to<log_pull>,
+  caf::replies_to<caf::get_atom>::with<logs_telemetry>,
+  caf::replies_to<log_history_req>::with<log_history>,
+  caf::replies_to<log_history_read>::with<log_history_lines>>;
 
 } // namespace bosun
 
@@ -193,3 +240,6 @@ BOSUN_MESSAGE(bosun::log_file_stats)
 BOSUN_MESSAGE(bosun::logs_telemetry)
 BOSUN_MESSAGE(bosun::log_history_req)
 BOSUN_MESSAGE(bosun::log_history)
+BOSUN_MESSAGE(bosun::log_history_query)
+BOSUN_MESSAGE(bosun::log_history_read)
+BOSUN_MESSAGE(bosun::log_history_lines)

@@ -2,6 +2,7 @@
 
 #include "actors/cloud/cloud_sync_state.hpp"
 #include "actors/telemetry/counters.hpp"
+#include "api/cloud/device_http.hpp"
 #include "api/cloud/target_codec.hpp"
 
 #include <caf/actor_system.hpp>
@@ -81,12 +82,8 @@ void poll_done(cloud_sync_ptr self, const cloud_reply& r);
 void send_poll(cloud_sync_ptr self) {
   auto& st = self->state;
   st.polls.started(self->clock().now());
-  cloud_request req;
-  req.target = "/device/v3/" + st.uuid + "/state";
   // The ETag of the last 200: st.etag changes only there.
-  if (!st.etag.empty())
-    req.headers.emplace_back("If-None-Match", st.etag);
-  cloud_send(self, std::move(req),
+  cloud_send(self, cloud::target_poll(st.uuid, st.etag),
              [self](const cloud_reply& r) { poll_done(self, r); });
 }
 
@@ -112,10 +109,11 @@ void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
   ++st.stats.polls;
   bool force = st.force;
   st.force = false;
-  bool ok = r.status == 200 || r.status == 304;
+  auto answer = cloud::read_poll(r);
+  bool ok = answer != cloud::poll_answer::failed;
   if (ok) {
     st.last_poll_ok = self->clock().now();
-    if (r.status == 200) {
+    if (answer == cloud::poll_answer::new_target) {
       st.etag = r.etag;
       on_target(self, r.body);
     } else if (st.unhanded) {
@@ -319,8 +317,7 @@ void cloud_send(cloud_sync_ptr self, cloud_request req,
   auto& st = self->state;
   auto id = ++st.next_id;
   st.pending.emplace(id, std::move(then));
-  req.headers.emplace_back(
-    "Authorization", "Bearer " + (bearer.empty() ? st.device_api_key : bearer));
+  cloud::authorize(req, bearer.empty() ? st.device_api_key : bearer);
   req.timeout = st.opts.cfg.api_request_timeout;
   auto me = caf::actor_cast<cloud_sync_actor>(self);
   st.opts.transport(std::move(req), [me, id](cloud_reply r) {

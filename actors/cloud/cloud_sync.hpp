@@ -32,15 +32,6 @@
 
 namespace bosun {
 
-// One request to the API endpoint (its path and query, already escaped).
-struct cloud_request {
-  std::string method = "GET";
-  std::string target = "/";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::chrono::milliseconds timeout{59000};
-};
-
 // Sends a request; `done` runs exactly once, on any thread, with the
 // answer or the failure (cloud_reply::id is filled in by the caller).
 using cloud_transport

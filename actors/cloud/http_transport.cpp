@@ -2,6 +2,7 @@
 
 #include "actors/cloud/report_build.hpp"
 #include "api/client/client.hpp"
+#include "api/cloud/device_http.hpp"
 
 #include <asio/post.hpp>
 
@@ -25,16 +26,8 @@ std::optional<std::string> api_base(std::string_view url) {
 
 std::string cloud_user_agent(std::string_view bosun_version,
                              std::string_view os_version, bool development) {
-  std::string ua = "Supervisor/";
-  ua += cloud_report::supervisor_version;
-  if (!os_version.empty()) {
-    ua += " (Linux; ";
-    ua += os_version;
-    ua += development ? "; dev)" : "; prod)";
-  }
-  ua += " bosun/";
-  ua += bosun_version;
-  return ua;
+  return cloud::user_agent(cloud_report::supervisor_version, bosun_version,
+                           os_version, development);
 }
 
 std::optional<cloud_transport>

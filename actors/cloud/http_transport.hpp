@@ -18,9 +18,8 @@ namespace bosun {
 // the text is not an http(s) URL with a host.
 std::optional<std::string> api_base(std::string_view url);
 
-// "Supervisor/19.0.5 (Linux; <os>; prod) bosun/<version>": balena's form
-// (the cloud may read it), naming bosun too. Without an OS name the
-// parenthesis is left out.
+// The User-Agent cloud requests carry (cloud::user_agent), with the
+// Supervisor version bosun implements.
 std::string cloud_user_agent(std::string_view bosun_version,
                              std::string_view os_version, bool development);
 

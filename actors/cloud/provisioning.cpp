@@ -4,7 +4,7 @@
 // bootstrapRetryDelay until it works.
 #include "actors/cloud/cloud_sync_state.hpp"
 #include "actors/cloud/config_writer.hpp"
-#include "api/cloud/device_api.hpp"
+#include "api/cloud/device_http.hpp"
 
 namespace bosun {
 
@@ -73,35 +73,23 @@ void regenerate(cloud_sync_ptr self, const std::string& why) {
   retry_later(self, "key exchange: " + why);
 }
 
-std::string device_query(const std::string& uuid) {
-  return "/v7/device?$select=id&$filter=uuid%20eq%20'" + uuid + "'";
-}
-
 void exchange_with_provisioning_key(cloud_sync_ptr self) {
   auto& st = self->state;
   auto pkey = st.opts.cfg.provisioning_api_key;
-  cloud_request q;
-  q.target = device_query(st.uuid);
   cloud_send(
-    self, std::move(q),
+    self, cloud::device_lookup(st.uuid),
     [self, pkey](const cloud_reply& r) {
       if (r.status == 0)
         return retry_later(self, "device lookup: " + describe(r));
-      auto id = r.status == 200 ? cloud::decode_device_query_id(r.body)
-                                : std::nullopt;
+      auto id = cloud::read_device_lookup(r);
       if (!id)
         return regenerate(self, "device lookup: " + describe(r));
-      cloud_request k;
-      k.method = "POST";
-      k.target = "/api-key/device/" + std::to_string(*id) + "/device-key";
-      k.headers.emplace_back("Content-Type", "application/json");
-      k.body = cloud::encode_device_key(self->state.device_api_key);
       cloud_send(
-        self, std::move(k),
+        self, cloud::device_key(*id, self->state.device_api_key),
         [self, id](const cloud_reply& r) {
           if (r.status == 0)
             return retry_later(self, "device key: " + describe(r));
-          if (r.status != 200)
+          if (!cloud::device_key_set(r))
             return regenerate(self, "device key: " + describe(r));
           finish(self, *id);
         },
@@ -114,11 +102,8 @@ void exchange_with_provisioning_key(cloud_sync_ptr self) {
 // provisioning key.
 void exchange_keys(cloud_sync_ptr self) {
   auto& st = self->state;
-  cloud_request q;
-  q.target = device_query(st.uuid);
-  cloud_send(self, std::move(q), [self](const cloud_reply& r) {
-    auto id
-      = r.status == 200 ? cloud::decode_device_query_id(r.body) : std::nullopt;
+  cloud_send(self, cloud::device_lookup(st.uuid), [self](const cloud_reply& r) {
+    auto id = cloud::read_device_lookup(r);
     if (id)
       return finish(self, *id);
     if (self->state.opts.cfg.provisioning_api_key.empty())
@@ -141,24 +126,22 @@ void register_device(cloud_sync_ptr self) {
   body.os_version = st.opts.os_version;
   body.os_variant = cfg.development_mode ? "dev" : "prod";
   body.mac_address = st.host.mac_address;
-  cloud_request req;
-  req.method = "POST";
-  req.target = "/device/register";
-  req.headers.emplace_back("Content-Type", "application/json");
-  req.body = cloud::encode_register(body);
   log_of(self).info("cloud", "registering device {} with {}", st.uuid,
                     cfg.api_endpoint);
   cloud_send(
-    self, std::move(req),
+    self, cloud::device_register(body),
     [self](const cloud_reply& r) {
-      if (r.status == 409)
-        return exchange_keys(self);
-      if (r.status != 201)
-        return retry_later(self, "register: " + describe(r));
-      auto id = cloud::decode_registered_id(r.body);
-      if (!id)
-        return retry_later(self, "register: no device id in the answer");
-      finish(self, *id);
+      auto reg = cloud::read_register(r);
+      switch (reg.answer) {
+        case cloud::register_answer::exists:
+          return exchange_keys(self);
+        case cloud::register_answer::failed:
+          return retry_later(self, "register: " + describe(r));
+        case cloud::register_answer::no_id:
+          return retry_later(self, "register: no device id in the answer");
+        case cloud::register_answer::registered:
+          return finish(self, reg.device_id);
+      }
     },
     cfg.provisioning_api_key);
 }

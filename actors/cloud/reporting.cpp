@@ -2,7 +2,7 @@
 // from app_manager's view, device fields from the host, diffed against the
 // last accepted report and sent through report_gate's throttle.
 #include "actors/cloud/cloud_sync_state.hpp"
-#include "api/cloud/report_codec.hpp"
+#include "api/cloud/device_http.hpp"
 
 #include <set>
 
@@ -55,7 +55,7 @@ void report_done(cloud_sync_ptr self, const device_report& patch,
                  const cloud_reply& r) {
   auto& st = self->state;
   auto now = self->clock().now();
-  if (r.status >= 200 && r.status < 300) {
+  if (cloud::report_accepted(r)) {
     st.gate.accepted(now);
     if (!st.accepted)
       st.accepted.emplace();
@@ -92,11 +92,7 @@ void send_report(cloud_sync_ptr self) {
                            cloud_report::metrics_only(patch)))
     return maybe_report(self);
   st.gate.sent(self->clock().now());
-  cloud_request req;
-  req.method = "PATCH";
-  req.target = "/device/v3/state";
-  req.headers.emplace_back("Content-Type", "application/json");
-  req.body = cloud::encode_state_report(st.uuid, patch);
+  auto req = cloud::state_report(st.uuid, patch);
   log_of(self).debug("cloud", "state report: {}", req.body);
   auto shared = std::make_shared<device_report>(std::move(patch));
   cloud_send(self, std::move(req), [self, shared](const cloud_reply& r) {

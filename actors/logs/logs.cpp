@@ -1,5 +1,6 @@
 #include "actors/logs/logs.hpp"
 
+#include "actors/logs/history_worker.hpp"
 #include "actors/logs/log_file.hpp"
 #include "actors/logs/log_logic.hpp"
 #include "actors/telemetry/counters.hpp"
@@ -39,6 +40,8 @@ namespace logic = log_logic;
 constexpr const char* key_prefix = "logs.last.";
 constexpr const char* sent_prefix = "logs.sent.";
 constexpr const char* supervised_label = "io.balena.supervised";
+// History reads running at once (each a worker and its thread).
+constexpr int max_history_reads = 2;
 
 // The public interface, plus what the engine sends and our timers.
 using impl_actor = logs_actor::extend<
@@ -106,6 +109,7 @@ struct logs_state {
 
   std::unique_ptr<persistent_log> file; // when persistent logging is on
   bool file_armed = false;
+  history_slots history{max_history_reads};
 
   logs_telemetry counters;
 };
@@ -788,6 +792,30 @@ impl_actor::behavior_type logs_impl(self_ptr self, engine_actor engine,
       h.files = st.file->files();
       h.max_bytes = st.file->max_bytes();
       return h;
+    },
+    [self](log_history_read& r) -> caf::result<log_history_lines> {
+      auto& st = self->state;
+      if (!st.file)
+        return caf::make_error(logs_errc::persistence_off);
+      if (!st.history.take())
+        return caf::make_error(logs_errc::busy);
+      flush_file(self); // the reply includes everything logged before
+      log_history_job job{st.file->files(), st.file->max_bytes(),
+                          std::move(r.query)};
+      auto worker
+        = spawn_history_worker(self->system(), st.opts.history_detached);
+      auto rp = self->make_response_promise<log_history_lines>();
+      self->request(worker, caf::infinite, std::move(job))
+        .then(
+          [self, rp](log_history_lines& l) mutable {
+            self->state.history.give_back();
+            rp.deliver(std::move(l));
+          },
+          [self, rp](caf::error& e) mutable {
+            self->state.history.give_back();
+            rp.deliver(std::move(e));
+          });
+      return rp;
     },
     [self](log_lines& b) { on_lines(self, b); },
     [self](const log_stream_ended& ev) { on_ended(self, ev); },

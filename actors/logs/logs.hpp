@@ -16,7 +16,8 @@
 // to the shipper, or dropped), or at once when nothing is shipped; lines
 // still queued at a restart are read again.
 // With a file_dir, every line also goes to the persistent log, written in
-// batches (log_history_req names its files; GET /v2/logs/history reads them).
+// batches; history reads (GET /v2/logs/history) run on workers it owns
+// (actors/logs/history_worker.hpp), at most two at once.
 // Never: blocks, waits for a reader, or lets a queue grow past its bound.
 #include "actors/logger.hpp"
 #include "actors/logs/shipper.hpp"
@@ -66,6 +67,9 @@ struct logs_options {
   uint64_t file_max_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds file_flush_interval{100};
   size_t file_flush_bytes = 64 * 1024;
+  // History workers on threads of their own (tests on the deterministic
+  // scheduler: false).
+  bool history_detached = true;
   std::shared_ptr<const logger> log;
 };
 

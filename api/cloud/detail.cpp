@@ -30,8 +30,8 @@ bool plain_key(std::string_view key) {
 std::string quote(std::string_view key) {
   rapidjson::StringBuffer sb;
   writer w(sb);
-  w.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  return std::string(sb.GetString(), sb.GetSize());
+  json_out::str(w, key);
+  return json_out::text(sb);
 }
 
 bool numeric_text(std::string_view s, bool allow_sign) {
@@ -316,7 +316,7 @@ std::string compact_json(const json& v) {
   rapidjson::StringBuffer sb;
   writer w(sb);
   v.Accept(w);
-  return std::string(sb.GetString(), sb.GetSize());
+  return json_out::text(sb);
 }
 
 } // namespace bosun::cloud::detail

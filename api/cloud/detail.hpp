@@ -4,6 +4,7 @@
 // the target decoders. Decoding code throws `failure` (caught at the public
 // entry points and turned into a decode_error); nothing escapes api/cloud.
 #include "api/cloud/target_codec.hpp"
+#include "api/json_writer.hpp"
 
 #include <map>
 #include <rapidjson/document.h>
@@ -17,7 +18,7 @@
 namespace bosun::cloud::detail {
 
 using json = rapidjson::Value;
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using writer = json_out::writer;
 
 struct failure {
   std::string path;

@@ -4,14 +4,13 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace bosun::cloud {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json_out::string_member;
+using json_out::writer;
 
 // Deeply nested input is refused before parsing (the parser recurses).
 bool too_deep(std::string_view text) {
@@ -23,11 +22,6 @@ bool parse(rapidjson::Document& d, std::string_view text) {
     return false;
   d.Parse(text.data(), text.size());
   return !d.HasParseError();
-}
-
-void string_member(writer& w, const char* k, const std::string& v) {
-  w.Key(k);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
 // A non-negative integer, or a numeric string.
@@ -69,7 +63,7 @@ std::string encode_register(const register_request& r) {
   if (!r.mac_address.empty())
     string_member(w, "mac_address", r.mac_address);
   w.EndObject();
-  return {sb.GetString(), sb.GetSize()};
+  return json_out::text(sb);
 }
 
 std::optional<int64_t> decode_registered_id(std::string_view body) {
@@ -104,7 +98,7 @@ std::string encode_device_key(const std::string& key) {
   w.StartObject();
   string_member(w, "apiKey", key);
   w.EndObject();
-  return {sb.GetString(), sb.GetSize()};
+  return json_out::text(sb);
 }
 
 config_json_result edit_config_json(std::string_view text,
@@ -157,7 +151,7 @@ config_json_result edit_config_json(std::string_view text,
   rapidjson::StringBuffer sb;
   writer w(sb);
   d.Accept(w);
-  out.text = std::string(sb.GetString(), sb.GetSize());
+  out.text = json_out::text(sb);
   return out;
 }
 

@@ -1,21 +1,14 @@
 #include "api/cloud/report_codec.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "api/json_writer.hpp"
 
 namespace bosun::cloud {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void key(writer& w, const std::string& k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-}
-
-void string(writer& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using json_out::key;
+using json_out::str;
+using json_out::writer;
 
 struct value_writer {
   writer& w;
@@ -29,7 +22,7 @@ struct value_writer {
     w.Int64(n);
   }
   void operator()(const std::string& s) const {
-    string(w, s);
+    str(w, s);
   }
 };
 
@@ -40,7 +33,7 @@ void write_apps(writer& w, const report_apps& apps) {
     w.StartObject();
     if (app.release_uuid) {
       w.Key("release_uuid");
-      string(w, *app.release_uuid);
+      str(w, *app.release_uuid);
     }
     w.Key("releases");
     w.StartObject();
@@ -48,16 +41,16 @@ void write_apps(writer& w, const report_apps& apps) {
       key(w, commit);
       w.StartObject();
       w.Key("update_status");
-      string(w, rel.update_status);
+      str(w, rel.update_status);
       w.Key("services");
       w.StartObject();
       for (const auto& [name, svc] : rel.services) {
         key(w, name);
         w.StartObject();
         w.Key("image");
-        string(w, svc.image);
+        str(w, svc.image);
         w.Key("status");
-        string(w, svc.status);
+        str(w, svc.status);
         if (svc.download_progress) {
           w.Key("download_progress");
           w.Int64(*svc.download_progress);
@@ -92,7 +85,7 @@ std::string encode_state_report(const std::string& uuid,
   }
   w.EndObject();
   w.EndObject();
-  return {sb.GetString(), sb.GetSize()};
+  return json_out::text(sb);
 }
 
 } // namespace bosun::cloud

@@ -9,29 +9,10 @@ namespace detail {
 
 namespace {
 
-void str(writer& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void key(writer& w, const char* k) {
-  w.Key(k);
-}
-
-void string_list(writer& w, const std::vector<std::string>& xs) {
-  w.StartArray();
-  for (const auto& x : xs)
-    str(w, x);
-  w.EndArray();
-}
-
-void string_map(writer& w, const std::map<std::string, std::string>& m) {
-  w.StartObject();
-  for (const auto& [k, v] : m) {
-    str(w, k);
-    str(w, v);
-  }
-  w.EndObject();
-}
+using json_out::key;
+using json_out::str;
+using json_out::string_list;
+using json_out::string_map;
 
 // A list-valued compose key, only when non-empty.
 void list_field(writer& w, const char* k, const std::vector<std::string>& xs) {
@@ -350,10 +331,6 @@ void networks(writer& w, const std::vector<target_network>& nets) {
   w.EndObject();
 }
 
-std::string done(rapidjson::StringBuffer& sb) {
-  return std::string(sb.GetString(), sb.GetSize());
-}
-
 } // namespace
 
 std::string encode_target_json(const target_state& t) {
@@ -430,7 +407,7 @@ std::string encode_target_json(const target_state& t) {
   }
   w.EndObject();
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_local_target(const target_state& t) {
@@ -487,7 +464,7 @@ std::string encode_local_target(const target_state& t) {
   w.EndObject();
   w.EndObject();
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 } // namespace bosun::cloud

@@ -1,11 +1,12 @@
 #include "api/logs/history.hpp"
 
+#include "api/logs/log_json.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
-#include <rapidjson/document.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,30 +21,6 @@ std::optional<int64_t> digits(std::string_view s) {
   for (char c : s)
     n = n * 10 + (c - '0');
   return n;
-}
-
-// Whether one line (no '\n') is a whole object that matches `q`.
-bool matches(std::string_view line, const query& q) {
-  rapidjson::Document d;
-  d.Parse(line.data(), line.size());
-  if (d.HasParseError() || !d.IsObject())
-    return false;
-  if (q.since || q.until) {
-    auto t = d.FindMember("timestamp");
-    if (t == d.MemberEnd() || !t->value.IsInt64())
-      return false;
-    auto ts = t->value.GetInt64();
-    if ((q.since && ts < *q.since) || (q.until && ts > *q.until))
-      return false;
-  }
-  if (q.service) {
-    auto s = d.FindMember("serviceName");
-    if (s == d.MemberEnd() || !s->value.IsString()
-        || std::string_view(s->value.GetString(), s->value.GetStringLength())
-             != *q.service)
-      return false;
-  }
-  return true;
 }
 
 struct open_file {
@@ -89,7 +66,7 @@ std::string filter(std::string_view ndjson, const query& q) {
       nl = ndjson.size(); // the last line, written without its '\n'
     auto line = ndjson.substr(start, nl - start);
     start = nl + 1;
-    if (line.empty() || !matches(line, q))
+    if (line.empty() || !log_json::local_line_matches(line, q))
       continue;
     kept.push_back(line);
     if (q.count && kept.size() > *q.count)

@@ -1,9 +1,16 @@
 #pragma once
 
-// GET /v2/logs/history's reading side: the persistent log's files
-// (actors/logs/log_file.hpp; NDJSON in the /v2/local/logs shape) filtered
-// by time and service, the last N lines kept. Lines that are not whole JSON
-// objects (cut short by a crash or a full disk) are skipped.
+// The persistent log's reading side, the one place that knows how its files
+// read back: one line each in the /v2/local/logs shape (log_json.hpp writes
+// and matches each line: the only place that knows its keys), lines that
+// are not whole JSON objects (cut short by a crash or a full disk) skipped,
+// a file seen under both names (a rotation while opening) read once.
+// actors/logs/log_file.hpp names and writes the files; the logs actor's history
+// worker calls read() (blocking file I/O, on the worker's own thread); the
+// device API's route only parses the query and asks the logs actor (GET
+// /v2/logs/history).
+#include "messages/logs.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -13,13 +20,8 @@
 
 namespace bosun::log_files {
 
-struct query {
-  std::optional<uint64_t> count;      // the last N matching lines
-  std::optional<int64_t> since;       // timestamp >= since (unix ms)
-  std::optional<int64_t> until;       // timestamp <= until (unix ms)
-  std::optional<std::string> service; // serviceName equals (system lines
-                                      // have none: they are left out)
-};
+// count, since, until, service (messages/logs.hpp).
+using query = log_history_query;
 
 // A query parameter's value when present.
 using param_getter = std::function<std::optional<std::string>(const char*)>;

@@ -1,7 +1,8 @@
 #include "api/logs/log_json.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "api/json_writer.hpp"
+
+#include <rapidjson/document.h>
 
 namespace bosun::log_json {
 
@@ -18,10 +19,7 @@ struct string_out {
 };
 
 using writer = rapidjson::Writer<string_out>;
-
-void string(writer& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using json_out::str;
 
 } // namespace
 
@@ -30,7 +28,7 @@ void append_cloud_line(const log_entry& e, std::string& out) {
   writer w(o);
   w.StartObject();
   w.Key("message");
-  string(w, e.message);
+  str(w, e.message);
   w.Key("timestamp");
   w.Int64(e.timestamp_ms);
   if (e.is_system) {
@@ -58,10 +56,10 @@ void append_local_line(const log_entry& e, std::string& out) {
   w.StartObject();
   if (!e.is_system) {
     w.Key("serviceName");
-    string(w, e.service_name);
+    str(w, e.service_name);
   }
   w.Key("message");
-  string(w, e.message);
+  str(w, e.message);
   if (e.is_system) {
     w.Key("isSystem");
     w.Bool(true);
@@ -76,6 +74,29 @@ void append_local_line(const log_entry& e, std::string& out) {
   }
   w.EndObject();
   out.push_back('\n');
+}
+
+bool local_line_matches(std::string_view line, const log_history_query& q) {
+  rapidjson::Document d;
+  d.Parse(line.data(), line.size());
+  if (d.HasParseError() || !d.IsObject())
+    return false;
+  if (q.since || q.until) {
+    auto t = d.FindMember("timestamp");
+    if (t == d.MemberEnd() || !t->value.IsInt64())
+      return false;
+    auto ts = t->value.GetInt64();
+    if ((q.since && ts < *q.since) || (q.until && ts > *q.until))
+      return false;
+  }
+  if (q.service) {
+    auto s = d.FindMember("serviceName");
+    if (s == d.MemberEnd() || !s->value.IsString()
+        || std::string_view(s->value.GetString(), s->value.GetStringLength())
+             != *q.service)
+      return false;
+  }
+  return true;
 }
 
 std::string streaming_banner() {

@@ -5,6 +5,7 @@
 #include "messages/logs.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace bosun::log_json {
 
@@ -20,6 +21,11 @@ void append_cloud_line(const log_entry& e, std::string& out);
 //   system    {"message":"…","isSystem":true,"isStdErr":false,
 //              "timestamp":<ms>}
 void append_local_line(const log_entry& e, std::string& out);
+
+// Whether one line append_local_line wrote (no '\n') matches `q`'s time
+// and service; count is the caller's. A line that is not a whole JSON
+// object (cut short by a crash or a full disk) matches nothing.
+bool local_line_matches(std::string_view line, const log_history_query& q);
 
 // The line a local reader gets first: {"message":"Streaming logs",
 // "isSystem":true}.

@@ -1,13 +1,13 @@
 #include "api/server/api_codec.hpp"
 
+#include "api/json_writer.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <restinio/uri_helpers.hpp>
 #include <set>
 
@@ -15,7 +15,10 @@ namespace bosun::api {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json_out::key;
+using json_out::str;
+using json_out::str_or_null;
+using json_out::writer;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -43,30 +46,11 @@ std::string number_text(const rapidjson::Value& v) {
   return buf;
 }
 
-void key(writer& w, const std::string& k) {
-  w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-}
-
-void str(writer& w, const std::string& s) {
-  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void str_or_null(writer& w, const std::string& s) {
-  if (s.empty())
-    w.Null();
-  else
-    str(w, s);
-}
-
 void progress(writer& w, const std::optional<int32_t>& p) {
   if (p)
     w.Int(*p);
   else
     w.Null();
-}
-
-std::string done(const rapidjson::StringBuffer& sb) {
-  return {sb.GetString(), sb.GetSize()};
 }
 
 const app_view* find_app(const apps_view& v, int64_t app_id) {
@@ -262,7 +246,7 @@ std::string encode_apps_state(const apps_view& v, const auth::scope& s) {
     w.EndObject();
   }
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::optional<std::string> encode_app_state(const apps_view& v,
@@ -321,7 +305,7 @@ std::optional<std::string> encode_app_state(const apps_view& v,
   w.EndObject();
   w.EndObject();
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_state_status(const apps_view& v, const auth::scope& s) {
@@ -424,7 +408,7 @@ std::string encode_state_status(const apps_view& v, const auth::scope& s) {
       str(w, app->current_commit);
     }
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_container_ids(const apps_view& v, const auth::scope& s) {
@@ -447,7 +431,7 @@ std::string encode_container_ids(const apps_view& v, const auth::scope& s) {
   }
   w.EndObject();
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::optional<std::string> encode_container_id(const apps_view& v,
@@ -466,7 +450,7 @@ std::optional<std::string> encode_container_id(const apps_view& v,
           w.Key("containerId");
           str(w, svc.container_id);
           w.EndObject();
-          return done(sb);
+          return json_out::text(sb);
         }
   return std::nullopt;
 }
@@ -521,7 +505,7 @@ encode_legacy_app(const apps_view& v, int64_t app_id) {
   w.Key("releaseId");
   w.Int64(svc.release_id);
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_legacy_device(const apps_view& v, const device_details& d,
@@ -569,7 +553,7 @@ std::string encode_legacy_device(const apps_view& v, const device_details& d,
     progress(w, first->download_progress);
   }
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_device_info(const device_details& d) {
@@ -586,7 +570,7 @@ std::string encode_device_info(const device_details& d) {
   str(w, d.device_type);
   w.EndObject();
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_device_name(const device_details& d) {
@@ -598,7 +582,7 @@ std::string encode_device_name(const device_details& d) {
   w.Key("deviceName");
   str(w, d.device_name);
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_tags(const std::vector<device_tag>& tags) {
@@ -621,7 +605,7 @@ std::string encode_tags(const std::vector<device_tag>& tags) {
   }
   w.EndArray();
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string encode_container_action(const std::string& container_id) {
@@ -631,7 +615,7 @@ std::string encode_container_action(const std::string& container_id) {
   w.Key("containerId");
   str(w, container_id);
   w.EndObject();
-  return done(sb);
+  return json_out::text(sb);
 }
 
 std::string iso_millis(const std::string& t) {

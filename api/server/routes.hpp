@@ -10,7 +10,6 @@
 #include "messages/api_keys.hpp"
 #include "messages/root.hpp"
 
-#include <atomic>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <chrono>
@@ -32,9 +31,6 @@ struct route_context {
   root_actor root;
   server_options opts;
   std::shared_ptr<const logger> log;
-  // GET /v2/logs/history reads running now (shared by the copies).
-  std::shared_ptr<std::atomic<int>> history_reads
-    = std::make_shared<std::atomic<int>>(0);
 };
 
 void reply_text(const restinio::request_handle_t& req,

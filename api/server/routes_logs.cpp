@@ -3,16 +3,14 @@
 // only when its previous write is on the wire, so a slow client costs its
 // own bounded queue in the logs actor (which drops and counts), never
 // memory here and never time anywhere else.
-// GET /v2/logs/history (bosun's): the persistent log, filtered. The logs
-// actor writes what it holds and names the files; they are read and
-// filtered on a thread of the request's own, never the logs actor's.
+// GET /v2/logs/history (bosun's): the persistent log, filtered. The query
+// becomes a log_history_read; the logs actor answers the lines (or why not).
 #include "api/logs/history.hpp"
 #include "api/logs/log_json.hpp"
 #include "api/server/route_util.hpp"
 #include "api/server/routes.hpp"
 #include "messages/logs.hpp"
 
-#include <atomic>
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
@@ -52,6 +50,8 @@ using reader_actor = log_reader_actor::extend<caf::reacts_to<reader_written>,
 // after every write of an unfinished response.
 constexpr auto keepalive_interval = 4s;
 constexpr size_t reader_queue_bytes = 512 * 1024;
+// A history read: up to the cap's worth of files, read and filtered.
+constexpr auto history_timeout = 60s;
 
 struct reader_state {
   static inline const char* name = "log_reader";
@@ -156,13 +156,11 @@ void add_logs_routes(route_table& t) {
                   self->system().spawn(reader_impl, req, std::move(l));
                 });
             });
-  // Any valid key, as /v2/local/logs. Each read takes a thread of its own
-  // for up to the cap's worth of reading: at most `max_reads` at once, the
-  // rest answered 503 at once (a flood must not become a flood of threads).
+  // Any valid key, as /v2/local/logs. The logs actor reads and filters
+  // (on a worker of its own, at most two at once); this only translates.
   add_route(
     t, restinio::http_method_get(), "/v2/logs/history",
     [](const route_call& c) {
-      constexpr int max_reads = 2;
       const auto& req = c.req;
       std::string why;
       auto q = log_files::parse_query(
@@ -171,34 +169,24 @@ void add_logs_routes(route_table& t) {
         return reply_failed(req, restinio::status_bad_request(), why);
       auto* self = c.self;
       ask_core<logs_actor>(
-        self, c.ctx, "logs", req,
-        [self, req, reads = c.ctx.history_reads, q = *q](logs_actor l) {
-          self->request(l, 10s, log_history_req{})
+        self, c.ctx, "logs", req, [self, req, q = *q](logs_actor l) {
+          self->request(l, history_timeout, log_history_read{q})
             .then(
-              [self, req, reads, q](log_history& h) {
-                if (!h.enabled) {
-                  reply_failed(req, restinio::status_conflict(),
-                               "persistent logging is off");
-                  return;
-                }
-                if (reads->fetch_add(1) >= max_reads) {
-                  reads->fetch_sub(1);
-                  reply_failed(req, restinio::status_service_unavailable(),
-                               "too many history reads at once; try again");
-                  return;
-                }
-                self->system().template spawn<caf::detached>(
-                  [req, q, reads, h = std::move(h)](caf::event_based_actor*) {
-                    auto body = log_files::read(h.files, h.max_bytes, q);
-                    reads->fetch_sub(1);
-                    req->create_response(restinio::status_ok())
-                      .append_header(restinio::http_field::content_type,
-                                     "application/x-ndjson")
-                      .set_body(std::move(body))
-                      .done();
-                  });
+              [req](log_history_lines& h) {
+                req->create_response(restinio::status_ok())
+                  .append_header(restinio::http_field::content_type,
+                                 "application/x-ndjson")
+                  .set_body(std::move(h.ndjson))
+                  .done();
               },
               [self, req](const caf::error& e) {
+                if (e == logs_errc::persistence_off)
+                  return reply_failed(req, restinio::status_conflict(),
+                                      "persistent logging is off");
+                if (e == logs_errc::busy)
+                  return reply_failed(
+                    req, restinio::status_service_unavailable(),
+                    "too many history reads at once; try again");
                 reply_failed(req, restinio::status_service_unavailable(),
                              self->system().render(e));
               });

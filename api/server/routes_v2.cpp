@@ -2,6 +2,7 @@
 // input, checks the key's scope, asks the owning actor and encodes the
 // answer. Local target-state and logs live elsewhere.
 #include "api/server/route_util.hpp"
+#include "messages/tags.hpp"
 
 namespace bosun {
 
@@ -161,12 +162,12 @@ void app_state(const route_call& c) {
     });
 }
 
-// Tags are kept in the db; the cloud link reports them when there is one.
+// Tags are the tags actor's (kept in the db).
 void get_tags(const route_call& c) {
   auto* self = c.self;
-  ask_core<db_actor>(
-    self, c.ctx, "db", c.req, [self, req = c.req](db_actor db) {
-      self->request(db, view_timeout, caf::get_atom_v, device_tags_atom_v)
+  ask_core<tags_actor>(
+    self, c.ctx, "tags", c.req, [self, req = c.req](tags_actor tags) {
+      self->request(tags, view_timeout, caf::get_atom_v, device_tags_atom_v)
         .then(
           [req](const std::vector<device_tag>& tags) {
             reply_json(req, restinio::status_ok(), api::encode_tags(tags));
@@ -186,9 +187,11 @@ void patch_tags(const route_call& c) {
     return reply_failed(c.req, restinio::status_bad_request(), *why);
   auto tags = std::get<std::map<std::string, std::string>>(decoded);
   auto* self = c.self;
-  ask_core<db_actor>(
-    self, c.ctx, "db", c.req, [self, req = c.req, tags](db_actor db) {
-      self->request(db, view_timeout, caf::put_atom_v, device_tags_atom_v, tags)
+  ask_core<tags_actor>(
+    self, c.ctx, "tags", c.req, [self, req = c.req, tags](tags_actor owner) {
+      self
+        ->request(owner, view_timeout, caf::put_atom_v, device_tags_atom_v,
+                  tags)
         .then(
           [req] {
             reply_json(req, restinio::status_accepted(),

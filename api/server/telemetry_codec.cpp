@@ -1,12 +1,11 @@
 #include "api/server/telemetry_codec.hpp"
 
 #include "actors/telemetry/counters.hpp"
+#include "api/json_writer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <utility>
 #include <vector>
 
@@ -14,7 +13,10 @@ namespace bosun {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json_out::key;
+using json_out::str;
+using json_out::str_or_null;
+using json_out::writer;
 
 double ms(std::chrono::nanoseconds d) {
   return std::chrono::duration<double, std::milli>(d).count();
@@ -22,21 +24,6 @@ double ms(std::chrono::nanoseconds d) {
 
 double seconds(std::chrono::nanoseconds d) {
   return std::chrono::duration<double>(d).count();
-}
-
-void key(writer& w, const char* k) {
-  w.Key(k);
-}
-
-void str(writer& w, const std::string& s) {
-  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void str_or_null(writer& w, const std::string& s) {
-  if (s.empty())
-    w.Null();
-  else
-    str(w, s);
 }
 
 void write_actor(writer& w, const actor_report& r) {
@@ -593,7 +580,7 @@ std::string encode_telemetry_json(const telemetry_snapshot& s) {
   key(w, "collectionMs");
   w.Double(ms(s.collection_time));
   w.EndObject();
-  return {sb.GetString(), sb.GetSize()};
+  return json_out::text(sb);
 }
 
 std::string encode_metrics(const telemetry_snapshot& s) {

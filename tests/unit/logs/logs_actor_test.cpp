@@ -59,6 +59,7 @@ struct logs_fixture {
     o.log = std::make_shared<const logger>(log_level::error);
     o.file_dir = file_dir;
     o.file_max_bytes = 1 << 20;
+    o.history_detached = false; // history workers on this scheduler
     return o;
   }
 
@@ -525,6 +526,87 @@ TEST_SUITE("logs.actor") {
     CHECK_FALSE(h.enabled);
     CHECK(h.files.empty());
     CHECK_FALSE(telemetry().file.enabled);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "a history read answers the matching lines, the ones "
+                    "logged just before it included") {
+    test::temp_dir tmp;
+    file_dir = tmp.path() + "/logs";
+    ew->add("c1", 7, "main");
+    ew->add("c2", 8, "worker");
+    start();
+    line("c1", t0 + 1000000, "m1");
+    line("c2", t0 + 2000000, "w1");
+    line("c1", t0 + 3000000, "m2"); // not yet flushed when asked
+    caf::scoped_actor self{sys};
+    log_history_read r;
+    r.query.service = "main";
+    auto h = self->request(caf::actor_cast<logs_actor>(logs), caf::infinite, r);
+    sched.run();
+    std::string got;
+    h.receive([&](log_history_lines& l) { got = std::move(l.ndjson); },
+              [&](caf::error& e) { FAIL(sys.render(e)); });
+    CHECK(got
+          == "{\"serviceName\":\"main\",\"message\":\"m1\","
+             "\"isStdErr\":false,\"timestamp\":1704164645001,"
+             "\"serviceId\":7}\n"
+             "{\"serviceName\":\"main\",\"message\":\"m2\","
+             "\"isStdErr\":false,\"timestamp\":1704164645003,"
+             "\"serviceId\":7}\n");
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture,
+                    "at most two history reads run at once: a third is "
+                    "refused busy, and once they answered reads run again") {
+    test::temp_dir tmp;
+    file_dir = tmp.path() + "/logs";
+    start();
+    caf::anon_send(logs, system_event("Installing service", "main"));
+    sched.run();
+    caf::scoped_actor self{sys};
+    auto la = caf::actor_cast<logs_actor>(logs);
+    std::vector<decltype(self->request(la, caf::infinite, log_history_read{}))>
+      asks;
+    for (int i = 0; i < 3; ++i)
+      asks.push_back(self->request(la, caf::infinite, log_history_read{}));
+    sched.run();
+    int lines = 0, busy = 0;
+    auto tally = [&](auto& h) {
+      h.receive(
+        [&](log_history_lines& l) {
+          CHECK(l.ndjson.find("Installing service 'main'")
+                != std::string::npos);
+          ++lines;
+        },
+        [&](caf::error& e) {
+          CHECK(e == logs_errc::busy);
+          ++busy;
+        });
+    };
+    for (auto& h : asks)
+      tally(h);
+    CHECK(lines == 2);
+    CHECK(busy == 1);
+    asks.clear();
+    asks.push_back(self->request(la, caf::infinite, log_history_read{}));
+    sched.run();
+    tally(asks[0]);
+    CHECK(lines == 3);
+    CHECK(busy == 1);
+  }
+
+  TEST_CASE_FIXTURE(logs_fixture, "without persistent logging, a history read "
+                                  "is refused persistence_off") {
+    start();
+    caf::scoped_actor self{sys};
+    auto h = self->request(caf::actor_cast<logs_actor>(logs), caf::infinite,
+                           log_history_read{});
+    sched.run();
+    caf::error got;
+    h.receive([](log_history_lines&) { FAIL("an answer"); },
+              [&](caf::error& e) { got = e; });
+    CHECK(got == logs_errc::persistence_off);
   }
 
   TEST_CASE_FIXTURE(logs_fixture,

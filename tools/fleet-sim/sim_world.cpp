@@ -562,9 +562,9 @@ caf::expected<container_inspect> world::inspect(const std::string& ref) const {
   s.pid = c->pid;
   s.exit_code = c->exit_code;
   s.started_at
-    = c->started_ns == 0 ? "0001-01-01T00:00:00Z" : timestamp(c->started_ns);
+    = c->started_ns ? timestamp(*c->started_ns) : "0001-01-01T00:00:00Z";
   s.finished_at
-    = c->finished_ns == 0 ? "0001-01-01T00:00:00Z" : timestamp(c->finished_ns);
+    = c->finished_ns ? timestamp(*c->finished_ns) : "0001-01-01T00:00:00Z";
   if (c->health)
     s.health = health_state{*c->health, c->failing_streak, {}};
   out.network.networks = c->networks;
@@ -652,11 +652,11 @@ container_list world::list(bool all, const engine_filters& filters) const {
     if (c->status == "created")
       s.status = "Created";
     else if (c->running())
-      s.status = "Up " + human(now_ns - c->started_ns)
+      s.status = "Up " + human(now_ns - c->started_ns.value_or(now_ns))
                  + (c->health ? " (" + *c->health + ")" : "");
     else
       s.status = "Exited (" + std::to_string(c->exit_code) + ") "
-                 + human(now_ns - c->finished_ns) + " ago";
+                 + human(now_ns - c->finished_ns.value_or(now_ns)) + " ago";
     s.labels = c->spec.config.labels;
     s.networks = c->networks;
     out.push_back(std::move(s));

@@ -54,8 +54,8 @@ struct container_rec {
   int64_t exit_code = 0;
   int64_t pid = 0;
   int64_t created_ns = 0;
-  int64_t started_ns = 0;  // 0: never started
-  int64_t finished_ns = 0; // 0: never finished
+  std::optional<int64_t> started_ns; // never started: none
+  std::optional<int64_t> finished_ns;
   int64_t restart_count = 0;
   std::optional<std::string> health; // with a healthcheck: starting|...
   int64_t failing_streak = 0;

@@ -1,5 +1,6 @@
 // The simulated engine's images, volumes and networks (sim_world.hpp).
 #include "actors/images/image_logic.hpp"
+#include "tools/fleet-sim/sim_rules.hpp"
 #include "tools/fleet-sim/sim_world.hpp"
 
 #include <algorithm>
@@ -8,17 +9,7 @@ namespace bosun::sim {
 
 namespace {
 
-caf::error fail(engine_errc code, std::string msg) {
-  return caf::make_error(code, std::move(msg));
-}
-
-caf::error forbidden(const std::string& msg) {
-  return fail(engine_errc::bad_request, "HTTP 403: " + msg);
-}
-
-bool starts_with(const std::string& s, const std::string& p) {
-  return s.compare(0, p.size(), p) == 0;
-}
+using namespace rules;
 
 std::string short_image(const std::string& id) {
   return (starts_with(id, "sha256:") ? id.substr(7) : id).substr(0, 12);
@@ -34,34 +25,6 @@ std::string repo_of(const std::string& ref) {
       && (slash == std::string::npos || colon > slash))
     r.resize(colon);
   return r;
-}
-
-bool valid_volume_name(const std::string& n) {
-  auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9');
-  };
-  if (n.size() < 2 || !ok(n[0]))
-    return false;
-  return std::all_of(n.begin() + 1, n.end(), [&](char c) {
-    return ok(c) || c == '_' || c == '.' || c == '-';
-  });
-}
-
-const string_list* filter(const engine_filters& f, const std::string& key) {
-  auto i = f.find(key);
-  return i == f.end() ? nullptr : &i->second;
-}
-
-bool labels_match(const string_map& labels, const string_list& wanted) {
-  for (const auto& w : wanted) {
-    auto eq = w.find('=');
-    auto i = labels.find(w.substr(0, eq));
-    if (i == labels.end()
-        || (eq != std::string::npos && i->second != w.substr(eq + 1)))
-      return false;
-  }
-  return true;
 }
 
 bool truthy(const string_list& v) {
@@ -262,7 +225,7 @@ caf::expected<image_delete_result> world::remove_image(const std::string& ref,
 
 caf::expected<volume_info> world::create_volume(const volume_create& spec) {
   auto name = spec.name.empty() ? new_id() : spec.name;
-  if (!valid_volume_name(name))
+  if (!valid_name(name))
     return fail(engine_errc::bad_request,
                 "create " + name + ": \"" + name
                   + "\" includes invalid characters for a local volume name, "

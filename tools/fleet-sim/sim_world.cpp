@@ -1,6 +1,7 @@
 #include "tools/fleet-sim/sim_world.hpp"
 
 #include "actors/images/image_logic.hpp"
+#include "tools/fleet-sim/sim_rules.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,34 +11,14 @@ namespace bosun::sim {
 
 namespace {
 
-caf::error fail(engine_errc code, std::string msg) {
-  return caf::make_error(code, std::move(msg));
-}
+using namespace rules;
 
 caf::error no_such_container(const std::string& ref) {
   return fail(engine_errc::not_found, "No such container: " + ref);
 }
 
-bool starts_with(const std::string& s, const std::string& p) {
-  return s.compare(0, p.size(), p) == 0;
-}
-
 std::string strip_slash(const std::string& n) {
   return !n.empty() && n[0] == '/' ? n.substr(1) : n;
-}
-
-bool alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-         || (c >= '0' && c <= '9');
-}
-
-// [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's container and volume name rule).
-bool valid_name(const std::string& n) {
-  if (n.size() < 2 || !alnum(n[0]))
-    return false;
-  return std::all_of(n.begin() + 1, n.end(), [](char c) {
-    return alnum(c) || c == '_' || c == '.' || c == '-';
-  });
 }
 
 std::string name_conflict(const std::string& name, const std::string& id) {
@@ -72,24 +53,6 @@ bool is_predefined_mode(const std::string& mode) {
   return mode.empty() || mode == "default" || mode == "bridge" || mode == "host"
          || mode == "none" || starts_with(mode, "container:")
          || starts_with(mode, "service:");
-}
-
-// label filter values: "k" or "k=v".
-bool labels_match(const string_map& labels, const string_list& wanted) {
-  for (const auto& w : wanted) {
-    auto eq = w.find('=');
-    auto i = labels.find(w.substr(0, eq));
-    if (i == labels.end())
-      return false;
-    if (eq != std::string::npos && i->second != w.substr(eq + 1))
-      return false;
-  }
-  return true;
-}
-
-const string_list* filter(const engine_filters& f, const std::string& key) {
-  auto i = f.find(key);
-  return i == f.end() ? nullptr : &i->second;
 }
 
 bool any_substring(const std::string& s, const string_list& wanted) {

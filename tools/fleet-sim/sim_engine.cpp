@@ -53,7 +53,7 @@ struct sim_state {
   static inline const char* name = "sim_engine";
 
   sim_options opts;
-  std::unique_ptr<world> w;
+  std::shared_ptr<world> w;
   uint64_t rng = 0;
   caf::actor_clock::time_point t0;
   bool up = true;
@@ -484,11 +484,16 @@ void drop_listener(self_ptr self, const caf::actor_addr& who) {
 
 // --------------------------------------------------------------- actor --
 
-impl_actor::behavior_type sim_engine_impl(self_ptr self, sim_options opts) {
+impl_actor::behavior_type sim_engine_impl(self_ptr self, sim_options opts,
+                                          std::shared_ptr<world> device) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  st.w = std::make_unique<world>(st.opts.seed, st.opts.hostname);
+  st.w = device ? std::move(device)
+                : std::make_shared<world>(st.opts.seed, st.opts.hostname);
   st.w->log_keep = st.opts.log_keep;
+  // A model that outlived an earlier engine: its time goes on.
+  st.opts.epoch_unix_ns = std::max(st.opts.epoch_unix_ns, st.w->now_ns);
+  st.w->events.clear();
   st.rng = st.opts.seed;
   st.t0 = self->clock().now();
   st.counters.state = engine_state::up;
@@ -727,8 +732,9 @@ impl_actor::behavior_type sim_engine_impl(self_ptr self, sim_options opts) {
 
 } // namespace
 
-sim_engine_actor spawn_sim_engine(caf::actor_system& sys, sim_options opts) {
-  return sys.spawn(sim_engine_impl, std::move(opts));
+sim_engine_actor spawn_sim_engine(caf::actor_system& sys, sim_options opts,
+                                  std::shared_ptr<world> device) {
+  return sys.spawn(sim_engine_impl, std::move(opts), std::move(device));
 }
 
 } // namespace bosun::sim

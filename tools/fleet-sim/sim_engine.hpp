@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -136,7 +137,14 @@ using sim_engine_actor = engine_actor::extend<
   caf::reacts_to<sim_write_logs>, caf::reacts_to<sim_set_up>,
   caf::replies_to<sim_stats_req>::with<sim_stats>>;
 
-sim_engine_actor spawn_sim_engine(caf::actor_system& sys,
-                                  sim_options opts = {});
+class world;
+
+// With `device`, the engine works on that model rather than a new one, so
+// its containers, images, volumes and networks outlive the actor: an engine
+// that root restarts, or an agent restarted from its data dir, finds the
+// simulated device as it was (as a real one finds dockerd's). Its clock
+// goes on from the model's last time. One actor at a time may use a model.
+sim_engine_actor spawn_sim_engine(caf::actor_system& sys, sim_options opts = {},
+                                  std::shared_ptr<world> device = nullptr);
 
 } // namespace bosun::sim

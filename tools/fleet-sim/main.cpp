@@ -18,6 +18,7 @@
 #include "actors/telemetry/process_stats.hpp"
 #include "messages/app_manager.hpp"
 #include "tools/fleet-sim/sim_engine.hpp"
+#include "tools/fleet-sim/sim_world.hpp"
 
 #include <algorithm>
 #include <asio/connect.hpp>
@@ -333,8 +334,10 @@ int main(int argc, char** argv) {
     so.registry.bandwidth = 2e6 * o.scale; // 20 MB in 10 s, scaled
     so.registry.image_size = 20'000'000;
     bosun::agent_deps deps{io, log};
-    deps.engine = [so](caf::actor_system& s) -> bosun::engine_actor {
-      return bosun::sim::spawn_sim_engine(s, so);
+    // The simulated device outlives its engine actor (root may restart it).
+    auto device = std::make_shared<bosun::sim::world>(so.seed, so.hostname);
+    deps.engine = [so, device](caf::actor_system& s) -> bosun::engine_actor {
+      return bosun::sim::spawn_sim_engine(s, so, device);
     };
     auto started = bosun::start_agent(sys, c, deps);
     if (auto* why = std::get_if<std::string>(&started)) {

@@ -187,7 +187,8 @@ void pump(self_ptr self, uint64_t id) {
   const auto& o = s.options;
   if (!c->log.empty() && s.next_seq < c->log.front().seq)
     s.next_seq = c->log.front().seq;
-  while (s.next_seq <= c->log_seq && (s.window == 0 || s.unacked < s.window)) {
+  while (!c->log.empty() && s.next_seq <= c->log_seq
+         && (s.window == 0 || s.unacked < s.window)) {
     const auto& l = c->log[s.next_seq - c->log.front().seq];
     ++s.next_seq;
     bool wanted
@@ -694,7 +695,10 @@ impl_actor::behavior_type sim_engine_impl(self_ptr self, sim_options opts,
       return engine_status{st.counters.state, st.down_reason};
     },
     [self](engine_unsubscribe& r) {
-      drop_listener(self, r.listener.address());
+      // Its log streams stay: only its death ends them.
+      auto& subs = self->state.subscribers;
+      subs.erase(std::remove(subs.begin(), subs.end(), r.listener), subs.end());
+      self->state.counters.subscribers = subs.size();
     },
     [self](caf::get_atom) { return self->state.counters; },
     // -- control

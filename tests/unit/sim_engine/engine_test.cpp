@@ -171,7 +171,49 @@ TEST_SUITE("sim engine: container lives") {
   }
 }
 
+namespace {
+
+// One actor both subscribed to events and reading a log, as the logs actor.
+using both_actor
+  = caf::typed_actor<caf::reacts_to<engine_event>,
+                     caf::reacts_to<engine_status>, caf::reacts_to<log_lines>,
+                     caf::reacts_to<log_stream_ended>>;
+
+both_actor::behavior_type both_sink(both_actor::pointer,
+                                    std::shared_ptr<seen> s) {
+  return {
+    [s](const engine_event& e) { s->events.push_back(e); },
+    [s](const engine_status& e) { s->statuses.push_back(e); },
+    [s](log_lines& b) { s->batches.push_back(std::move(b)); },
+    [s](const log_stream_ended& e) { s->ended.push_back(e); },
+  };
+}
+
+} // namespace
+
 TEST_SUITE("sim engine: streams") {
+  TEST_CASE_FIXTURE(deterministic, "unsubscribing from events keeps the "
+                                   "listener's log streams") {
+    auto id = running("web");
+    auto mine = std::make_shared<seen>();
+    auto both = sys.spawn(both_sink, mine);
+    REQUIRE(ask<engine_status>(engine_subscribe{both}));
+    container_logs_req r;
+    r.id = id;
+    r.options.follow = true;
+    r.listener = both;
+    REQUIRE(ask<uint64_t>(r));
+    self->send(engine, engine_unsubscribe{both});
+    self->send(engine, sim_write_logs{"web", 1, false});
+    run();
+    REQUIRE(!ask_void(container_stop_req{id, {}}));
+    CHECK(mine->texts()
+          == std::vector<std::string>{"web: started", "web: line 2"});
+    CHECK(mine->ended.size() == 1);
+    CHECK(mine->actions().empty()); // no events after the unsubscribe
+    self->send_exit(both, caf::exit_reason::user_shutdown);
+  }
+
   TEST_CASE_FIXTURE(deterministic, "a log stream follows lines until the "
                                    "container stops") {
     auto id = running("web");

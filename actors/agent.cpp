@@ -143,10 +143,16 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   if (cfg.managed() && !cfg.provisioned() && cfg.device_api_key.empty())
     device_cfg.device_api_key = random_hex(32);
 
-  std::string why;
-  auto ep = http::parse_endpoint(cfg.engine, &why);
-  if (!ep)
-    return "--engine " + cfg.engine + ": " + why;
+  auto make_engine = deps.engine;
+  if (!make_engine) {
+    std::string why;
+    auto ep = http::parse_endpoint(cfg.engine, &why);
+    if (!ep)
+      return "--engine " + cfg.engine + ": " + why;
+    make_engine = [&io = deps.io, ep = *ep](caf::actor_system& s) {
+      return spawn_engine(s, io, ep);
+    };
+  }
 
   root_options opts;
   opts.log = deps.log;
@@ -182,8 +188,8 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
      }});
   auto& io = deps.io;
   opts.children.push_back(
-    {"engine", [&io, ep = *ep](caf::actor_system& s, const siblings&) {
-       return caf::actor_cast<caf::actor>(spawn_engine(s, io, ep));
+    {"engine", [make_engine](caf::actor_system& s, const siblings&) {
+       return caf::actor_cast<caf::actor>(make_engine(s));
      }});
   opts.children.push_back(
     {"images", [](caf::actor_system& s, const siblings& sib) {

@@ -5,10 +5,12 @@
 // tests run two agents side by side and fleet-sim runs thousands.
 #include "actors/logger.hpp"
 #include "config/config.hpp"
+#include "messages/engine.hpp"
 #include "messages/root.hpp"
 
 #include <asio/io_context.hpp>
 #include <caf/actor_system.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -18,6 +20,10 @@ namespace bosun {
 struct agent_deps {
   asio::io_context& io; // the one I/O thread's context (HTTP, engine)
   std::shared_ptr<const logger> log;
+  // Spawns the agent's engine (any actor with the engine's interface; again
+  // whenever root restarts it). Empty: the real engine actor at cfg.engine.
+  // fleet-sim and tests pass a simulated engine (tools/fleet-sim).
+  std::function<engine_actor(caf::actor_system&)> engine = {};
 };
 
 struct agent {

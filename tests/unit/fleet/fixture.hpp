@@ -1,0 +1,246 @@
+#pragma once
+
+// Whole agents (start_agent: root, db, app_manager, images, volumes,
+// networks, logs, telemetry) in one actor system, on the threaded scheduler,
+// each with its own data dir and simulated engine (whose model, the
+// simulated device, outlives the agent), in local mode. Conditions are
+// awaited with deadlines (tests/support/eventually.hpp).
+#include "actors/agent.hpp"
+#include "messages/api_keys.hpp"
+#include "messages/app_manager.hpp"
+#include "messages/db.hpp"
+#include "messages/logs.hpp"
+#include "messages/telemetry.hpp"
+#include "tests/support/eventually.hpp"
+#include "tools/fleet-sim/sim_engine.hpp"
+#include "tools/fleet-sim/sim_world.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <deque>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unistd.h>
+
+namespace bosun::fleettest {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// What a local log reader got; filled on the reader's thread.
+struct lines_seen {
+  std::mutex m;
+  std::vector<std::string> messages;
+
+  std::vector<std::string> copy() {
+    std::lock_guard<std::mutex> g{m};
+    return messages;
+  }
+};
+
+inline log_reader_actor::behavior_type reader(log_reader_actor::pointer self,
+                                              logs_actor logs,
+                                              std::shared_ptr<lines_seen> out) {
+  self->send(logs, log_subscribe{self});
+  self->send(logs, log_pull{self});
+  return {[self, logs, out](log_batch& b) {
+    {
+      std::lock_guard<std::mutex> g{out->m};
+      for (const auto& e : b.entries)
+        out->messages.push_back(e->message);
+    }
+    self->send(logs, log_pull{self});
+  }};
+}
+
+inline sim::sim_options quick() {
+  sim::sim_options o;
+  o.timing.create = 5ms;
+  o.timing.start = 5ms;
+  o.timing.stop = 5ms;
+  o.timing.remove = 1ms;
+  o.registry.latency = 2ms;
+  o.registry.bandwidth = 1e9;
+  o.registry.image_size = 1'000'000;
+  return o;
+}
+
+inline target_state target_for(int64_t app_id, const std::string& service) {
+  target_service s;
+  s.name = service;
+  s.service_id = app_id * 10;
+  s.image_id = app_id * 100;
+  s.image = "reg.local/" + service + ":1";
+  s.config.environment = {{"WHO", service}};
+  target_app app;
+  app.app_id = app_id;
+  app.uuid = "uuid" + std::to_string(app_id);
+  app.name = "app" + std::to_string(app_id);
+  app.commit = "c" + std::to_string(app_id);
+  app.release_id = app_id;
+  app.services.push_back(s);
+  target_volume v;
+  v.name = "data";
+  app.volumes.push_back(v);
+  target_state t;
+  t.source = target_source::local;
+  t.apps.push_back(std::move(app));
+  return t;
+}
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct agents {
+  asio::io_context io; // outlives the actor system, as in main
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg.set("scheduler.max-threads", 2)};
+  caf::scoped_actor self{sys};
+  size_t baseline = sys.registry().running(); // the test's own actors
+
+  struct one {
+    std::string service;
+    int64_t app_id = 0;
+    fs::path dir;
+    int log_fd = -1;
+    sim::sim_engine_actor engine; // as root spawned it
+    agent a;
+    std::shared_ptr<lines_seen> lines = std::make_shared<lines_seen>();
+    log_reader_actor reader;
+    // The simulated device: outlives the agent (restart from its data dir).
+    std::shared_ptr<sim::world> device;
+    bool running = false;
+  };
+  std::deque<one> all; // stable references
+
+  // A new agent slot (derived fixtures: `one& alpha = add();`).
+  one& add() {
+    return all.emplace_back();
+  }
+
+  ~agents() {
+    for (auto& o : all)
+      stop(o);
+    for (auto& o : all) {
+      if (o.log_fd >= 0)
+        ::close(o.log_fd);
+      std::error_code ec;
+      if (!o.dir.empty())
+        fs::remove_all(o.dir, ec);
+    }
+  }
+
+  // Stops the agent and waits until every actor of it is gone.
+  void stop(one& o) {
+    if (!o.running)
+      return;
+    o.running = false;
+    self->send_exit(o.reader, caf::exit_reason::user_shutdown);
+    self->monitor(o.a.root);
+    self->send_exit(o.a.root, caf::exit_reason::user_shutdown);
+    self->receive([](caf::down_msg&) {},
+                  caf::after(10s) >> [] { FAIL("root did not stop"); });
+    // Children (the logs actor's last flush) outlive root's down message.
+    // (await_all_actors_done would wait for the scoped actor too.)
+    size_t others = 0;
+    for (auto& x : all)
+      others += x.running ? 1 : 0;
+    test::eventually(
+      10s, [&] { return others > 0 || sys.registry().running() <= baseline; },
+      "every agent actor stopped");
+  }
+
+  // Starts (or restarts, from the same data dir and simulated device) the
+  // agent `o`.
+  void start(one& o, const std::string& service, int64_t app_id,
+             uint64_t seed) {
+    bool again = !o.dir.empty();
+    o.service = service;
+    o.app_id = app_id;
+    if (!again) {
+      o.dir = fs::temp_directory_path()
+              / ("bosun-fleet-" + std::to_string(::getpid()) + "-" + service);
+      fs::remove_all(o.dir);
+      fs::create_directories(o.dir);
+      o.log_fd = ::open((o.dir / "agent.log").c_str(),
+                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      REQUIRE(o.log_fd >= 0);
+      o.device = std::make_shared<sim::world>(seed, service);
+    }
+    config c;
+    c.data_dir = o.dir.string();
+    c.config_path = (o.dir / "config.json").string(); // absent: unmanaged
+    c.local_mode = true;
+    c.persistent_logging = true;
+    c.engine = "unix:///nonexistent/docker.sock"; // never dialled
+    auto opts = quick();
+    opts.seed = seed;
+    opts.hostname = service;
+    agent_deps deps{io,
+                    std::make_shared<const logger>(log_level::debug, o.log_fd)};
+    deps.engine
+      = [opts, device = o.device](caf::actor_system& s) -> engine_actor {
+      return sim::spawn_sim_engine(s, opts, device);
+    };
+    auto started = start_agent(sys, c, deps);
+    REQUIRE_MESSAGE(std::holds_alternative<agent>(started),
+                    std::get<std::string>(started));
+    o.a = std::get<agent>(started);
+    o.running = true;
+    o.engine = child<sim::sim_engine_actor>(o, "engine");
+    o.reader = sys.spawn(reader, child<logs_actor>(o, "logs"), o.lines);
+  }
+
+  template <class Handle>
+  Handle child(one& o, const std::string& name) {
+    caf::actor out;
+    self->request(o.a.root, 5s, caf::get_atom_v, name)
+      .receive([&](caf::actor& x) { out = x; },
+               [&](caf::error& e) { FAIL(sys.render(e)); });
+    REQUIRE_MESSAGE(out, std::string{name + " is not running"});
+    return caf::actor_cast<Handle>(out);
+  }
+
+  template <class T, class Handle, class... Ts>
+  T ask(const Handle& h, Ts&&... xs) {
+    T out{};
+    self->request(h, 5s, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { out = std::move(x); },
+               [&](caf::error& e) { FAIL(sys.render(e)); });
+    return out;
+  }
+
+  container_list containers(one& o) {
+    return ask<container_list>(o.engine, container_list_req{true, {}});
+  }
+
+  // Applies the agent's own target and waits until its one container runs.
+  void apply(one& o) {
+    auto am = child<app_manager_actor>(o, "app_manager");
+    ask<uint64_t>(am, apply_target{target_for(o.app_id, o.service), false});
+    test::eventually(
+      20s,
+      [&](std::string& last) {
+        auto cs = containers(o);
+        last = std::to_string(cs.size()) + " containers";
+        if (cs.size() != 1 || cs[0].state != "running")
+          return false;
+        auto st = ask<apps_status>(am, caf::get_atom_v);
+        last += ", " + st.state;
+        return st.state == "Idle";
+      },
+      o.service + " converged");
+  }
+};
+
+} // namespace bosun::fleettest

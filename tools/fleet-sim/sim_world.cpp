@@ -213,6 +213,7 @@ void world::emit(const std::string& type, const std::string& action,
   ev.scope = "local";
   ev.time = now_ns / 1000000000;
   ev.time_nano = now_ns;
+  classify_event(ev);
   events.push_back(std::move(ev));
 }
 

@@ -3,6 +3,7 @@
 // The app_manager actor's state, and the parts of the actor that work on it.
 // Internal to actors/apps: app_manager.cpp holds the behaviour and the pass
 // loop; each part below has a file of its own:
+//   app_common.cpp       the helpers they share
 //   engine_reads.cpp     reading the engine into the engine view
 //   step_executor.cpp    running a batch of planner steps
 //   supervisor_table.cpp the service supervisors (spawn, adopt, forget,

@@ -1,3 +1,7 @@
+// The logs actor. Over 600 lines: one actor with five duties that share its
+// per-container state (log stream readers, resume points persisted through
+// db, the persistent log file, the cloud shipper's feed, history reads);
+// the pure parts are apart (log_logic, log_file, shipper, history_worker).
 #include "actors/logs/logs.hpp"
 
 #include "actors/logs/history_worker.hpp"

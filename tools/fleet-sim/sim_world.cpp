@@ -1,3 +1,6 @@
+// Over 600 lines: the in-memory model of one engine (containers' state
+// machine, names, images, volumes, networks, dockerd's errors and events)
+// reads best in one place; its rules shared with tests are in sim_rules.hpp.
 #include "tools/fleet-sim/sim_world.hpp"
 
 #include "actors/images/image_logic.hpp"

@@ -1,0 +1,116 @@
+// The helpers the app_manager's parts share (app_state.hpp): rendering
+// errors, telling system lines, the spec context, persisting bookkeeping,
+// and the fan-in of asynchronous work.
+#include "actors/apps/app_state.hpp"
+
+namespace bosun::appmgr {
+
+namespace {
+
+bool truthy(const std::map<std::string, std::string>& cfg,
+            const std::string& key) {
+  auto it = cfg.find(key);
+  return it != cfg.end() && apps::is_truthy(it->second);
+}
+
+} // namespace
+
+void view_changed(self_ptr self) {
+  self->state.view.reset();
+}
+
+std::string key_of(const std::string& uuid, const std::string& service) {
+  return uuid + "/" + service;
+}
+
+const logger& log_of(self_ptr self) {
+  return *self->state.opts.log;
+}
+
+std::string render(self_ptr self, const caf::error& e) {
+  if (e.category() == caf::atom("engine"))
+    return render_engine_error(e);
+  if (e.category() == caf::atom("images"))
+    return images_error_message(e);
+  if (e.category() == caf::atom("volumes"))
+    return volumes_error_message(e);
+  return self->system().render(e);
+}
+
+void tell(self_ptr self, system_log line) {
+  apps::send_line(self->state.deps.logs, std::move(line));
+}
+
+void tell(self_ptr self, const char* what, const std::string& object,
+          const std::string& error) {
+  tell(self, system_event(what, object, error));
+}
+
+std::string container_object(self_ptr self, const std::string& id) {
+  for (auto& c : self->state.snap().containers)
+    if (c.id == id) {
+      auto who = apps::service_from_container(c);
+      return apps::service_object(who ? who->service_name : "", c.config.image);
+    }
+  return {};
+}
+
+bool lock_override(self_ptr self) {
+  auto& st = self->state;
+  return st.target
+         && (truthy(st.target->config, "SUPERVISOR_OVERRIDE_LOCK")
+             || truthy(st.target->config, "OVERRIDE_LOCK"));
+}
+
+apps::spec_context spec_base(self_ptr self) {
+  auto& st = self->state;
+  auto ctx = st.opts.spec;
+  ctx.lock_dir_base = st.opts.engine_lock_dir_base.empty()
+                        ? st.opts.lock_dir_base
+                        : st.opts.engine_lock_dir_base;
+  ctx.scoped_api_keys = st.scoped_keys;
+  if (st.target && !st.target->device_name.empty())
+    ctx.device_name = st.target->device_name;
+  return ctx;
+}
+
+void request_pass(self_ptr self) {
+  self->send(self, pass_atom_v);
+}
+
+void persist_kv(self_ptr self, const std::string& key,
+                const std::string& value) {
+  self
+    ->request(self->state.deps.db, engine_timeout, caf::put_atom_v,
+              config_kv_atom_v, key, value)
+    .then([] {},
+          [self, key](const caf::error& e) {
+            log_of(self).error("apps", "cannot store {}: {}", key,
+                               render(self, e));
+          });
+}
+
+void check_contradiction(self_ptr self, const caf::error& e) {
+  if (e != engine_errc::not_found && e != engine_errc::conflict)
+    return;
+  log_of(self).info("apps",
+                    "the engine contradicts the view ({}); reading "
+                    "it again",
+                    render(self, e));
+  self->state.engine.invalidate();
+}
+
+fan_in_ptr make_fan_in(std::function<void(std::vector<std::string>)> finish) {
+  auto f = std::make_shared<fan_in>();
+  f->finish = std::move(finish);
+  return f;
+}
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : "; ") + x;
+  return out;
+}
+
+} // namespace bosun::appmgr

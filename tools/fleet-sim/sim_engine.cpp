@@ -1,6 +1,5 @@
-// The simulated engine actor. Over 600 lines: it answers every request of
-// the engine_actor interface (each a few lines over sim_world), plus pulls,
-// log streams and timing; the model itself is sim_world.
+// Over 600 lines: it answers every request of the engine_actor interface
+// (each a few lines over sim_world), plus pulls, log streams and timing.
 // The simulated engine actor (sim_engine.hpp): requests run against the
 // model (sim_world) after their configured time; the model's events go to
 // subscribers and drive the containers' simulated lives (behaviours,

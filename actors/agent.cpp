@@ -244,6 +244,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   ho.config_path = cfg.config_path;
   ho.config_file_found = cfg.config_file_found;
   ho.uuid = out.uuid;
+  ho.journalctl = cfg.journalctl;
   ho.log = deps.log;
   opts.children.push_back(
     {"host", [ho](caf::actor_system& s, const siblings& sib) {

@@ -115,6 +115,41 @@ struct bus_status {
   uint64_t connects = 0;  // successful connections since start
 };
 
+// POST /v2/journal-logs (reference/host.md §5): what the body asks for.
+struct journal_query {
+  bool all = false;
+  bool follow = false;
+  std::optional<int64_t> count; // positive, else ignored
+  std::optional<std::string> unit, container_id, since, until;
+  std::string format = "short";
+};
+
+// journalctl's output, streamed to the requester (its sink): chunks, each
+// acknowledged with journal_more (or journal_stop: the reader is gone, the
+// process is killed), then journal_end once journalctl exited and was
+// reaped.
+struct journal_chunk {
+  std::string data;
+};
+struct journal_end {};
+struct journal_more {};
+struct journal_stop {};
+struct journal_poll {}; // the runner's own
+
+using journal_runner_actor
+  = caf::typed_actor<caf::reacts_to<journal_more>, caf::reacts_to<journal_stop>,
+                     caf::reacts_to<journal_poll>>;
+using journal_sink_actor
+  = caf::typed_actor<caf::reacts_to<journal_chunk, journal_runner_actor>,
+                     caf::reacts_to<journal_end>>;
+
+// Starts journalctl for `sink`; fails (host_errc::failed) while the most
+// allowed runs are going on.
+struct journal_open {
+  journal_query query;
+  journal_sink_actor sink;
+};
+
 // Internal to the host actor: reconnect the bus; the LED pattern's steps;
 // the delayed logind call.
 struct bus_retry {};
@@ -135,8 +170,9 @@ using host_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, vpn_atom>::with<vpn_status>,
   caf::replies_to<caf::get_atom, addrs_atom>::with<host_addresses>,
   caf::replies_to<caf::get_atom, bus_atom>::with<bus_status>,
-  caf::reacts_to<bus_retry>, caf::reacts_to<blink_step>,
-  caf::reacts_to<blink_stop>, caf::reacts_to<power_due>>;
+  caf::replies_to<journal_open>::with<void>, caf::reacts_to<bus_retry>,
+  caf::reacts_to<blink_step>, caf::reacts_to<blink_stop>,
+  caf::reacts_to<power_due>>;
 
 } // namespace bosun
 
@@ -147,6 +183,13 @@ BOSUN_MESSAGE(bosun::host_settings)
 BOSUN_MESSAGE(bosun::host_config_patch)
 BOSUN_MESSAGE(bosun::vpn_status)
 BOSUN_MESSAGE(bosun::bus_status)
+BOSUN_MESSAGE(bosun::journal_query)
+BOSUN_MESSAGE(bosun::journal_chunk)
+BOSUN_MESSAGE(bosun::journal_end)
+BOSUN_MESSAGE(bosun::journal_more)
+BOSUN_MESSAGE(bosun::journal_stop)
+BOSUN_MESSAGE(bosun::journal_poll)
+BOSUN_MESSAGE(bosun::journal_open)
 BOSUN_MESSAGE(bosun::bus_retry)
 BOSUN_MESSAGE(bosun::blink_step)
 BOSUN_MESSAGE(bosun::blink_stop)

@@ -1,6 +1,7 @@
 #include "actors/host/host.hpp"
 
 #include "actors/host/host_io.hpp"
+#include "actors/host/journal.hpp"
 #include "actors/telemetry/counters.hpp"
 
 #include <algorithm>
@@ -33,6 +34,7 @@ struct host_state {
   // The LED pattern: one at a time; a new start while one runs is ignored.
   bool blinking = false;
   uint64_t pattern = 0;
+  int journal_runs = 0; // journalctl processes running
 };
 
 using self_ptr = host_actor::stateful_pointer<host_state>;
@@ -377,6 +379,10 @@ host_actor::behavior_type host_impl(self_ptr self, host_options opts,
   st.io = spawn_host_io(self->system(), std::move(paths));
   // The worker lives and dies with this actor.
   self->link_to(st.io);
+  self->set_down_handler([self](caf::down_msg&) {
+    // A journal runner ended (it reaped its journalctl).
+    --self->state.journal_runs;
+  });
   connect(self);
   return telemetry::instrument(
     self,
@@ -424,6 +430,20 @@ host_actor::behavior_type host_impl(self_ptr self, host_options opts,
       return self->delegate(self->state.io, caf::get_atom_v, addrs_atom_v);
     },
     [self](caf::get_atom, bus_atom) { return self->state.bus; },
+    [self](journal_open& j) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.journal_runs >= st.opts.max_journal_runs)
+        return host_error(host_errc::failed,
+                          "Too many journal reads are running ("
+                            + std::to_string(st.journal_runs)
+                            + "); try again later");
+      auto runner = spawn_journal_runner(
+        self->system(), journal_argv(st.opts.journalctl, j.query),
+        std::move(j.sink));
+      self->monitor(runner);
+      ++st.journal_runs;
+      return caf::unit;
+    },
     [self](bus_retry) {
       self->state.retry_scheduled = false;
       if (!self->state.bus.connected)

@@ -42,6 +42,9 @@ struct host_options {
   std::chrono::milliseconds blink_for{15000};
   // Between the reply to a reboot/shutdown and the logind call.
   std::chrono::milliseconds power_delay{1000};
+  // POST /v2/journal-logs: the binary and how many may run at once.
+  std::string journalctl = "journalctl";
+  int max_journal_runs = 4;
   std::shared_ptr<const logger> log;
 };
 

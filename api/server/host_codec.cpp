@@ -226,4 +226,25 @@ std::string encode_vpn(const vpn_status& v) {
          + (v.connected ? "true" : "false") + "}}";
 }
 
+journal_query decode_journal_query(const fields& f) {
+  journal_query q;
+  q.all = check_truthy(f, "all");
+  q.follow = check_truthy(f, "follow");
+  if (auto n = check_int(f, "count"); n && *n > 0)
+    q.count = n;
+  auto text = [&f](const char* name) -> std::optional<std::string> {
+    auto it = f.find(name);
+    if (it == f.end() || it->second.type == field::kind::null)
+      return std::nullopt;
+    return it->second.text;
+  };
+  q.unit = text("unit");
+  q.container_id = text("containerId");
+  q.since = text("since");
+  q.until = text("until");
+  if (auto fmt = text("format"))
+    q.format = *fmt;
+  return q;
+}
+
 } // namespace bosun::api

@@ -3,6 +3,7 @@
 // The host routes' JSON (reference/host.md §3, §4; api.md): host-config in
 // and out, VPN status. JSON lives here only; the host actor sees the typed
 // messages/host.hpp structs.
+#include "api/server/api_codec.hpp"
 #include "messages/host.hpp"
 
 #include <string>
@@ -30,5 +31,10 @@ std::string encode_host_config(const host_settings& c);
 
 // GET /v2/device/vpn.
 std::string encode_vpn(const vpn_status& v);
+
+// POST /v2/journal-logs' body (JSON or form fields): all and follow
+// truthy, count a positive integer (else ignored), unit, containerId, since
+// and until verbatim, format (default "short").
+journal_query decode_journal_query(const fields& f);
 
 } // namespace bosun::api

@@ -6,9 +6,27 @@
 #include "api/server/route_util.hpp"
 #include "messages/host.hpp"
 
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <restinio/message_builders.hpp>
+
+namespace bosun::routes_host_detail {
+
+// A chunk reached the wire (or failed: the client is gone).
+struct sink_flushed {
+  bool ok = false;
+};
+
+} // namespace bosun::routes_host_detail
+
+BOSUN_MESSAGE(bosun::routes_host_detail::sink_flushed)
+
 namespace bosun {
 
 namespace {
+
+using routes_host_detail::sink_flushed;
 
 using namespace std::chrono_literals;
 
@@ -53,6 +71,64 @@ void power_route(route_table& t, const char* path, power_action action) {
             });
       });
     });
+}
+
+using sink_actor = journal_sink_actor::extend<caf::reacts_to<sink_flushed>>;
+using chunked = restinio::response_builder_t<restinio::chunked_output_t>;
+
+struct sink_state {
+  static inline const char* name = "journal_sink";
+  restinio::request_handle_t req;
+  std::optional<chunked> resp;
+  journal_runner_actor runner;
+  caf::weak_actor_ptr me;
+};
+
+using sink_ptr = sink_actor::stateful_pointer<sink_state>;
+
+// journalctl's stdout as the response body: 200, chunked, no Content-Type
+// (balena). One chunk on the wire at a time; the runner reads the next
+// only when this one was written, so a slow client slows journalctl.
+chunked& response(sink_ptr self) {
+  auto& st = self->state;
+  if (!st.resp)
+    st.resp.emplace(st.req->create_response<restinio::chunked_output_t>());
+  return *st.resp;
+}
+
+sink_actor::behavior_type sink_impl(sink_ptr self,
+                                    restinio::request_handle_t req) {
+  self->state.req = std::move(req);
+  self->state.me = caf::weak_actor_ptr{self->ctrl()};
+  return {
+    [self](journal_chunk& c, journal_runner_actor runner) {
+      auto& st = self->state;
+      st.runner = std::move(runner);
+      auto& r = response(self);
+      r.append_chunk(std::move(c.data));
+      auto me = st.me;
+      r.flush([me](const asio::error_code& ec) {
+        if (auto p = me.lock())
+          caf::anon_send(caf::actor_cast<sink_actor>(p), sink_flushed{!ec});
+      });
+    },
+    [self](const sink_flushed& f) {
+      auto& st = self->state;
+      if (f.ok) {
+        self->send(st.runner, journal_more{});
+        return;
+      }
+      // The client went away: journalctl is killed and reaped.
+      self->send(st.runner, journal_stop{});
+      st.resp.reset();
+      self->quit();
+    },
+    [self](journal_end) {
+      response(self).done();
+      self->state.resp.reset();
+      self->quit();
+    },
+  };
 }
 
 } // namespace
@@ -115,6 +191,28 @@ void add_host_routes(route_table& t) {
                         });
               });
             });
+
+  add_route(
+    t, restinio::http_method_post(), "/v2/journal-logs",
+    [](const route_call& c) {
+      auto body = body_fields(c.req);
+      if (!body)
+        return;
+      auto q = api::decode_journal_query(*body);
+      auto* self = c.self;
+      with_host(c, [self, req = c.req, q](host_actor host) {
+        auto sink = self->system().spawn(sink_impl, req);
+        self
+          ->request(host, host_timeout,
+                    journal_open{q, caf::actor_cast<journal_sink_actor>(sink)})
+          .then([] {},
+                [self, req, sink](const caf::error& e) {
+                  caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+                  reply_failed(req, restinio::status_service_unavailable(),
+                               error_message(self, e));
+                });
+      });
+    });
 
   add_route(
     t, restinio::http_method_get(), "/v2/device/vpn", [](const route_call& c) {

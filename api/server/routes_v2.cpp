@@ -274,7 +274,6 @@ void add_v2_routes(route_table& t) {
   add_route(t, http_method_get(), "/v2/device/tags", get_tags);
   add_route(t, http_method_patch(), "/v2/device/tags", patch_tags);
   add_route(t, http_method_get(), "/v2/cleanup-volumes", cleanup_volumes);
-
 }
 
 } // namespace bosun

@@ -5,11 +5,14 @@
 #include "tests/e2e/api/api_helpers.hpp"
 #include "tests/support/host_bus.hpp"
 
+#include <cerrno>
+#include <csignal>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -200,6 +203,104 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
       = post(b, "/v1/reboot", "", {"Authorization: Bearer " + b.api_key()});
     CHECK(r.status == 202);
     CHECK(saw(bus, " Reboot False\n"));
+  }
+}
+
+} // namespace bosun::test
+
+namespace bosun::test {
+namespace {
+
+// The pids the fake journalctl recorded.
+std::vector<int> fake_pids(const std::string& dir) {
+  std::vector<int> out;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    auto name = e.path().filename().string();
+    if (name.rfind("pid.", 0) == 0)
+      out.push_back(std::stoi(name.substr(4)));
+  }
+  return out;
+}
+
+// Gone and reaped: a zombie still answers kill(pid, 0).
+bool gone(int pid) {
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+} // namespace
+
+TEST_SUITE("journal logs (bosun binary, fake journalctl)") {
+  TEST_CASE("POST /v2/journal-logs runs journalctl with balena's argv and "
+            "streams its stdout, no Content-Type, stderr dropped") {
+    temp_dir fake;
+    running_bosun b({}, {}, "{}",
+                    {{"BOSUN_JOURNALCTL",
+                      BOSUN_SOURCE_DIR "/tests/e2e/host/fake_journalctl.sh"},
+                     {"FAKE_JOURNAL_DIR", fake.path()}});
+    REQUIRE(b.wait_ready());
+    auto r = post(
+      b, "/v2/journal-logs",
+      R"({"all":true,"follow":false,"count":10,"unit":"balena.service","containerId":"abc","since":"2026-01-01 00:00:00","count2":1})");
+    CHECK(r.status == 200);
+    CHECK(r.body
+          == "arg:-a\narg:-u\narg:balena.service\narg:-t\narg:abc\narg:-n\n"
+             "arg:10\narg:-S\narg:2026-01-01 00:00:00\narg:-o\narg:short\n");
+    auto head = run_command("curl -si -X POST -d 'count=-1&format=json' "
+                            "http://127.0.0.1:"
+                            + std::to_string(b.port()) + "/v2/journal-logs");
+    CHECK(head.out.find("HTTP/1.1 200") == 0);
+    CHECK(head.out.find("Content-Type") == std::string::npos);
+    CHECK_MESSAGE(
+      head.out.find("\r\n\r\narg:-o\narg:json") != std::string::npos, head.out);
+    CHECK(head.out.find("arg:-n") == std::string::npos);
+    CHECK(head.out.find("noise") == std::string::npos);
+    for (auto pid : fake_pids(fake.path()))
+      CHECK(gone(pid));
+  }
+
+  TEST_CASE("a follow stream ends when the client goes away: journalctl is "
+            "killed and reaped; at most 4 run at once") {
+    temp_dir fake;
+    running_bosun b({}, {}, "{}",
+                    {{"BOSUN_JOURNALCTL",
+                      BOSUN_SOURCE_DIR "/tests/e2e/host/fake_journalctl.sh"},
+                     {"FAKE_JOURNAL_DIR", fake.path()}});
+    REQUIRE(b.wait_ready());
+    std::vector<std::unique_ptr<child_process>> readers;
+    for (int i = 0; i < 4; ++i) {
+      auto out = fake.path() + "/out." + std::to_string(i);
+      readers.push_back(std::make_unique<child_process>(
+        "/usr/bin/curl", std::vector<std::string>{
+                           "-sN", "-o", out, "-X", "POST", "-d", "follow=1",
+                           "http://127.0.0.1:" + std::to_string(b.port())
+                             + "/v2/journal-logs"}));
+      CHECK(eventually(10s, [&](std::string& last) {
+        std::ifstream in(out);
+        std::ostringstream s;
+        s << in.rdbuf();
+        last = s.str();
+        return last.find("tick") != std::string::npos;
+      }));
+    }
+    auto fifth = post(b, "/v2/journal-logs", R"({"follow":true})");
+    CHECK(fifth.status == 503);
+    CHECK(
+      fifth.body
+      == R"({"status":"failed","message":"Too many journal reads are running (4); try again later"})");
+    REQUIRE(fake_pids(fake.path()).size() == 4);
+    for (auto& r : readers)
+      r->signal(SIGKILL);
+    for (auto pid : fake_pids(fake.path()))
+      CHECK(eventually(10s, [&](std::string& last) {
+        last = "pid " + std::to_string(pid) + " still there";
+        return gone(pid);
+      }));
+    // The slots are free again.
+    CHECK(eventually(10s, [&](std::string& last) {
+      auto r = post(b, "/v2/journal-logs", R"({"count":1})");
+      last = std::to_string(r.status) + " " + r.body;
+      return r.status == 200;
+    }));
   }
 }
 

@@ -112,6 +112,11 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
         == 0,
       r.body);
     CHECK(r.body.find("no-bus.sock") != std::string::npos);
+    // Telemetry shows the bus state as the host actor's last error.
+    auto t = b.get("/v2/telemetry");
+    CHECK(t.status == 200);
+    CHECK_MESSAGE(
+      t.body.find("D-Bus down: D-Bus unix:path=") != std::string::npos, t.body);
     r = b.get("/v2/device/vpn");
     CHECK(r.status == 503);
     CHECK(r.body.find("D-Bus is not reachable") != std::string::npos);

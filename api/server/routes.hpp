@@ -37,7 +37,7 @@ struct route_context {
     = std::make_shared<std::atomic<int>>(0);
   // Stops accepting API connections (after a reboot or shutdown was
   // accepted; the ones in flight finish). Empty in tests without a server.
-  std::function<void()> quiet;
+  std::function<void()> quiet = {};
 };
 
 void reply_text(const restinio::request_handle_t& req,

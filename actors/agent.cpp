@@ -4,6 +4,7 @@
 #include "actors/apps/app_manager.hpp"
 #include "actors/cloud/cloud_child.hpp"
 #include "actors/engine/engine.hpp"
+#include "actors/host/host.hpp"
 #include "actors/images/images.hpp"
 #include "actors/logs/logs.hpp"
 #include "actors/root/root.hpp"
@@ -243,6 +244,26 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        d.api_keys = sibling<api_keys_actor>(sib, "api_keys");
        d.logs = sibling<logs_actor>(sib, "logs");
        return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
+     }});
+  host_options ho;
+  ho.dbus_address = cfg.dbus_address;
+  ho.state_mount = cfg.state_mount;
+  ho.boot_mount = cfg.boot_mount;
+  ho.host_root = cfg.host_root;
+  ho.lock_base = am.lock_dir_base;
+  ho.led_file = cfg.led_file;
+  ho.vpn_status = cfg.vpn_status_path;
+  ho.config_path = cfg.config_path;
+  ho.config_file_found = cfg.config_file_found;
+  ho.uuid = out.uuid;
+  ho.journalctl = cfg.journalctl;
+  ho.log = deps.log;
+  opts.children.push_back(
+    {"host", [ho](caf::actor_system& s, const siblings& sib) {
+       host_deps d;
+       d.logs = sibling<logs_actor>(sib, "logs");
+       d.app_manager = sibling<app_manager_actor>(sib, "app_manager");
+       return caf::actor_cast<caf::actor>(spawn_host(s, ho, d));
      }});
   if (cfg.managed())
     opts.children.push_back(

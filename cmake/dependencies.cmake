@@ -38,6 +38,15 @@ set_target_properties(http_parser::http_parser PROPERTIES
   IMPORTED_LOCATION "${HTTP_PARSER_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${HTTP_PARSER_INCLUDE_DIR}")
 
+# sd-bus (Debian libsystemd-dev): the host actor's system D-Bus client
+# (docs/host.md says why sd-bus).
+find_path(SYSTEMD_INCLUDE_DIR systemd/sd-bus.h REQUIRED)
+find_library(SYSTEMD_LIBRARY systemd REQUIRED)
+add_library(systemd::sd_bus UNKNOWN IMPORTED)
+set_target_properties(systemd::sd_bus PROPERTIES
+  IMPORTED_LOCATION "${SYSTEMD_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${SYSTEMD_INCLUDE_DIR}")
+
 add_library(rapidjson INTERFACE)
 target_include_directories(rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIRS})
 target_compile_definitions(rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)

@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <string_view>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ; // POSIX; declared here to avoid _GNU_SOURCE
 
@@ -356,6 +358,16 @@ std::string help_text() {
   t += "                         default: config.json persistentLogSize, "
        "else "
        + std::to_string(d.persistent_log_size) + "\n";
+  t += "\n";
+  t += "The host interface reads balenaOS's variables (defaults for Debian):\n";
+  t += "  DBUS_SYSTEM_BUS_ADDRESS  default: " + d.dbus_address + "\n";
+  t += "  BOOT_MOUNTPOINT          default: " + d.boot_mount + "\n";
+  t += "  STATE_MOUNTPOINT         default: " + d.state_mount + "\n";
+  t += "  ROOT_MOUNTPOINT          the host's / (default: /)\n";
+  t += "  LED_FILE                 default: " + d.led_file + "\n";
+  t += "  VPN_STATUS_PATH          default: <root>" + d.vpn_status_path + "\n";
+  t += "  BOSUN_JOURNALCTL         default: " + d.journalctl + "\n";
+  t += "\n";
   t += "  -h, --help             print this help and exit\n";
   t += "  -V, --version          print the version and exit\n";
   t += "\n";
@@ -442,6 +454,27 @@ load_result load_config(const std::vector<std::string>& args,
     cfg.host_root = it->second;
     while (cfg.host_root.size() > 1 && cfg.host_root.back() == '/')
       cfg.host_root.pop_back();
+  }
+
+  cfg.vpn_status_path = cfg.host_root + "/run/openvpn/vpn_status";
+  // The host interface's paths (reference/host.md §0): balenaOS's names,
+  // absolute paths only (a relative one would depend on bosun's cwd).
+  for (auto [name, field] : {std::pair<const char*, std::string*>{
+                               "DBUS_SYSTEM_BUS_ADDRESS", &cfg.dbus_address},
+                             {"BOOT_MOUNTPOINT", &cfg.boot_mount},
+                             {"STATE_MOUNTPOINT", &cfg.state_mount},
+                             {"LED_FILE", &cfg.led_file},
+                             {"BOSUN_JOURNALCTL", &cfg.journalctl},
+                             {"VPN_STATUS_PATH", &cfg.vpn_status_path}}) {
+    auto it = env.find(name);
+    if (it == env.end() || it->second.empty())
+      continue;
+    bool is_path = std::string_view(name) != "DBUS_SYSTEM_BUS_ADDRESS"
+                   && std::string_view(name) != "BOSUN_JOURNALCTL";
+    if (is_path && it->second[0] != '/')
+      return config_error{
+        "", name, "expected an absolute path, got \"" + it->second + "\""};
+    *field = it->second;
   }
 
   // Without a cloud there is nothing but local mode.

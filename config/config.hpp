@@ -73,6 +73,21 @@ struct config {
   // host's file system itself. The engine binds host paths, so update lock
   // dirs are then the host's /tmp/balena-supervisor, reached through it.
   std::string host_root;
+  // The host interface (reference/host.md §0), from balenaOS's variables
+  // for its Supervisor, with defaults for a Debian host. The system D-Bus
+  // ($DBUS_SYSTEM_BUS_ADDRESS).
+  std::string dbus_address = "unix:path=/run/dbus/system_bus_socket";
+  // Boot and state partitions ($BOOT_MOUNTPOINT, $STATE_MOUNTPOINT): proxy
+  // files under <boot>/system-proxy, rollback breadcrumbs in <state>.
+  std::string boot_mount = "/mnt/boot";
+  std::string state_mount = "/mnt/state";
+  // The LED POST /v1/blink drives ($LED_FILE); /dev/null when it is absent.
+  std::string led_file = "/sys/class/leds/led0/brightness";
+  // The journalctl POST /v2/journal-logs runs ($BOSUN_JOURNALCTL).
+  std::string journalctl = "journalctl";
+  // The OpenVPN status directory ($VPN_STATUS_PATH; default
+  // <host_root>/run/openvpn/vpn_status).
+  std::string vpn_status_path = "/run/openvpn/vpn_status";
   // Effective local mode: true when requested, and always when unmanaged.
   bool local_mode = false;
   log_level level = log_level::info;

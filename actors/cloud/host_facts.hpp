@@ -2,8 +2,11 @@
 
 // What the state report says about the host (reference/state.md "Device
 // fields" and "Metrics"): addresses and hardware metrics. host_sampler
-// reads them from the system (getifaddrs, /sys, /proc, statvfs); the
+// reads them from the system (addresses: actors/host/addresses.hpp, the
+// one interface filter; /proc, statvfs); the
 // parsers and rules below are pure and unit-tested.
+#include "actors/host/addresses.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,11 +26,6 @@ struct host_facts {
   std::optional<int64_t> cpu_temp;      // °C
 };
 
-// Interfaces whose addresses are never reported: balenaN, dockerN, rceN,
-// tunN, resin-vpn, lo, resin-dns, supervisor0, balena-redsocks,
-// resin-redsocks, br-<12 hex>.
-bool interface_excluded(std::string_view name);
-
 // /proc/meminfo → {used, total} in MiB, used = total − free − cached −
 // buffers − reclaimable.
 struct memory_use {
@@ -44,21 +42,6 @@ struct cpu_times {
 std::optional<cpu_times> parse_proc_stat(std::string_view text);
 // Percent busy between two samples (0 when no time passed).
 int64_t cpu_percent(const cpu_times& before, const cpu_times& after);
-
-// One address of an interface, as getifaddrs gives it.
-struct interface_address {
-  std::string interface;
-  std::string address; // textual
-  bool ipv6 = false;
-  uint32_t scope_id = 0; // IPv6 only
-  bool loopback = false;
-};
-// The addresses balena reports (external IPv4, and IPv6 with scope id 0),
-// space-separated in the given order, without duplicates.
-std::string report_addresses(const std::vector<interface_address>& all);
-// The interfaces those addresses are on, in order, without duplicates.
-std::vector<std::string>
-reported_interfaces(const std::vector<interface_address>& all);
 
 // A metric as reported: the new sample when it left the bucket of the
 // reported value (or nothing was reported yet), else the reported value.

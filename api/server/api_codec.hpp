@@ -6,6 +6,7 @@
 #include "api/server/auth.hpp"
 #include "messages/app_manager.hpp"
 #include "messages/db.hpp"
+#include "messages/host.hpp"
 
 #include <cstdint>
 #include <map>
@@ -23,11 +24,6 @@ namespace bosun::api {
 // features on it (the balena CLI needs >= 7.21.4 to push and >= 9.7.0 for
 // livepush) see what bosun actually offers.
 inline constexpr const char* balena_version = "19.0.5";
-
-// The message of the host routes bosun does not drive (reboot, shutdown,
-// blink, host-config, vpn, journal-logs).
-inline constexpr const char* no_host_interface
-  = "The host interface is not available on this device";
 
 // ------------------------------------------------------------ requests --
 
@@ -90,10 +86,7 @@ std::variant<std::string, legacy_app_error>
 encode_legacy_app(const apps_view& v, int64_t app_id);
 
 // GET /v1/device.
-struct host_addresses {
-  std::string ip_address;  // space-separated
-  std::string mac_address; // space-separated, upper-case
-};
+// host_addresses: messages/host.hpp (the host actor reads them).
 std::string encode_legacy_device(const apps_view& v, const device_details& d,
                                  const host_addresses& h, uint16_t api_port);
 

@@ -50,9 +50,4 @@ void reply_action_error(caf::event_based_actor* self,
                error_message(self, e));
 }
 
-void reply_no_host(const restinio::request_handle_t& req) {
-  reply_failed(req, restinio::status_service_unavailable(),
-               api::no_host_interface);
-}
-
 } // namespace bosun

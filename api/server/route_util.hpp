@@ -30,7 +30,4 @@ void reply_action_error(caf::event_based_actor* self,
                         const restinio::request_handle_t& req,
                         const caf::error& e);
 
-// The JSON of the host routes: 503, the host interface is not available.
-void reply_no_host(const restinio::request_handle_t& req);
-
 } // namespace bosun

@@ -31,6 +31,9 @@ struct route_context {
   root_actor root;
   server_options opts;
   std::shared_ptr<const logger> log;
+  // Stops accepting API connections (after a reboot or shutdown was
+  // accepted; the ones in flight finish). Empty in tests without a server.
+  std::function<void()> quiet = {};
 };
 
 void reply_text(const restinio::request_handle_t& req,
@@ -188,6 +191,8 @@ void add_local_routes(route_table& t);
 void add_logs_routes(route_table& t);
 // POST /v1/update: cloud_sync polls now (routes_cloud.cpp).
 void add_cloud_routes(route_table& t);
+// Reboot, shutdown, blink, host-config, VPN, journal logs (routes_host.cpp).
+void add_host_routes(route_table& t);
 // GET /v2/telemetry, GET /metrics (routes_telemetry.cpp).
 void add_telemetry_routes(route_table& t);
 

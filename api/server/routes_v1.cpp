@@ -1,8 +1,8 @@
 // The v1 routes (reference/api.md): each decodes its input, checks the
 // key's scope, asks the owning actor and words the answer as balena does.
 // /v1/healthy and /v1/update live elsewhere.
-#include "api/server/host_info.hpp"
 #include "api/server/route_util.hpp"
+#include "messages/host.hpp"
 
 namespace bosun {
 
@@ -96,25 +96,9 @@ void service_action_route(route_table& t, const char* path,
   });
 }
 
-void no_host_route(route_table& t, restinio::http_method_id_t method,
-                   const char* path) {
-  add_route(t, method, path, [](const route_call& c) { reply_no_host(c.req); });
-}
-
 } // namespace
 
 void add_v1_routes(route_table& t) {
-  // Host actions: bosun does not drive the host OS (yet).
-  for (auto* path : {"/v1/reboot", "/v1/shutdown"})
-    add_route(t, restinio::http_method_post(), path, [](const route_call& c) {
-      reply_json(c.req, restinio::status_service_unavailable(),
-                 std::string(R"({"Data":"","Error":)")
-                   + json_string(api::no_host_interface) + "}");
-    });
-  no_host_route(t, restinio::http_method_post(), "/v1/blink");
-  no_host_route(t, restinio::http_method_get(), "/v1/device/host-config");
-  no_host_route(t, restinio::http_method_patch(), "/v1/device/host-config");
-
   // Replaces the key the request was made with (same scope).
   add_route(
     t, restinio::http_method_post(), "/v1/regenerate-api-key",
@@ -177,16 +161,35 @@ void add_v1_routes(route_table& t) {
       auto* self = c.self;
       ask_core<app_manager_actor>(
         self, c.ctx, "app_manager", c.req,
-        [self, req = c.req, port = c.ctx.opts.port](app_manager_actor am) {
+        [self, req = c.req, port = c.ctx.opts.port,
+         root = c.ctx.root](app_manager_actor am) {
           self->request(am, 10s, apps_view_request{})
             .then(
-              [self, req, am, port](const apps_view& v) {
+              [self, req, am, port, root](const apps_view& v) {
                 self->request(am, 10s, caf::get_atom_v, device_atom_v)
                   .then(
-                    [req, v, port](const device_details& d) {
-                      reply_json(req, restinio::status_ok(),
-                                 api::encode_legacy_device(
-                                   v, d, api::read_host_addresses(), port));
+                    [self, req, v, port, root](const device_details& d) {
+                      // Addresses from the host actor; none while it is
+                      // restarting.
+                      auto answer = [req, v, d, port](const host_addresses& h) {
+                        reply_json(req, restinio::status_ok(),
+                                   api::encode_legacy_device(v, d, h, port));
+                      };
+                      self
+                        ->request(root, 5s, caf::get_atom_v,
+                                  std::string("host"))
+                        .then(
+                          [self, answer](const caf::actor& a) {
+                            if (!a)
+                              return answer({});
+                            self
+                              ->request(caf::actor_cast<host_actor>(a), 10s,
+                                        caf::get_atom_v, addrs_atom_v)
+                              .then(answer, [answer](const caf::error&) {
+                                answer({});
+                              });
+                          },
+                          [answer](const caf::error&) { answer({}); });
                     },
                     [self, req](const caf::error& e) {
                       reply_action_error(self, req, e);

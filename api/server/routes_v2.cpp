@@ -277,12 +277,6 @@ void add_v2_routes(route_table& t) {
   add_route(t, http_method_get(), "/v2/device/tags", get_tags);
   add_route(t, http_method_patch(), "/v2/device/tags", patch_tags);
   add_route(t, http_method_get(), "/v2/cleanup-volumes", cleanup_volumes);
-
-  // Host routes: bosun does not drive the host OS (yet).
-  add_route(t, http_method_get(), "/v2/device/vpn",
-            [](const route_call& c) { reply_no_host(c.req); });
-  add_route(t, http_method_post(), "/v2/journal-logs",
-            [](const route_call& c) { reply_no_host(c.req); });
 }
 
 } // namespace bosun

@@ -120,6 +120,7 @@ const route_table& device_api_routes() {
     add_cloud_routes(t);
     add_v1_routes(t);
     add_v2_routes(t);
+    add_host_routes(t);
     add_telemetry_routes(t);
     return t;
   }();
@@ -162,9 +163,28 @@ public:
             .incoming_http_msg_limits(
               restinio::incoming_http_msg_limits_t{}.max_body_size(
                 max_read_body))
-            .request_handler(
-              make_handler(route_context{deps.sys, deps.root, opts, deps.log}));
+            .request_handler(make_handler(route_context{
+              deps.sys, deps.root, opts, deps.log,
+              std::make_shared<std::atomic<int>>(0), quiet_fn(io, deps)}));
         }) {}
+
+  // POST /v1/reboot|shutdown accepted: close the listener on the io
+  // thread (RESTinio's close only closes the acceptor; connections in
+  // flight finish).
+  std::function<void()> quiet_fn(asio::io_context& io,
+                                 const server_deps& deps) {
+    auto log = deps.log;
+    return [this, &io, log] {
+      asio::post(io, [this, log] {
+        if (quiet_)
+          return;
+        quiet_ = true;
+        server_.close_async(
+          [log] { log->info("api", "Stopped Supervisor API"); },
+          [](std::exception_ptr) {});
+      });
+    };
+  }
 
   void open(std::function<void(const std::string&)> on_error) {
     server_.open_async([] {},
@@ -183,6 +203,7 @@ public:
   }
 
 private:
+  bool quiet_ = false; // io thread only
   server_t server_;
 };
 

@@ -6,7 +6,9 @@
 #include "tests/support/process.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,11 +36,16 @@ inline std::string api_key_from(const std::string& data_dir,
 class running_bosun {
 public:
   // `data_dir`: reuse a data dir (a restart); empty = a fresh temp dir.
+  // `env`: extra environment. The host interface's paths default to the
+  // temp dir (host_dir()) and the bus to a socket nobody listens on, so no
+  // test reaches the machine's own bus, LED or boot partition.
   explicit running_bosun(std::vector<std::string> extra = {},
                          std::string data_dir = {},
-                         const std::string& config_json = "{}")
+                         const std::string& config_json = "{}",
+                         std::map<std::string, std::string> env = {})
       : data_dir_(data_dir.empty() ? dir_.path() + "/data" : data_dir),
-        proc_(BOSUN_BINARY, args(std::move(extra), config_json)) {}
+        proc_(BOSUN_BINARY, args(std::move(extra), config_json),
+              host_env(std::move(env))) {}
 
   int port() const {
     return port_;
@@ -80,7 +87,26 @@ public:
     return api_key_from(data_dir_, dir_.path() + "/config.json");
   }
 
+  // Where the host paths point unless a test gave its own.
+  std::string host_dir() const {
+    return dir_.path() + "/host";
+  }
+
 private:
+  std::map<std::string, std::string>
+  host_env(std::map<std::string, std::string> env) const {
+    auto h = host_dir();
+    for (auto d : {"/boot", "/state", "/vpn"})
+      std::filesystem::create_directories(h + d);
+    std::ofstream(h + "/led") << "0";
+    env.emplace("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + h + "/no-bus.sock");
+    env.emplace("LED_FILE", h + "/led");
+    env.emplace("BOOT_MOUNTPOINT", h + "/boot");
+    env.emplace("STATE_MOUNTPOINT", h + "/state");
+    env.emplace("VPN_STATUS_PATH", h + "/vpn");
+    return env;
+  }
+
   std::vector<std::string> args(std::vector<std::string> extra,
                                 const std::string& config_json) {
     std::ofstream(dir_.path() + "/config.json") << config_json;

@@ -2,7 +2,6 @@
 // (actors/apps/app_view.hpp): balena's input checks and answer shapes.
 #include "actors/apps/app_view.hpp"
 #include "api/server/api_codec.hpp"
-#include "api/server/host_info.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -434,14 +433,3 @@ TEST_SUITE("apps view: balena's statuses") {
   }
 }
 
-TEST_SUITE("host addresses") {
-  TEST_CASE("balena's excluded interfaces") {
-    for (auto n :
-         {"eth0", "wlan0", "wlo1", "enp3s0", "docker", "br-1", "tunnel"})
-      CHECK_MESSAGE(reported_interface(n), n);
-    for (auto n : {"lo", "docker0", "balena0", "rce0", "tun12", "resin-vpn",
-                   "resin-dns", "supervisor0", "balena-redsocks",
-                   "resin-redsocks", "br-0123456789ab"})
-      CHECK_FALSE_MESSAGE(reported_interface(n), n);
-  }
-}

@@ -146,6 +146,32 @@ TEST_SUITE("config precedence") {
           == R"(ROOT_MOUNTPOINT: expected an absolute path, got "mnt/root")");
   }
 
+  TEST_CASE("the host interface's paths: Debian defaults, balenaOS's "
+            "variables") {
+    auto d = ok(load({}));
+    CHECK(d.dbus_address == "unix:path=/run/dbus/system_bus_socket");
+    CHECK(d.boot_mount == "/mnt/boot");
+    CHECK(d.state_mount == "/mnt/state");
+    CHECK(d.led_file == "/sys/class/leds/led0/brightness");
+    CHECK(d.journalctl == "journalctl");
+    CHECK(d.vpn_status_path == "/run/openvpn/vpn_status");
+    auto b = ok(load(
+      {}, {{"ROOT_MOUNTPOINT", "/mnt/root"},
+           {"DBUS_SYSTEM_BUS_ADDRESS",
+            "unix:path=/mnt/root/run/dbus/system_bus_socket"},
+           {"BOOT_MOUNTPOINT", "/mnt/boot"},
+           {"LED_FILE", "/dev/null"},
+           {"BOSUN_JOURNALCTL", "/usr/bin/journalctl"}}));
+    CHECK(b.dbus_address == "unix:path=/mnt/root/run/dbus/system_bus_socket");
+    CHECK(b.led_file == "/dev/null");
+    CHECK(b.journalctl == "/usr/bin/journalctl");
+    CHECK(b.vpn_status_path == "/mnt/root/run/openvpn/vpn_status");
+    CHECK(ok(load({}, {{"VPN_STATUS_PATH", "/x/vpn"}})).vpn_status_path
+          == "/x/vpn");
+    CHECK(error_text(load({}, {{"LED_FILE", "led0"}}))
+          == R"(LED_FILE: expected an absolute path, got "led0")");
+  }
+
   TEST_CASE("an unusable DOCKER_HOST does not matter when bosun is told") {
     CHECK(ok(load({}, {{"DOCKER_HOST", "ssh://me@box"},
                        {"BOSUN_ENGINE", "/run/e.sock"}}))

@@ -302,7 +302,17 @@ std::vector<device_config_var> device_config_vars(const config& cfg) {
     {"SUPERVISOR_LOCAL_MODE", flag(cfg.local_mode), false},
     {"SUPERVISOR_PERSISTENT_LOGGING", flag(cfg.persistent_logging), false},
     {"SUPERVISOR_API_REQUEST_TIMEOUT",
-     std::to_string(cfg.api_request_timeout.count()), false},
+     std::to_string(cfg.api_request_timeout.count()), true},
+    {"SUPERVISOR_CONNECTIVITY_CHECK", "true", true},
+    {"SUPERVISOR_DELTA", "false", true},
+    {"SUPERVISOR_DELTA_REQUEST_TIMEOUT", "59000", true},
+    {"SUPERVISOR_DELTA_APPLY_TIMEOUT", "0", true},
+    {"SUPERVISOR_DELTA_RETRY_COUNT", "30", true},
+    {"SUPERVISOR_DELTA_RETRY_INTERVAL", "10000", true},
+    {"SUPERVISOR_DELTA_VERSION", "2", true},
+    {"SUPERVISOR_VPN_CONTROL", "true", true},
+    {"HOST_FIREWALL_MODE", "off", true},
+    {"HOST_DISCOVERABILITY", "true", true},
   };
 }
 
@@ -442,6 +452,15 @@ load_result load_config(const std::vector<std::string>& args,
     cfg.host_root = it->second;
     while (cfg.host_root.size() > 1 && cfg.host_root.back() == '/')
       cfg.host_root.pop_back();
+  }
+
+  if (auto it = env.find("BOOT_MOUNTPOINT");
+      it != env.end() && !it->second.empty()) {
+    if (it->second[0] != '/')
+      return config_error{"", "BOOT_MOUNTPOINT",
+                          "expected an absolute path, got \"" + it->second
+                            + "\""};
+    cfg.boot_mount = it->second;
   }
 
   // Without a cloud there is nothing but local mode.

@@ -73,6 +73,9 @@ struct config {
   // host's file system itself. The engine binds host paths, so update lock
   // dirs are then the host's /tmp/balena-supervisor, reached through it.
   std::string host_root;
+  // The boot partition's mount ($BOOT_MOUNTPOINT): device-config files
+  // (config.txt, extlinux, extra_uEnv.txt, configfs.json, splash/).
+  std::string boot_mount = "/mnt/boot";
   // Effective local mode: true when requested, and always when unmanaged.
   bool local_mode = false;
   log_level level = log_level::info;
@@ -183,11 +186,13 @@ load_result load_config(const std::vector<std::string>& args,
 
 // A device config var bosun knows, by the name balena gives it (what GET
 // /v2/local/target-state reports in state.local.config), with its value in
-// `cfg`. `set_by_target`: a target's config changes it (cloud_sync reads the
-// poll interval, instant updates, hardware metrics and log control there,
-// app_manager the lock override); otherwise only bosun's own configuration
-// does, and a target's value is ignored. HOST_* vars join this list when the
-// host interface reads them.
+// `cfg`: reference/host.md §6.2's table. `set_by_target`: a target's config
+// changes it (cloud_sync reads the poll interval, instant updates, hardware
+// metrics, log control and API request timeout there, app_manager the lock
+// override, device_config the firewall mode and discoverability; the delta
+// and connectivity-check vars are kept and shown but change nothing yet);
+// otherwise only bosun's own configuration does, and a target's value is
+// ignored.
 struct device_config_var {
   std::string name;
   std::string value;

@@ -107,6 +107,20 @@ std::string encode_device_key(const std::string& key) {
   return {sb.GetString(), sb.GetSize()};
 }
 
+std::string encode_config_variable(const std::string& name,
+                                   const std::string& value,
+                                   int64_t device_id) {
+  rapidjson::StringBuffer sb;
+  writer w(sb);
+  w.StartObject();
+  string_member(w, "value", value);
+  w.Key("device");
+  w.Int64(device_id);
+  string_member(w, "name", name);
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
 config_json_result edit_config_json(std::string_view text,
                                     const config_json_edit& edit) {
   config_json_result out;

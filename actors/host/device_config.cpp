@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
 
 namespace bosun {
 
@@ -157,6 +159,19 @@ void reboot_after_apply(device_config_ptr self, bool force) {
                     "a reboot is needed to apply the configuration (force: "
                     "{}); the host interface does the reboot",
                     force);
+}
+
+// host.md §1: a reboot is due while the breadcrumb is newer than the boot
+// (a bosun restarted before the reboot it asked for still owes it).
+bool reboot_due(device_config_ptr self) {
+  struct stat st {};
+  struct sysinfo si {};
+  if (::stat(self->state.opts.breadcrumb.c_str(), &st) != 0
+      || ::sysinfo(&si) != 0)
+    return false;
+  auto boot
+    = std::chrono::system_clock::now() - std::chrono::seconds(si.uptime);
+  return std::chrono::system_clock::from_time_t(st.st_mtime) > boot;
 }
 
 // HOST_DISCOVERABILITY (host.md §6.5): the host actor starts or stops
@@ -308,6 +323,8 @@ void start(device_config_ptr self) {
   }
   apply_discoverability(self);
   apply_firewall(self);
+  if (reboot_due(self))
+    reboot_after_apply(self, false);
   if (!st.deps.db)
     return;
   // The stored target's config, applied again (balena's apply loop runs at

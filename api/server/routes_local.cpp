@@ -4,6 +4,8 @@
 #include "messages/app_manager.hpp"
 #include "messages/device_config.hpp"
 
+#include <caf/send.hpp>
+
 namespace bosun {
 
 using namespace std::chrono_literals;
@@ -95,19 +97,23 @@ void post_target(const route_call& c) {
         .then(
           [self, req, cmd, root](uint64_t) {
             // The config section goes to device_config, which applies it on
-            // its own time (the answer does not wait, as balena's).
+            // its own time (the answer does not wait for it, as balena's),
+            // but is asked before the answer, so a GET after it sees it.
+            auto ok = [req] {
+              reply_json(req, restinio::status_ok(),
+                         R"({"status":"success","message":"OK"})");
+            };
             self
               ->request(root, 5s, caf::get_atom_v, std::string("device_config"))
               .then(
-                [self, cmd](const caf::actor& a) {
+                [cmd, ok](const caf::actor& a) {
                   if (a)
-                    self->send(
+                    caf::anon_send(
                       caf::actor_cast<device_config_actor>(a),
                       apply_device_config{cmd.target.config, cmd.force});
+                  ok();
                 },
-                [](const caf::error&) {});
-            reply_json(req, restinio::status_ok(),
-                       R"({"status":"success","message":"OK"})");
+                [ok](const caf::error&) { ok(); });
           },
           [req, self](const caf::error& e) {
             reply_failed(req, restinio::status_service_unavailable(),

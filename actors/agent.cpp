@@ -266,6 +266,8 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   dc.device_type = am.spec.device_type;
   dc.meta_release = os_release(cfg.host_root, "META_BALENA_VERSION");
   dc.unmanaged = !cfg.managed();
+  if (cfg.config_file_found)
+    dc.config_json = cfg.config_path;
   for (const auto& v : device_config_vars(cfg))
     dc.initial[v.name] = v.value;
   dc.log = deps.log;

@@ -202,6 +202,31 @@ void apply_firewall(device_config_ptr self) {
   log_of(self).info("config", "firewall mode {}", mode);
 }
 
+constexpr const char* applied_prefix = "device_config.";
+
+// Keeps the applied table keys (db) and persistentLogging (config.json).
+void persist(device_config_ptr self, const hc::env_map& changes) {
+  auto& st = self->state;
+  if (st.deps.db) {
+    std::map<std::string, std::string> kv;
+    for (const auto& [k, v] : changes)
+      kv[applied_prefix + k] = v;
+    self->request(st.deps.db, 10s, caf::put_atom_v, config_kv_atom_v, kv)
+      .then([] {},
+            [self](const caf::error& e) {
+              log_of(self).warn("config", "cannot store the applied config: {}",
+                                self->system().render(e));
+            });
+  }
+  auto it = changes.find("SUPERVISOR_PERSISTENT_LOGGING");
+  if (it == changes.end() || st.opts.config_json.empty())
+    return;
+  cloud::config_json_edit edit;
+  edit.set["persistentLogging"] = hc::truthy(it->second);
+  if (auto why = rewrite_config_json(st.opts.config_json, edit))
+    system_line(self, "Error applying configuration change: " + *why, true);
+}
+
 // The table keys (host.md §6.1 steps 1-2).
 void apply_keys(device_config_ptr self, const hc::env_map& target,
                 device_config_result& r) {
@@ -221,6 +246,7 @@ void apply_keys(device_config_ptr self, const hc::env_map& target,
     st.applied[k] = v;
     r.changed[k] = v;
   }
+  persist(self, kc.changes);
   system_line(self, "Applied configuration change " + json);
   if (kc.changes.count("HOST_DISCOVERABILITY"))
     apply_discoverability(self);
@@ -327,18 +353,35 @@ void start(device_config_ptr self) {
     reboot_after_apply(self, false);
   if (!st.deps.db)
     return;
-  // The stored target's config, applied again (balena's apply loop runs at
-  // start); a target that came first wins.
-  self->request(st.deps.db, 10s, caf::get_atom_v, target_atom_v)
+  // The table keys as last applied, then the stored target's config,
+  // applied again (balena's apply loop runs at start); a target that came
+  // first wins.
+  self->request(st.deps.db, 10s, caf::get_atom_v, config_kv_atom_v)
     .then(
-      [self](const std::optional<target_state>& t) {
-        if (!t || self->state.stored)
+      [self](const std::map<std::string, std::string>& kv) {
+        auto& st = self->state;
+        if (st.stored)
           return;
-        auto r = apply(self, t->config, false);
-        (void)r;
+        std::string prefix = applied_prefix;
+        for (const auto& [k, v] : kv)
+          if (k.compare(0, prefix.size(), prefix) == 0
+              && st.applied.count(k.substr(prefix.size())))
+            st.applied[k.substr(prefix.size())] = v;
+        apply_discoverability(self);
+        apply_firewall(self);
+        self->request(st.deps.db, 10s, caf::get_atom_v, target_atom_v)
+          .then(
+            [self](const std::optional<target_state>& t) {
+              if (t && !self->state.stored)
+                apply(self, t->config, false);
+            },
+            [self](const caf::error& e) {
+              log_of(self).warn("config", "cannot read the stored target: {}",
+                                self->system().render(e));
+            });
       },
       [self](const caf::error& e) {
-        log_of(self).warn("config", "cannot read the stored target: {}",
+        log_of(self).warn("config", "cannot read the applied config: {}",
                           self->system().render(e));
       });
 }

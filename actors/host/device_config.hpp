@@ -43,6 +43,9 @@ struct device_config_options {
   std::string device_type;                 // slug, e.g. raspberrypi4-64
   std::optional<std::string> meta_release; // os-release META_BALENA_VERSION
   bool unmanaged = false;
+  // config.json, when there is one: SUPERVISOR_PERSISTENT_LOGGING is kept
+  // there (persistentLogging), read at the next start.
+  std::string config_json;
   // The table keys' current values at start (bosun's own configuration:
   // config::device_config_vars).
   std::map<std::string, std::string> initial;
@@ -50,7 +53,10 @@ struct device_config_options {
 };
 
 struct device_config_deps {
-  db_actor db;     // optional: the stored target, applied at start
+  // Optional: the stored target, applied at start, and the table keys as
+  // applied (config keys "device_config.<VAR>"), so that a restart does not
+  // apply (and reboot for) them again.
+  db_actor db;
   logs_actor logs; // optional: the dashboard's system lines
 };
 

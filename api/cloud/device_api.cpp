@@ -157,6 +157,8 @@ config_json_result edit_config_json(std::string_view text,
     if (const auto* s = std::get_if<std::string>(&v))
       value.SetString(s->data(), static_cast<rapidjson::SizeType>(s->size()),
                       alloc);
+    else if (const auto* b = std::get_if<bool>(&v))
+      value.SetBool(*b);
     else
       value.SetInt64(std::get<int64_t>(v));
     auto it = d.FindMember(rapidjson::StringRef(k.data(), k.size()));

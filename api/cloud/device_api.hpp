@@ -49,7 +49,7 @@ std::string encode_config_variable(const std::string& name,
 // Changes to config.json: keys to set (string or integer) and keys to
 // remove. Every other key, and the order of the kept keys, stays as it was.
 struct config_json_edit {
-  std::map<std::string, std::variant<std::string, int64_t>> set;
+  std::map<std::string, std::variant<std::string, int64_t, bool>> set;
   std::vector<std::string> remove;
 };
 

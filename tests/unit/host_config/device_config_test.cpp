@@ -1,6 +1,8 @@
 // The device_config actor against a temporary boot directory: what it
 // writes, what it answers, and what it leaves alone.
 #include "actors/host/device_config.hpp"
+#include "persistence/db.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/process.hpp"
 
 #include <caf/actor_system.hpp>
@@ -37,14 +39,16 @@ struct fixture {
   }
 
   device_config_actor spawn(const std::string& type = "raspberrypi4-64",
-                            std::optional<std::string> meta = {}) {
+                            std::optional<std::string> meta = {},
+                            device_config_deps deps = {}) {
     device_config_options o;
     o.boot_dir = boot;
     o.breadcrumb = dir.path() + "/state/reboot-after-apply";
     o.device_type = type;
     o.meta_release = std::move(meta);
     o.initial = {{"SUPERVISOR_POLL_INTERVAL", "60000"}};
-    return spawn_device_config(sys, {}, o);
+    o.config_json = dir.path() + "/config.json";
+    return spawn_device_config(sys, deps, o);
   }
 
   device_config_result apply(const device_config_actor& a,
@@ -152,5 +156,44 @@ TEST_SUITE("device_config") {
     CHECK(e.errors
           == std::vector<std::string>{
             "Could not find extlinux file. Device is possibly bricked"});
+  }
+
+  TEST_CASE_FIXTURE(fixture, "with a db: the stored target is applied at "
+                             "start, and a restart does not apply (and "
+                             "reboot for) the same keys again") {
+    auto opened = open_db(dir.path() + "/db.sqlite");
+    REQUIRE(opened);
+    auto db = spawn_db(sys, std::move(*opened));
+    std::ofstream(dir.path() + "/config.json") << R"({"uuid":"abc"})";
+    target_state t;
+    t.config = {{"SUPERVISOR_PERSISTENT_LOGGING", "true"},
+                {"HOST_CONFIG_gpu_mem", "64"}};
+    {
+      caf::scoped_actor self{sys};
+      self->request(db, 10s, caf::put_atom_v, target_atom_v, t)
+        .receive([] {}, [&](const caf::error& e) { FAIL(to_string(e)); });
+    }
+    auto breadcrumb = dir.path() + "/state/reboot-after-apply";
+    auto a = spawn("raspberrypi4-64", {}, {db, {}});
+    REQUIRE(test::eventually(10s, [&](std::string& last) {
+      last = slurp(boot + "/config.txt");
+      return last == "gpu_mem=64\n";
+    }));
+    CHECK(std::filesystem::exists(breadcrumb));
+    CHECK(slurp(dir.path() + "/config.json")
+          == R"({"uuid":"abc","persistentLogging":true})");
+
+    // A restart: the applied keys come back from the db.
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    std::filesystem::remove(breadcrumb);
+    auto b = spawn("raspberrypi4-64", {}, {db, {}});
+    REQUIRE(test::eventually(10s, [&](std::string& last) {
+      last = view(b).current.at("SUPERVISOR_PERSISTENT_LOGGING");
+      return last == "true";
+    }));
+    auto r = apply(b, t.config);
+    CHECK(r.changed.empty());
+    CHECK_FALSE(r.reboot_required);
+    CHECK_FALSE(std::filesystem::exists(breadcrumb));
   }
 }

@@ -14,6 +14,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <variant>
@@ -63,8 +64,15 @@ struct device_config_view {
   std::string firewall_mode = "off"; // on, off, auto; "" until first set
 };
 
+// Internal: device_config's retry timer after a failed apply; a stale epoch
+// is ignored.
+struct device_config_retry {
+  uint64_t epoch = 0;
+};
+
 using device_config_actor = caf::typed_actor<
   caf::replies_to<apply_device_config>::with<device_config_result>,
+  caf::reacts_to<device_config_retry>,
   caf::replies_to<caf::get_atom, device_config_atom>::with<device_config_view>>;
 
 } // namespace bosun
@@ -72,3 +80,4 @@ using device_config_actor = caf::typed_actor<
 BOSUN_MESSAGE(bosun::apply_device_config)
 BOSUN_MESSAGE(bosun::device_config_result)
 BOSUN_MESSAGE(bosun::device_config_view)
+BOSUN_MESSAGE(bosun::device_config_retry)

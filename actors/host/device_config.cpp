@@ -5,6 +5,7 @@
 #include "actors/telemetry/counters.hpp"
 #include "api/cloud/boot_codec.hpp"
 
+#include <algorithm>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <chrono>
@@ -33,6 +34,8 @@ struct device_config_state {
   std::string firewall_mode;
   uint64_t reboots_asked = 0;
   std::string last_error;
+  uint32_t failures = 0; // failed applies in a row
+  uint64_t retry_epoch = 0;
 };
 
 using device_config_ptr
@@ -324,6 +327,19 @@ device_config_result apply(device_config_ptr self, const hc::env_map& raw,
   apply_backends(self, target, r);
   if (r.reboot_required)
     reboot_after_apply(self, force);
+  // A failed apply is tried again (balena's apply loop retries), after
+  // 15 s doubling to 15 min; a new target replaces the pending retry.
+  auto epoch = ++st.retry_epoch;
+  if (r.errors.empty()) {
+    st.failures = 0;
+  } else {
+    auto delay = std::chrono::milliseconds(15000);
+    for (uint32_t i = 0; i < st.failures && delay < 15min; ++i)
+      delay *= 2;
+    ++st.failures;
+    self->delayed_send(self, std::min<std::chrono::milliseconds>(delay, 15min),
+                       device_config_retry{epoch});
+  }
   return r;
 }
 
@@ -408,7 +424,12 @@ device_config_impl(device_config_ptr self, device_config_deps deps,
     [self](const apply_device_config& a) {
       return apply(self, a.config, a.force);
     },
-    [self](caf::get_atom, device_config_atom) { return view_of(self); });
+    [self](caf::get_atom, device_config_atom) { return view_of(self); },
+    [self](const device_config_retry& t) {
+      auto& st = self->state;
+      if (t.epoch == st.retry_epoch && st.stored)
+        apply(self, *st.stored, false);
+    });
 }
 
 } // namespace

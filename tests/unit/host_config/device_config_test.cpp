@@ -30,6 +30,14 @@ struct fixture {
   test::temp_dir dir;
   std::string boot = dir.path() + "/boot";
 
+  // Stopped at the end: a failed apply keeps a retry timer (and so the
+  // actor) alive.
+  std::vector<device_config_actor> spawned;
+  ~fixture() {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
   fixture() {
     std::filesystem::create_directories(boot + "/splash");
     std::ofstream(boot + "/config.txt")
@@ -48,7 +56,8 @@ struct fixture {
     o.meta_release = std::move(meta);
     o.initial = {{"SUPERVISOR_POLL_INTERVAL", "60000"}};
     o.config_json = dir.path() + "/config.json";
-    return spawn_device_config(sys, deps, o);
+    spawned.push_back(spawn_device_config(sys, deps, o));
+    return spawned.back();
   }
 
   device_config_result apply(const device_config_actor& a,

@@ -4,6 +4,7 @@
 #include "actors/apps/app_manager.hpp"
 #include "actors/cloud/cloud_child.hpp"
 #include "actors/engine/engine.hpp"
+#include "actors/host/device_config.hpp"
 #include "actors/host/host.hpp"
 #include "actors/images/images.hpp"
 #include "actors/logs/logs.hpp"
@@ -66,6 +67,21 @@ std::string host_os_version() {
       return v;
     }
   return {};
+}
+
+// os-release's `key` (unquoted) under `root`, or std::nullopt.
+std::optional<std::string> os_release(const std::string& root,
+                                      const std::string& key) {
+  std::ifstream in(root + "/etc/os-release");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + "=", 0) == 0) {
+      auto v = line.substr(key.size() + 1);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+        v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  return std::nullopt;
 }
 
 // balena's architecture names for the machine bosun runs on.
@@ -136,6 +152,12 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   if (auto* e = std::get_if<caf::error>(&key))
     return "cannot store the API key: " + db_error_message(*e);
   out.api_key = std::get<std::string>(key);
+  // A device that starts unmanaged reports its config again when it is
+  // provisioned (host.md §7).
+  if (!cfg.managed())
+    if (auto ok = opened->put_config("initialConfigReported", ""); !ok)
+      return "cannot store initialConfigReported: "
+             + db_error_message(ok.error());
   // A managed device that is not registered yet gets its device API key
   // now, so that its containers and cloud_sync (which registers it and
   // writes it to config.json) agree on it.
@@ -264,6 +286,29 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
        d.logs = sibling<logs_actor>(sib, "logs");
        d.app_manager = sibling<app_manager_actor>(sib, "app_manager");
        return caf::actor_cast<caf::actor>(spawn_host(s, ho, d));
+     }});
+  device_config_options dc;
+  dc.boot_dir = cfg.boot_mount;
+  // balena's host /tmp/balena-supervisor/reboot-after-apply (the OS keeps
+  // /tmp/balena-supervisor across the supervisor's restarts, not reboots);
+  // bosun's data dir when it sees the host's file system itself.
+  dc.breadcrumb
+    = (cfg.host_root.empty() ? cfg.data_dir
+                             : cfg.host_root + "/tmp/balena-supervisor")
+      + "/reboot-after-apply";
+  dc.device_type = am.spec.device_type;
+  dc.meta_release = os_release(cfg.host_root, "META_BALENA_VERSION");
+  dc.unmanaged = !cfg.managed();
+  if (cfg.config_file_found)
+    dc.config_json = cfg.config_path;
+  for (const auto& v : device_config_vars(cfg))
+    dc.initial[v.name] = v.value;
+  dc.log = deps.log;
+  opts.children.push_back(
+    {"device_config", [dc](caf::actor_system& s, const siblings& sib) {
+       return caf::actor_cast<caf::actor>(spawn_device_config(
+         s, {sibling<db_actor>(sib, "db"), sibling<logs_actor>(sib, "logs")},
+         dc));
      }});
   if (cfg.managed())
     opts.children.push_back(

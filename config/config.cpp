@@ -304,7 +304,17 @@ std::vector<device_config_var> device_config_vars(const config& cfg) {
     {"SUPERVISOR_LOCAL_MODE", flag(cfg.local_mode), false},
     {"SUPERVISOR_PERSISTENT_LOGGING", flag(cfg.persistent_logging), false},
     {"SUPERVISOR_API_REQUEST_TIMEOUT",
-     std::to_string(cfg.api_request_timeout.count()), false},
+     std::to_string(cfg.api_request_timeout.count()), true},
+    {"SUPERVISOR_CONNECTIVITY_CHECK", "true", true},
+    {"SUPERVISOR_DELTA", "false", true},
+    {"SUPERVISOR_DELTA_REQUEST_TIMEOUT", "59000", true},
+    {"SUPERVISOR_DELTA_APPLY_TIMEOUT", "0", true},
+    {"SUPERVISOR_DELTA_RETRY_COUNT", "30", true},
+    {"SUPERVISOR_DELTA_RETRY_INTERVAL", "10000", true},
+    {"SUPERVISOR_DELTA_VERSION", "2", true},
+    {"SUPERVISOR_VPN_CONTROL", "true", true},
+    {"HOST_FIREWALL_MODE", "off", true},
+    {"HOST_DISCOVERABILITY", "true", true},
   };
 }
 

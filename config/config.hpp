@@ -78,7 +78,9 @@ struct config {
   // ($DBUS_SYSTEM_BUS_ADDRESS).
   std::string dbus_address = "unix:path=/run/dbus/system_bus_socket";
   // Boot and state partitions ($BOOT_MOUNTPOINT, $STATE_MOUNTPOINT): proxy
-  // files under <boot>/system-proxy, rollback breadcrumbs in <state>.
+  // files under <boot>/system-proxy and the device-config files (config.txt,
+  // extlinux, extra_uEnv.txt, configfs.json, splash/) on boot, rollback
+  // breadcrumbs in <state>.
   std::string boot_mount = "/mnt/boot";
   std::string state_mount = "/mnt/state";
   // The LED POST /v1/blink drives ($LED_FILE); /dev/null when it is absent.
@@ -198,11 +200,13 @@ load_result load_config(const std::vector<std::string>& args,
 
 // A device config var bosun knows, by the name balena gives it (what GET
 // /v2/local/target-state reports in state.local.config), with its value in
-// `cfg`. `set_by_target`: a target's config changes it (cloud_sync reads the
-// poll interval, instant updates, hardware metrics and log control there,
-// app_manager the lock override); otherwise only bosun's own configuration
-// does, and a target's value is ignored. HOST_* vars join this list when the
-// host interface reads them.
+// `cfg`: reference/host.md §6.2's table. `set_by_target`: a target's config
+// changes it (cloud_sync reads the poll interval, instant updates, hardware
+// metrics, log control and API request timeout there, app_manager the lock
+// override, device_config the firewall mode and discoverability; the delta
+// and connectivity-check vars are kept and shown but change nothing yet);
+// otherwise only bosun's own configuration does, and a target's value is
+// ignored.
 struct device_config_var {
   std::string name;
   std::string value;

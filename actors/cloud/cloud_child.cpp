@@ -56,6 +56,8 @@ child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
       d.apps = sibling_of<app_manager_actor>(sib, "app_manager");
       d.api_keys = sibling_of<api_keys_actor>(sib, "api_keys");
       d.logs = sibling_of<logs_actor>(sib, "logs");
+      d.device_config = sibling_of<device_config_actor>(sib, "device_config");
+      d.db = sibling_of<db_actor>(sib, "db");
       return caf::actor_cast<caf::actor>(
         spawn_cloud_sync(sys, std::move(d), std::move(o)));
     }};

@@ -68,6 +68,7 @@ void on_target(cloud_sync_ptr self, const std::string& body) {
     log_of(self).warn("cloud", "target: {}", w.to_string());
   // Before the next poll is scheduled: it may set the interval.
   apply_settings(self, decoded->target);
+  configure(self, decoded->target, st.force);
   if (st.opts.cfg.local_mode) {
     log_of(self).info("cloud", "local mode: the cloud's apps are ignored");
     return;
@@ -262,6 +263,14 @@ void apply_settings(cloud_sync_ptr self, const target_state& t) {
                       s.log_control ? "on" : "off");
   st.log_control = s.log_control;
   update_log_shipping(self);
+  // Polls use it from the next request on (reports too: balena's read it
+  // at start).
+  if (s.api_request_timeout
+      && *s.api_request_timeout != st.opts.cfg.api_request_timeout) {
+    log_of(self).info("cloud", "API request timeout {} ms (from the target)",
+                      s.api_request_timeout->count());
+    st.opts.cfg.api_request_timeout = *s.api_request_timeout;
+  }
   auto& interval = st.opts.cfg.app_update_poll_interval;
   if (s.poll_interval && *s.poll_interval != interval) {
     log_of(self).info("cloud", "poll interval {} ms (from the target)",
@@ -333,11 +342,15 @@ void arm(cloud_sync_ptr self, cloud_timer_kind kind,
 }
 
 void start_polling(cloud_sync_ptr self) {
-  log_of(self).info("cloud", "polling {} for the target of device {}",
-                    self->state.opts.cfg.api_endpoint, self->state.uuid);
-  self->state.polls.start(self->clock().now());
-  schedule_poll(self);
-  maybe_report(self);
+  // The device's config reaches the cloud before its first target is
+  // applied: boot keys a target lacks would be removed from the files.
+  report_initial_config(self, [self] {
+    log_of(self).info("cloud", "polling {} for the target of device {}",
+                      self->state.opts.cfg.api_endpoint, self->state.uuid);
+    self->state.polls.start(self->clock().now());
+    schedule_poll(self);
+    maybe_report(self);
+  });
 }
 
 cloud_sync_actor spawn_cloud_sync(caf::actor_system& sys, cloud_sync_deps deps,

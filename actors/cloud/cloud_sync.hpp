@@ -10,6 +10,9 @@
 // (diffed against the last accepted one, throttled, retried).
 // Reads: app_manager's apps_view every status_interval (the source of the
 // apps section), the host's addresses and metrics every host_interval.
+// Hands the target's config to device_config (also in local mode: cloud
+// config still applies there), and reports the device's current config to
+// the cloud once per apiEndpoint before the first poll (host.md §7).
 // Answers: update_request, health_atom (the cloud part of /v1/healthy),
 // get_atom (cloud_status).
 // Never: applies anything itself, stores targets (app_manager does),
@@ -20,6 +23,8 @@
 #include "messages/api_keys.hpp"
 #include "messages/app_manager.hpp"
 #include "messages/cloud.hpp"
+#include "messages/db.hpp"
+#include "messages/device_config.hpp"
 #include "messages/logs.hpp"
 
 #include <caf/actor_system.hpp>
@@ -61,6 +66,10 @@ struct cloud_sync_deps {
   app_manager_actor apps;
   api_keys_actor api_keys; // optional: the current global key
   logs_actor logs;         // optional: system lines, log shipping settings
+  // Optional: the target's config goes there; with db, the current config
+  // is reported once per apiEndpoint after provisioning.
+  device_config_actor device_config;
+  db_actor db;
 };
 
 cloud_sync_actor spawn_cloud_sync(caf::actor_system& sys, cloud_sync_deps deps,

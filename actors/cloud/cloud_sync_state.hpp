@@ -88,6 +88,14 @@ void update_log_shipping(cloud_sync_ptr self);
 // provisioning.cpp
 void provision(cloud_sync_ptr self);
 
+// initial_config.cpp: once per apiEndpoint (db initialConfigReported), the
+// current config vars the cloud's target lacks and that differ from their
+// defaults become device config variables; then `then` runs. A failure is
+// retried after bootstrapRetryDelay (through provision()).
+void report_initial_config(cloud_sync_ptr self, std::function<void()> then);
+// Hands the target's config to device_config.
+void configure(cloud_sync_ptr self, const target_state& t, bool force);
+
 // reporting.cpp
 void status_tick(cloud_sync_ptr self);
 void host_tick(cloud_sync_ptr self);

@@ -141,6 +141,10 @@ cloud_settings settings_of(const std::map<std::string, std::string>& config) {
   if (auto it = config.find("SUPERVISOR_POLL_INTERVAL"); it != config.end())
     if (auto ms = parse_retry_after_ms(it->second); ms && ms->count() > 0)
       out.poll_interval = ms;
+  if (auto it = config.find("SUPERVISOR_API_REQUEST_TIMEOUT");
+      it != config.end())
+    if (auto ms = parse_retry_after_ms(it->second); ms && ms->count() > 0)
+      out.api_request_timeout = ms;
   if (auto it = config.find("SUPERVISOR_INSTANT_UPDATE_TRIGGER");
       it != config.end())
     out.instant_updates = !falsy(it->second);

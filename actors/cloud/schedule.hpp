@@ -171,12 +171,14 @@ private:
 std::optional<duration> parse_retry_after_ms(std::string_view text);
 
 // The cloud link's settings a target's config may carry (prefixes already
-// stripped): SUPERVISOR_POLL_INTERVAL (ms, a positive integer),
+// stripped): SUPERVISOR_POLL_INTERVAL and SUPERVISOR_API_REQUEST_TIMEOUT
+// (ms, positive integers),
 // SUPERVISOR_INSTANT_UPDATE_TRIGGER, SUPERVISOR_HARDWARE_METRICS and
 // SUPERVISOR_LOG_CONTROL (false/0/no/off turn them off). Absent or
 // unreadable values keep the defaults.
 struct cloud_settings {
   std::optional<duration> poll_interval;
+  std::optional<duration> api_request_timeout;
   bool instant_updates = true;
   bool hardware_metrics = true;
   bool log_control = true; // ship logs to the cloud

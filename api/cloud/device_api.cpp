@@ -101,6 +101,20 @@ std::string encode_device_key(const std::string& key) {
   return json_out::text(sb);
 }
 
+std::string encode_config_variable(const std::string& name,
+                                   const std::string& value,
+                                   int64_t device_id) {
+  rapidjson::StringBuffer sb;
+  writer w(sb);
+  w.StartObject();
+  string_member(w, "value", value);
+  w.Key("device");
+  w.Int64(device_id);
+  string_member(w, "name", name);
+  w.EndObject();
+  return {sb.GetString(), sb.GetSize()};
+}
+
 config_json_result edit_config_json(std::string_view text,
                                     const config_json_edit& edit) {
   config_json_result out;
@@ -137,6 +151,8 @@ config_json_result edit_config_json(std::string_view text,
     if (const auto* s = std::get_if<std::string>(&v))
       value.SetString(s->data(), static_cast<rapidjson::SizeType>(s->size()),
                       alloc);
+    else if (const auto* b = std::get_if<bool>(&v))
+      value.SetBool(*b);
     else
       value.SetInt64(std::get<int64_t>(v));
     auto it = d.FindMember(rapidjson::StringRef(k.data(), k.size()));

@@ -41,10 +41,15 @@ std::optional<int64_t> decode_device_query_id(std::string_view body);
 // POST /api-key/device/<id>/device-key body: {"apiKey":"<key>"}.
 std::string encode_device_key(const std::string& key);
 
+// POST /v7/device_config_variable's body (the initial config report,
+// reference/host.md §7): {"value":"<v>","device":<id>,"name":"<name>"}.
+std::string encode_config_variable(const std::string& name,
+                                   const std::string& value, int64_t device_id);
+
 // Changes to config.json: keys to set (string or integer) and keys to
 // remove. Every other key, and the order of the kept keys, stays as it was.
 struct config_json_edit {
-  std::map<std::string, std::variant<std::string, int64_t>> set;
+  std::map<std::string, std::variant<std::string, int64_t, bool>> set;
   std::vector<std::string> remove;
 };
 

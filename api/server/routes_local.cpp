@@ -2,6 +2,9 @@
 #include "api/server/local_target.hpp"
 #include "api/server/routes.hpp"
 #include "messages/app_manager.hpp"
+#include "messages/device_config.hpp"
+
+#include <caf/send.hpp>
 
 namespace bosun {
 
@@ -10,27 +13,62 @@ using namespace std::chrono_literals;
 namespace {
 
 // The stored target, named as GET /v2/device/name names the device, with
-// the current config and the apps the key may see.
+// the device config's effective target (reference/host.md §7) and the apps
+// the key may see.
 void get_target(const route_call& c) {
   auto* self = c.self;
+  auto reply
+    = [self, req = c.req, scope = c.scope, known = c.ctx.opts.device_config](
+        const std::optional<target_state>& t, const device_details& d,
+        const std::optional<std::map<std::string, std::string>>& config) {
+        auto target = t;
+        if (config) {
+          if (!target) {
+            target.emplace();
+            target->source = target_source::local;
+          }
+          target->config = *config;
+        }
+        reply_json(
+          req, restinio::status_ok(),
+          api::encode_local_target_state(target, d.device_name, known, scope));
+      };
   ask_core<app_manager_actor>(
     self, c.ctx, "app_manager", c.req,
-    [self, req = c.req, scope = c.scope,
-     known = c.ctx.opts.device_config](app_manager_actor am) {
+    [self, req = c.req, root = c.ctx.root, reply](app_manager_actor am) {
       auto fail = [self, req](const caf::error& e) {
         reply_failed(req, restinio::status_service_unavailable(),
                      self->system().render(e));
       };
       self->request(am, 5s, caf::get_atom_v, target_atom_v)
         .then(
-          [self, req, scope, known, am,
-           fail](const std::optional<target_state>& t) {
+          [self, am, root, reply, fail](const std::optional<target_state>& t) {
             self->request(am, 5s, caf::get_atom_v, device_atom_v)
               .then(
-                [req, scope, known, t](const device_details& d) {
-                  reply_json(req, restinio::status_ok(),
-                             api::encode_local_target_state(t, d.device_name,
-                                                            known, scope));
+                [self, root, reply, t](const device_details& d) {
+                  // Without device_config (restarting): the stored
+                  // target's own config.
+                  self
+                    ->request(root, 5s, caf::get_atom_v,
+                              std::string("device_config"))
+                    .then(
+                      [self, reply, t, d](const caf::actor& a) {
+                        if (!a)
+                          return reply(t, d, std::nullopt);
+                        self
+                          ->request(caf::actor_cast<device_config_actor>(a), 5s,
+                                    caf::get_atom_v, device_config_atom_v)
+                          .then(
+                            [reply, t, d](const device_config_view& v) {
+                              reply(t, d, v.target);
+                            },
+                            [reply, t, d](const caf::error&) {
+                              reply(t, d, std::nullopt);
+                            });
+                      },
+                      [reply, t, d](const caf::error&) {
+                        reply(t, d, std::nullopt);
+                      });
                 },
                 fail);
           },
@@ -53,12 +91,29 @@ void post_target(const route_call& c) {
   cmd.force = query_truthy(req, "force");
   auto* self = c.self;
   ask_core<app_manager_actor>(
-    self, c.ctx, "app_manager", req, [self, req, cmd](app_manager_actor am) {
+    self, c.ctx, "app_manager", req,
+    [self, req, cmd, root = c.ctx.root](app_manager_actor am) {
       self->request(am, 30s, cmd)
         .then(
-          [req](uint64_t) {
-            reply_json(req, restinio::status_ok(),
-                       R"({"status":"success","message":"OK"})");
+          [self, req, cmd, root](uint64_t) {
+            // The config section goes to device_config, which applies it on
+            // its own time (the answer does not wait for it, as balena's),
+            // but is asked before the answer, so a GET after it sees it.
+            auto ok = [req] {
+              reply_json(req, restinio::status_ok(),
+                         R"({"status":"success","message":"OK"})");
+            };
+            self
+              ->request(root, 5s, caf::get_atom_v, std::string("device_config"))
+              .then(
+                [cmd, ok](const caf::actor& a) {
+                  if (a)
+                    caf::anon_send(
+                      caf::actor_cast<device_config_actor>(a),
+                      apply_device_config{cmd.target.config, cmd.force});
+                  ok();
+                },
+                [ok](const caf::error&) { ok(); });
           },
           [req, self](const caf::error& e) {
             reply_failed(req, restinio::status_service_unavailable(),

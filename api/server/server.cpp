@@ -164,8 +164,7 @@ public:
               restinio::incoming_http_msg_limits_t{}.max_body_size(
                 max_read_body))
             .request_handler(make_handler(route_context{
-              deps.sys, deps.root, opts, deps.log,
-              std::make_shared<std::atomic<int>>(0), quiet_fn(io, deps)}));
+              deps.sys, deps.root, opts, deps.log, quiet_fn(io, deps)}));
         }) {}
 
   // POST /v1/reboot|shutdown accepted: close the listener on the io

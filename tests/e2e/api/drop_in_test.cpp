@@ -103,6 +103,10 @@ TEST_SUITE("device api: drop-in") {
     REQUIRE(nl["config"].HasMember("SUPERVISOR_LOCAL_MODE"));
     CHECK(std::string(nl["config"]["SUPERVISOR_LOCAL_MODE"].GetString())
           == "true");
+    // Before any target the config is the device's current one
+    // (reference/host.md §7): config.json's interval.
+    CHECK(std::string(nl["config"]["SUPERVISOR_POLL_INTERVAL"].GetString())
+          == "60000");
 
     // The CLI's post: no name, no config, apps keyed by serviceId.
     auto r = b.post("/v2/local/target-state",
@@ -120,12 +124,17 @@ TEST_SUITE("device api: drop-in") {
     CHECK(std::string(local["name"].GetString())
           == device_name["deviceName"].GetString());
     CHECK(std::string(local["name"].GetString()) == "local");
-    // The current config: every var bosun knows, as strings.
+    // The config is the target's (host.md §7), every var bosun knows as
+    // strings: a post without config is {}, so the defaults.
     const auto& config = local["config"];
     REQUIRE(config.IsObject());
     const std::map<std::string, std::string> expected{
       {"SUPERVISOR_LOCAL_MODE", "true"},
-      {"SUPERVISOR_POLL_INTERVAL", "60000"},
+      {"SUPERVISOR_POLL_INTERVAL", "900000"},
+      {"SUPERVISOR_DELTA", "false"},
+      {"SUPERVISOR_VPN_CONTROL", "true"},
+      {"HOST_FIREWALL_MODE", "off"},
+      {"HOST_DISCOVERABILITY", "true"},
       {"SUPERVISOR_INSTANT_UPDATE_TRIGGER", "true"},
       {"SUPERVISOR_HARDWARE_METRICS", "true"},
       {"SUPERVISOR_LOG_CONTROL", "true"},

@@ -225,7 +225,8 @@ public:
       std::vector<std::string>{
         "--data-dir", dir_.path() + "/data", "--config", config_path(),
         "--engine", bosun::test::required_env("DOCKER_HOST"), "--listen",
-        "127.0.0.1:" + std::to_string(port_), "--log-level", "debug"});
+        "127.0.0.1:" + std::to_string(port_), "--log-level", "debug"},
+      env);
     REQUIRE(eventually(
       20s,
       [&](std::string& last) {
@@ -262,6 +263,12 @@ public:
   int healthy() {
     return http_request(port_, "GET", "/v1/healthy").status;
   }
+  http_reply get(const std::string& target) {
+    return http_request(port_, "GET", target, {},
+                        {"Authorization: Bearer " + api_key()});
+  }
+
+  std::map<std::string, std::string> env; // for the next start()
 
 private:
   temp_dir dir_;
@@ -723,5 +730,114 @@ TEST_SUITE("cloud") {
     CHECK(inspect(r1, "{{json .Config.Env}}").find("V=one")
           != std::string::npos);
     CHECK_FALSE(etag.empty());
+  }
+
+  TEST_CASE("device config: the target's HOST_CONFIG_* vars become the "
+            "lines of a Raspberry Pi's config.txt, the device's own config "
+            "reaches the cloud first, and SUPERVISOR_POLL_INTERVAL moves the "
+            "poll schedule") {
+    cloud_sim sim;
+    add_fleet(sim, 605, "{}");
+    auto uuid = device_uuid + "5";
+    // A Pi 4 with balenaOS's config.txt on its boot partition.
+    temp_dir boot;
+    std::filesystem::create_directories(boot.path() + "/splash");
+    std::ofstream(boot.path() + "/config.txt")
+      << slurp(std::string(BOSUN_TEST_DATA) + "/boot/rpi4-balenaos-config.txt");
+    std::ofstream(boot.path() + "/splash/balena-logo.png")
+      << std::string("\x89PNG\r\n\x1a\nlogo", 12);
+    auto cfg = provisioned_config(sim, uuid, 605, 900000);
+    cfg.insert(cfg.size() - 1, R"(,"deviceType":"raspberrypi4-64")");
+    sim.must("PUT", "/fleets/605/target",
+             R"({"config":{"RESIN_HOST_CONFIG_gpu_mem":"64",)"
+             R"("BALENA_HOST_CONFIG_dtoverlay":"\"vc4-kms-v3d,cma-256\""},)"
+             R"("apps":{}})");
+    device dev(cfg);
+    dev.env["BOOT_MOUNTPOINT"] = boot.path();
+    dev.start();
+
+    // The file: the target's values, the device's own values that the
+    // target lacked (reported to the cloud first, so its target has them),
+    // overlays last with their params.
+    const std::string expected = "avoid_warnings=1\n"
+                                 "disable_splash=1\n"
+                                 "dtparam=i2c_arm=on\n"
+                                 "dtparam=spi=on\n"
+                                 "dtparam=audio=on\n"
+                                 "enable_uart=1\n"
+                                 "gpu_mem=64\n"
+                                 "dtoverlay=vc4-kms-v3d\n"
+                                 "dtparam=cma-256\n";
+    REQUIRE(eventually(
+      30s,
+      [&](std::string& last) {
+        last = slurp(boot.path() + "/config.txt");
+        return last == expected;
+      },
+      "config.txt to hold the target's lines"));
+
+    // Reported once, before the first poll: the current values the cloud's
+    // target lacked, as RESIN_ device config variables; not what the target
+    // had (gpu_mem, dtoverlay) and not the defaults.
+    auto devices = sim.get("/devices/" + uuid);
+    REQUIRE(devices["device"].HasMember("config_vars"));
+    auto& vars = devices["device"]["config_vars"];
+    CHECK(vars["RESIN_HOST_CONFIG_enable_uart"] == "1");
+    CHECK(vars["RESIN_HOST_CONFIG_avoid_warnings"] == "1");
+    CHECK(vars["RESIN_HOST_CONFIG_disable_splash"] == "1");
+    CHECK(vars["RESIN_HOST_CONFIG_dtparam"]
+          == R"("i2c_arm=on","spi=on","audio=on")");
+    CHECK(vars["RESIN_HOST_FIREWALL_MODE"] == "");
+    CHECK_FALSE(vars.HasMember("RESIN_HOST_CONFIG_gpu_mem"));
+    CHECK_FALSE(vars.HasMember("RESIN_HOST_CONFIG_dtoverlay"));
+    CHECK_FALSE(vars.HasMember("RESIN_SUPERVISOR_POLL_INTERVAL"));
+    CHECK_FALSE(vars.HasMember("RESIN_SUPERVISOR_LOCAL_MODE"));
+
+    // The device API shows the effective target, defaults filled in.
+    auto local = parse(dev.get("/v2/local/target-state").body);
+    REQUIRE(local.IsObject());
+    auto& config = local["state"]["local"]["config"];
+    CHECK(config["HOST_CONFIG_gpu_mem"] == "64");
+    CHECK(config["HOST_CONFIG_enable_uart"] == "1");
+    CHECK(config["SUPERVISOR_DELTA_VERSION"] == "2");
+    CHECK(config["HOST_DISCOVERABILITY"] == "true");
+
+    // A boot-config change needs a reboot: the breadcrumb is set.
+    CHECK(dev.log().find("Reboot has been scheduled to apply changes")
+          != std::string::npos);
+
+    // The interval: 900000 ms from config.json, then the target's 5000.
+    auto next_poll_ms = [&](size_t from) -> std::optional<int64_t> {
+      auto log = dev.log();
+      auto at = log.find("next target poll in ", from);
+      if (at == std::string::npos)
+        return std::nullopt;
+      return std::stoll(log.substr(at + 20));
+    };
+    auto first = next_poll_ms(0);
+    REQUIRE(first);
+    CHECK(*first >= 900000);
+    sim.must("PUT", "/fleets/605/target",
+             R"({"config":{"RESIN_HOST_CONFIG_gpu_mem":"64",)"
+             R"("BALENA_HOST_CONFIG_dtoverlay":"\"vc4-kms-v3d,cma-256\"",)"
+             R"("RESIN_SUPERVISOR_POLL_INTERVAL":"5000"},"apps":{}})");
+    auto mark = dev.log().size();
+    dev.update();
+    std::optional<int64_t> next;
+    REQUIRE(eventually(
+      10s,
+      [&](std::string& last) {
+        last = dev.log().substr(mark);
+        auto changed = last.find("poll interval 5000 ms (from the target)");
+        if (changed == std::string::npos)
+          return false;
+        next = next_poll_ms(mark + changed);
+        return next.has_value();
+      },
+      "the next poll scheduled with the target's interval"));
+    CHECK(*next >= 5000);
+    CHECK(*next < 65000); // the interval plus at most 60 s of jitter
+    // Unchanged boot config: config.txt is not written again.
+    CHECK(slurp(boot.path() + "/config.txt") == expected);
   }
 }

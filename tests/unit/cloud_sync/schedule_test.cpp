@@ -92,6 +92,15 @@ TEST_SUITE("target settings") {
     CHECK(
       settings_of({{"SUPERVISOR_HARDWARE_METRICS", "true"}}).hardware_metrics);
   }
+
+  TEST_CASE("the target's config sets the API request timeout") {
+    CHECK_FALSE(settings_of({}).api_request_timeout);
+    CHECK(settings_of({{"SUPERVISOR_API_REQUEST_TIMEOUT", "30000"}})
+            .api_request_timeout
+          == ms(30000));
+    CHECK_FALSE(settings_of({{"SUPERVISOR_API_REQUEST_TIMEOUT", "later"}})
+                  .api_request_timeout);
+  }
 }
 
 TEST_SUITE("report throttle") {

@@ -172,6 +172,14 @@ TEST_SUITE("config precedence") {
           == R"(LED_FILE: expected an absolute path, got "led0")");
   }
 
+  TEST_CASE("BOOT_MOUNTPOINT: where the device-config files are") {
+    CHECK(ok(load({})).boot_mount == "/mnt/boot");
+    CHECK(ok(load({}, {{"BOOT_MOUNTPOINT", "/tmp/boot"}})).boot_mount
+          == "/tmp/boot");
+    CHECK(error_text(load({}, {{"BOOT_MOUNTPOINT", "boot"}}))
+          == R"(BOOT_MOUNTPOINT: expected an absolute path, got "boot")");
+  }
+
   TEST_CASE("an unusable DOCKER_HOST does not matter when bosun is told") {
     CHECK(ok(load({}, {{"DOCKER_HOST", "ssh://me@box"},
                        {"BOSUN_ENGINE", "/run/e.sock"}}))
@@ -632,7 +640,8 @@ TEST_SUITE("device config vars") {
       return {};
     };
     auto d = device_config_vars(ok(load({})));
-    CHECK(d.size() == 8);
+    // host.md §6.2's 17 keys and SUPERVISOR_VPN_CONTROL.
+    CHECK(d.size() == 18);
     CHECK(value_of(d, "SUPERVISOR_POLL_INTERVAL") == "900000");
     CHECK(value_of(d, "SUPERVISOR_INSTANT_UPDATE_TRIGGER") == "true");
     CHECK(value_of(d, "SUPERVISOR_HARDWARE_METRICS") == "true");
@@ -641,6 +650,16 @@ TEST_SUITE("device config vars") {
     CHECK(value_of(d, "SUPERVISOR_LOCAL_MODE") == "true"); // unmanaged
     CHECK(value_of(d, "SUPERVISOR_PERSISTENT_LOGGING") == "false");
     CHECK(value_of(d, "SUPERVISOR_API_REQUEST_TIMEOUT") == "59000");
+    CHECK(value_of(d, "SUPERVISOR_CONNECTIVITY_CHECK") == "true");
+    CHECK(value_of(d, "SUPERVISOR_DELTA") == "false");
+    CHECK(value_of(d, "SUPERVISOR_DELTA_REQUEST_TIMEOUT") == "59000");
+    CHECK(value_of(d, "SUPERVISOR_DELTA_APPLY_TIMEOUT") == "0");
+    CHECK(value_of(d, "SUPERVISOR_DELTA_RETRY_COUNT") == "30");
+    CHECK(value_of(d, "SUPERVISOR_DELTA_RETRY_INTERVAL") == "10000");
+    CHECK(value_of(d, "SUPERVISOR_DELTA_VERSION") == "2");
+    CHECK(value_of(d, "SUPERVISOR_VPN_CONTROL") == "true");
+    CHECK(value_of(d, "HOST_FIREWALL_MODE") == "off");
+    CHECK(value_of(d, "HOST_DISCOVERABILITY") == "true");
 
     auto m = device_config_vars(
       ok(load({"--persistent-logging"}, {},
@@ -652,8 +671,7 @@ TEST_SUITE("device config vars") {
     for (const auto& v : m)
       CHECK_MESSAGE(v.set_by_target
                       == (v.name != "SUPERVISOR_LOCAL_MODE"
-                          && v.name != "SUPERVISOR_PERSISTENT_LOGGING"
-                          && v.name != "SUPERVISOR_API_REQUEST_TIMEOUT"),
+                          && v.name != "SUPERVISOR_PERSISTENT_LOGGING"),
                     v.name);
   }
 }

@@ -237,7 +237,7 @@ struct agents {
           return false;
         auto st = ask<apps_status>(am, caf::get_atom_v);
         last += ", " + st.state;
-        return st.state == "Idle";
+        return st.state == apps_state::idle;
       },
       o.service + " converged");
   }

@@ -40,7 +40,7 @@ TEST_SUITE("an agent restarted from its data dir") {
         auto c = st.commits.find("uuid1");
         last = st.state + ", "
                + (c == st.commits.end() ? std::string{"no commit"} : c->second);
-        return st.state == "Idle" && c != st.commits.end() && c->second == "c1";
+        return st.state == apps_state::idle && c != st.commits.end() && c->second == "c1";
       },
       "the stored target applied again");
     auto after = containers(alpha);

@@ -1,0 +1,67 @@
+#pragma once
+
+// device_config: the target's `config` section (reference/host.md §6).
+//
+// Owns: the boot partition's config files (config.txt, extlinux.conf,
+// extra_uEnv.txt, configfs.json, the splash logo; the backends in
+// actors/host/backends say which one a device type has), the reboot
+// breadcrumb, and the device-config state: the table keys as applied
+// (SUPERVISOR_*, HOST_FIREWALL_MODE, HOST_DISCOVERABILITY) and the stored
+// target.
+// Answers: apply_device_config (from cloud_sync and POST
+// /v2/local/target-state) with what changed and whether a reboot is needed;
+// get (device_config_view) for GET /v2/local/target-state and the initial
+// config report.
+// Applies: boot files, written atomically (temp file, fsync, rename). The
+// SUPERVISOR_* keys take effect in the actors that read them from the
+// target (cloud_sync: poll interval, instant updates, hardware metrics, log
+// control, API request timeout; app_manager: the lock override); here they
+// are validated, logged and kept as current values.
+// Never: talks D-Bus (discoverability and the reboot go through the host
+// actor: reboot_after_apply() and apply_discoverability() are the single
+// points to wire), touches JSON (api/cloud/boot_codec).
+// Spawned detached: file reads, writes and fsyncs on the boot partition
+// block.
+#include "actors/logger.hpp"
+#include "messages/db.hpp"
+#include "messages/device_config.hpp"
+#include "messages/logs.hpp"
+
+#include <caf/actor_system.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace bosun {
+
+struct device_config_options {
+  std::string boot_dir = "/mnt/boot"; // the boot partition's mount
+  // Touched when a change needs a reboot (host /tmp/balena-supervisor/
+  // reboot-after-apply).
+  std::string breadcrumb = "/tmp/balena-supervisor/reboot-after-apply";
+  std::string device_type;                 // slug, e.g. raspberrypi4-64
+  std::optional<std::string> meta_release; // os-release META_BALENA_VERSION
+  bool unmanaged = false;
+  // config.json, when there is one: SUPERVISOR_PERSISTENT_LOGGING is kept
+  // there (persistentLogging), read at the next start.
+  std::string config_json;
+  // The table keys' current values at start (bosun's own configuration:
+  // config::device_config_vars).
+  std::map<std::string, std::string> initial;
+  std::shared_ptr<const logger> log;
+};
+
+struct device_config_deps {
+  // Optional: the stored target, applied at start, and the table keys as
+  // applied (config keys "device_config.<VAR>"), so that a restart does not
+  // apply (and reboot for) them again.
+  db_actor db;
+  logs_actor logs; // optional: the dashboard's system lines
+};
+
+device_config_actor spawn_device_config(caf::actor_system& sys,
+                                        device_config_deps deps,
+                                        device_config_options opts);
+
+} // namespace bosun

@@ -52,9 +52,18 @@ public:
     x->cbs = std::move(cbs);
     std::lock_guard<std::mutex> g{m};
     log.push_back(x);
-    return http::stream_handle{
-      [x] { x->cancelled = true; },
-      [x](bool on) { ++(on ? x->pauses : x->resumes); }};
+    // Weak, as the real client's: the engine keeps the handle in a slot that
+    // the exchange's callbacks hold, so a strong reference here would be a
+    // cycle (LeakSanitizer reported every test of this file).
+    std::weak_ptr<exchange> w = x;
+    return http::stream_handle{[w] {
+                                 if (auto e = w.lock())
+                                   e->cancelled = true;
+                               },
+                               [w](bool on) {
+                                 if (auto e = w.lock())
+                                   ++(on ? e->pauses : e->resumes);
+                               }};
   }
 
   void close() override {}

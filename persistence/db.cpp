@@ -18,9 +18,21 @@ struct db_state {
   // shared_ptr only because spawn arguments must be copyable; the actor is
   // the sole user.
   std::shared_ptr<store> db;
+  // The last failed query, e.g. "database or disk is full" (telemetry's
+  // lastError for the db actor; kept after later successes, like the other
+  // actors' last errors).
+  std::string last_error;
 };
 
 using db_pointer = db_actor::stateful_pointer<db_state>;
+
+// Passes `r` on, noting its error first.
+template <class T>
+caf::expected<T> noted(db_pointer self, caf::expected<T> r) {
+  if (!r)
+    self->state.last_error = db_error_message(r.error());
+  return r;
+}
 
 // The target is one JSON document (api/cloud's persisted form) under this
 // key of the config table.
@@ -29,27 +41,31 @@ constexpr const char* target_key = "target_state";
 db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
   self->state.db = std::move(db);
   return telemetry::instrument(
-    self, {"db", {}, {}},
+    self, {"db", [self] { return self->state.last_error; }, {}},
     [=](caf::get_atom, config_kv_atom,
         const std::string& key) -> caf::result<std::optional<std::string>> {
-      return self->state.db->get_config(key);
+      return noted(self, self->state.db->get_config(key));
     },
     [=](caf::get_atom,
         config_kv_atom) -> caf::result<std::map<std::string, std::string>> {
-      return self->state.db->all_config();
+      return noted(self, self->state.db->all_config());
     },
     [=](caf::put_atom, config_kv_atom, const std::string& key,
         const std::string& value) -> caf::result<void> {
-      return self->state.db->put_config(key, value);
+      return noted(self, self->state.db->put_config(key, value));
     },
-    [=](caf::put_atom, config_kv_atom,
-        const std::map<std::string, std::string>& entries)
-      -> caf::result<void> { return self->state.db->put_config(entries); },
-    [=](caf::delete_atom, config_kv_atom, const std::string& key)
-      -> caf::result<void> { return self->state.db->delete_config(key); },
+    [=](
+      caf::put_atom, config_kv_atom,
+      const std::map<std::string, std::string>& entries) -> caf::result<void> {
+      return noted(self, self->state.db->put_config(entries));
+    },
+    [=](caf::delete_atom, config_kv_atom,
+        const std::string& key) -> caf::result<void> {
+      return noted(self, self->state.db->delete_config(key));
+    },
     [=](caf::get_atom,
         target_atom) -> caf::result<std::optional<target_state>> {
-      auto raw = self->state.db->get_config(target_key);
+      auto raw = noted(self, self->state.db->get_config(target_key));
       if (!raw)
         return raw.error();
       if (!*raw)
@@ -63,22 +79,24 @@ db_actor::behavior_type db_impl(db_pointer self, std::shared_ptr<store> db) {
     },
     [=](caf::put_atom, target_atom,
         const target_state& target) -> caf::result<void> {
-      return self->state.db->put_config(target_key,
-                                        cloud::encode_target_json(target));
+      return noted(self, self->state.db->put_config(
+                           target_key, cloud::encode_target_json(target)));
     },
     [=](caf::get_atom,
         api_key_atom) -> caf::result<std::vector<api_key_record>> {
-      return self->state.db->api_keys();
+      return noted(self, self->state.db->api_keys());
     },
-    [=](caf::put_atom, api_key_atom, const api_key_record& k)
-      -> caf::result<void> { return self->state.db->put_api_key(k); },
+    [=](caf::put_atom, api_key_atom,
+        const api_key_record& k) -> caf::result<void> {
+      return noted(self, self->state.db->put_api_key(k));
+    },
     [=](caf::get_atom,
         device_tags_atom) -> caf::result<std::vector<device_tag>> {
-      return self->state.db->device_tags();
+      return noted(self, self->state.db->device_tags());
     },
     [=](caf::put_atom, device_tags_atom,
         const std::map<std::string, std::string>& tags) -> caf::result<void> {
-      return self->state.db->put_device_tags(tags);
+      return noted(self, self->state.db->put_device_tags(tags));
     });
 }
 

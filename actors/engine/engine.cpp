@@ -282,7 +282,9 @@ impl_actor::behavior_type engine_impl(self_ptr self, asio::io_context* io,
     [self](io_data& m) { on_stream_data(self, m); },
     [self](io_end& m) { on_stream_end(self, m); },
     [self](probe_due& m) { on_probe_due(self, m); },
-    [self](probe_reply& m) { on_probe_reply(self, m); });
+    [self](probe_reply& m) { on_probe_reply(self, m); },
+    [self](liveness_due& m) { on_liveness_due(self, m); },
+    [self](liveness_reply& m) { on_liveness_reply(self, m); });
 }
 
 } // namespace

@@ -10,11 +10,13 @@
 // completion (a message to itself) into the reply. Nothing blocks.
 // Emits: engine_event and engine_status to subscribers; log_lines and
 // log_stream_ended to log listeners; image_pull_event to pull listeners.
-// Down/up: when the events stream ends, or a request finds the engine refusing
-// or closing connections, it tells subscribers `down` once, fails in-flight
-// requests with engine_errc::unavailable (and new ones, fast, until it is
-// back), and pings with capped exponential backoff; once a ping answers it
-// reopens /events from the last event seen and tells subscribers `up`.
+// Down/up: when the events stream ends or hangs (silent, and a ping
+// unanswered), or a request finds the engine refusing connections (or closing
+// one, and a ping right after unanswered), it tells subscribers `down` once,
+// fails in-flight requests with engine_errc::unavailable (and new ones, fast,
+// until it is back), and pings with capped exponential backoff; once a ping
+// answers it reopens /events from the last event seen and tells subscribers
+// `up`.
 // Never: touches anything process-global (two engine actors in one process
 // are independent), or outlives its last handle (I/O holds weak references).
 #include "api/client/client.hpp"
@@ -36,6 +38,10 @@ struct engine_options {
   std::chrono::milliseconds backoff_max{std::chrono::seconds(10)};
   // One ordinary request (stop and restart add their own timeout to it).
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  // A silent /events stream (no bytes for this long) gets a ping; when the
+  // ping fails too (within request_timeout) the stream counts as hung and the
+  // engine as down (reconnect probing reopens it).
+  std::chrono::milliseconds events_idle_ping{std::chrono::seconds(60)};
   // Longest silence in a pull stream before it counts as failed.
   std::chrono::milliseconds pull_idle_timeout{std::chrono::minutes(10)};
   // container_wait blocks until the container stops: how long at most.

@@ -46,6 +46,17 @@ struct probe_reply {
   uint64_t generation;
   http::result<http::response> result;
 };
+// Liveness checks while up: the /events stream's idle timer (events_id: the
+// stream it watches), and the ping after a request failed with `closed`
+// (events_id 0). `reason` says what prompted the ping.
+struct liveness_due {
+  uint64_t events_id;
+};
+struct liveness_reply {
+  uint64_t events_id;
+  std::string reason;
+  http::result<http::response> result;
+};
 
 } // namespace bosun::engine_detail
 
@@ -55,6 +66,8 @@ BOSUN_MESSAGE(bosun::engine_detail::io_data)
 BOSUN_MESSAGE(bosun::engine_detail::io_end)
 BOSUN_MESSAGE(bosun::engine_detail::probe_due)
 BOSUN_MESSAGE(bosun::engine_detail::probe_reply)
+BOSUN_MESSAGE(bosun::engine_detail::liveness_due)
+BOSUN_MESSAGE(bosun::engine_detail::liveness_reply)
 
 namespace bosun::engine_detail {
 
@@ -62,8 +75,9 @@ namespace bosun::engine_detail {
 using impl_actor
   = engine_actor::extend<caf::reacts_to<io_reply>, caf::reacts_to<io_head>,
                          caf::reacts_to<io_data>, caf::reacts_to<io_end>,
-                         caf::reacts_to<probe_due>,
-                         caf::reacts_to<probe_reply>>;
+                         caf::reacts_to<probe_due>, caf::reacts_to<probe_reply>,
+                         caf::reacts_to<liveness_due>,
+                         caf::reacts_to<liveness_reply>>;
 
 // A stream's cancel handle. Touched only on the io thread: the stream is
 // started and cancelled by handlers posted there, in order.
@@ -89,6 +103,7 @@ struct events_stream {
   std::string error_body;
   engine_streams::event_reader reader;
   std::shared_ptr<stream_slot> slot;
+  bool bytes_since_check = false; // for the idle check (liveness_due)
 };
 
 struct log_stream {
@@ -131,8 +146,9 @@ struct engine_actor_state {
 
   uint64_t probe_generation = 0;
   uint32_t probe_attempt = 0;
-  int64_t last_event_nano = 0; // resume point of /events
-  int64_t up_since_nano = 0;   // fallback resume point (no event seen yet)
+  bool closed_check_out = false; // a ping after a `closed` is in flight
+  int64_t last_event_nano = 0;   // resume point of /events
+  int64_t up_since_nano = 0;     // fallback resume point (no event seen yet)
   engine_telemetry counters;
 
   engine_actor_state() = default;
@@ -189,6 +205,8 @@ void on_stream_data(self_ptr self, io_data& m);
 void on_stream_end(self_ptr self, io_end& m);
 void on_probe_due(self_ptr self, const probe_due& m);
 void on_probe_reply(self_ptr self, const probe_reply& m);
+void on_liveness_due(self_ptr self, const liveness_due& m);
+void on_liveness_reply(self_ptr self, liveness_reply& m);
 
 // ----------------------------------------------- request/reply helpers --
 

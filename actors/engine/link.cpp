@@ -99,6 +99,54 @@ void keep_error_body(std::string& body, std::string_view piece) {
   body.append(piece.substr(0, cap - std::min(cap, body.size())));
 }
 
+void go_down(self_ptr self, std::string reason);
+
+// After `delay`, tells the actor `msg` (an Asio timer rather than
+// delayed_send: a pending CAF timer would hold a strong reference and keep an
+// unreferenced engine actor alive).
+template <class Msg>
+void tell_later(self_ptr self, std::chrono::milliseconds delay, Msg msg) {
+  auto& st = self->state;
+  asio::post(*st.io, [io = st.io, me = st.me, delay, msg = std::move(msg)] {
+    auto timer = std::make_shared<asio::steady_timer>(*io, delay);
+    timer->async_wait([timer, me, msg](const std::error_code& ec) {
+      if (!ec)
+        tell(me, msg);
+    });
+  });
+}
+
+// Pings the engine while up; the answer comes back as liveness_reply.
+void ping_liveness(self_ptr self, uint64_t events_id, std::string reason) {
+  auto& st = self->state;
+  asio::post(*st.io, [client = st.client, me = st.me, events_id,
+                      reason = std::move(reason),
+                      req = make_request("GET", docker::ping_target(),
+                                         st.opts.request_timeout)]() mutable {
+    client->send(std::move(req), [me, events_id, reason = std::move(reason)](
+                                   http::result<http::response> r) mutable {
+      tell(me, liveness_reply{events_id, std::move(reason), std::move(r)});
+    });
+  });
+}
+
+// A transport failure of a request or stream: `refused` means the engine is
+// gone; after `closed` (the engine, or something between, dropped one
+// connection) a ping decides, so that one dropped connection of an engine
+// that still answers does not take everything down.
+void lost_connection(self_ptr self, const http::error& err,
+                     const std::string& what) {
+  auto& st = self->state;
+  if (!logic::means_down(err))
+    return;
+  if (err.code != http::errc::closed)
+    return go_down(self, what + ": " + err.message);
+  if (st.state != engine_state::up || st.closed_check_out)
+    return;
+  st.closed_check_out = true;
+  ping_liveness(self, 0, what + ": " + err.message);
+}
+
 // Arms the probe timer: after the backoff delay, or after `delay` when given.
 // Arming again makes older timers stale.
 void schedule_probe(self_ptr self,
@@ -108,15 +156,7 @@ void schedule_probe(self_ptr self,
   if (!delay)
     delay = logic::backoff_delay(st.probe_attempt, st.opts.backoff_initial,
                                  st.opts.backoff_max);
-  // An Asio timer rather than delayed_send: a pending CAF timer would hold a
-  // strong reference and keep an unreferenced engine actor alive.
-  asio::post(*st.io, [io = st.io, me = st.me, gen, d = *delay] {
-    auto timer = std::make_shared<asio::steady_timer>(*io, d);
-    timer->async_wait([timer, me, gen](const std::error_code& ec) {
-      if (!ec)
-        tell(me, probe_due{gen});
-    });
-  });
+  tell_later(self, *delay, probe_due{gen});
 }
 
 void go_down(self_ptr self, std::string reason) {
@@ -192,6 +232,7 @@ void events_data(self_ptr self, std::string_view piece) {
   auto& ev = st.events;
   if (ev.status != 200)
     return keep_error_body(ev.error_body, piece);
+  ev.bytes_since_check = true;
   auto events = ev.reader.feed(piece);
   st.last_event_nano = std::max(st.last_event_nano, ev.reader.last_time_nano());
   st.counters.events_seen += events.size();
@@ -456,9 +497,7 @@ void on_io_reply(self_ptr self, io_reply& m) {
   if (m.result.err) {
     auto err = *m.result.err;
     done(logic::from_transport(err));
-    if (logic::means_down(err))
-      go_down(self, "request failed: " + err.message);
-    return;
+    return lost_connection(self, err, "request failed");
   }
   done(std::move(m.result.value));
 }
@@ -467,8 +506,10 @@ void on_stream_head(self_ptr self, const io_head& m) {
   auto& st = self->state;
   if (m.id == st.events.id) {
     st.events.status = m.status;
-    if (m.status == 200)
+    if (m.status == 200) {
       mark_up(self);
+      tell_later(self, st.opts.events_idle_ping, liveness_due{m.id});
+    }
   } else if (auto i = st.logs.find(m.id); i != st.logs.end()) {
     i->second.status = m.status;
     if (m.status == 200)
@@ -524,8 +565,8 @@ void on_stream_end(self_ptr self, io_end& m) {
   } else {
     return; // cancelled or failed already
   }
-  if (m.err && logic::means_down(*m.err))
-    go_down(self, "stream failed: " + m.err->message);
+  if (m.err)
+    lost_connection(self, *m.err, "stream failed");
 }
 
 void on_probe_due(self_ptr self, const probe_due& m) {
@@ -559,6 +600,44 @@ void on_probe_reply(self_ptr self, const probe_reply& m) {
     return open_events(self); // up once its head arrives
   ++st.probe_attempt;
   schedule_probe(self);
+}
+
+void on_liveness_due(self_ptr self, const liveness_due& m) {
+  auto& st = self->state;
+  auto& ev = st.events;
+  if (st.state != engine_state::up || m.events_id != ev.id)
+    return; // that stream is gone
+  if (ev.bytes_since_check) {
+    ev.bytes_since_check = false;
+    return tell_later(self, st.opts.events_idle_ping, m);
+  }
+  auto idle = std::chrono::duration_cast<std::chrono::seconds>(
+    st.opts.events_idle_ping);
+  ping_liveness(self, ev.id,
+                "events stream hung: no bytes for "
+                  + std::to_string(std::max<int64_t>(1, idle.count()))
+                  + " s and no answer to a ping");
+}
+
+void on_liveness_reply(self_ptr self, liveness_reply& m) {
+  auto& st = self->state;
+  if (m.events_id == 0)
+    st.closed_check_out = false;
+  else if (m.events_id != st.events.id)
+    return; // that stream is gone
+  if (st.state != engine_state::up)
+    return;
+  if (m.result && m.result.value.status == 200) {
+    if (m.events_id != 0)
+      tell_later(self, st.opts.events_idle_ping, liveness_due{m.events_id});
+    return;
+  }
+  auto why = m.result.err ? m.result.err->message
+                          : "status " + std::to_string(m.result.value.status);
+  auto reason = m.reason + " (" + why + ")";
+  if (m.events_id != 0)
+    return events_ended(self, std::move(reason));
+  go_down(self, std::move(reason));
 }
 
 } // namespace bosun::engine_detail

@@ -115,6 +115,37 @@ std::string encode_config_variable(const std::string& name,
   return {sb.GetString(), sb.GetSize()};
 }
 
+namespace {
+
+// Writes `v` (as parsed), its numbers as `as_written` (the same document
+// parsed with kParseNumbersAsStringsFlag) has their text.
+void write_as_written(writer& w, const rapidjson::Value& v,
+                      const rapidjson::Value& as_written) {
+  if (v.IsNumber() && as_written.IsString()) {
+    w.RawValue(as_written.GetString(), as_written.GetStringLength(),
+               rapidjson::kNumberType);
+  } else if (v.IsObject() && as_written.IsObject()
+             && v.MemberCount() == as_written.MemberCount()) {
+    w.StartObject();
+    auto r = as_written.MemberBegin();
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m, ++r) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      write_as_written(w, m->value, r->value);
+    }
+    w.EndObject();
+  } else if (v.IsArray() && as_written.IsArray()
+             && v.Size() == as_written.Size()) {
+    w.StartArray();
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+      write_as_written(w, v[i], as_written[i]);
+    w.EndArray();
+  } else {
+    v.Accept(w);
+  }
+}
+
+} // namespace
+
 config_json_result edit_config_json(std::string_view text,
                                     const config_json_edit& edit) {
   config_json_result out;
@@ -164,9 +195,32 @@ config_json_result edit_config_json(std::string_view text,
       d.AddMember(name, value, alloc);
     }
   }
+  // The numbers of the keys not set are written as they were written, not
+  // as the doubles they parse into (a 20-digit integer would come back
+  // rounded, as 1e+20): `raw` holds their text.
+  rapidjson::Document raw;
+  if (!blank)
+    raw.Parse<rapidjson::kParseNumbersAsStringsFlag>(text.data(), text.size());
   rapidjson::StringBuffer sb;
   writer w(sb);
-  d.Accept(w);
+  w.StartObject();
+  auto from
+    = blank ? rapidjson::Value::ConstMemberIterator{} : raw.MemberBegin();
+  for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m) {
+    std::string key{m->name.GetString(), m->name.GetStringLength()};
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    auto r = from;
+    if (!blank && edit.set.count(key) == 0)
+      while (r != raw.MemberEnd() && r->name != m->name)
+        ++r;
+    if (blank || edit.set.count(key) != 0 || r == raw.MemberEnd()) {
+      m->value.Accept(w);
+      continue;
+    }
+    write_as_written(w, m->value, r->value);
+    from = r + 1;
+  }
+  w.EndObject();
   out.text = json_out::text(sb);
   return out;
 }

@@ -24,6 +24,7 @@
 #include "api/server/auth.hpp"
 #include "api/server/routes.hpp"
 #include "messages/api_keys.hpp"
+#include "tests/fuzz/fuzz_support.hpp"
 #include "tests/support/fake_connection.hpp"
 
 #include <atomic>
@@ -117,14 +118,6 @@ constexpr restinio::http_method_id_t methods[]
      restinio::http_method_delete(),  restinio::http_method_head(),
      restinio::http_method_options(), restinio::http_method_get()};
 
-std::string_view take_line(std::string_view& rest) {
-  auto nl = rest.find('\n');
-  auto line = rest.substr(0, nl);
-  rest
-    = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-  return line;
-}
-
 // What http_parser (2.9, as Debian builds it: not strict) lets through as
 // a request target: no space, no control character but tab and form feed,
 // no DEL; bytes above 0x7f pass.
@@ -170,8 +163,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   auto flags = data[0];
   std::string_view rest{reinterpret_cast<const char*>(data + 1), size - 1};
-  auto target = take_line(rest);
-  auto authorization = take_line(rest);
+  auto target = bosun::fuzz::take_line(rest);
+  auto authorization = bosun::fuzz::take_line(rest);
   auto body = rest;
   const char* content_type = (flags & 0x10) != 0
                                ? "application/x-www-form-urlencoded"

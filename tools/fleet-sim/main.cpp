@@ -205,7 +205,7 @@ bool await_stage(caf::scoped_actor& self, std::vector<device>& ds,
         .receive(
           [&](bosun::apps_status& st) {
             auto c = st.commits.find(app);
-            if (st.state == apps_state::idle && c != st.commits.end()
+            if (st.state == bosun::apps_state::idle && c != st.commits.end()
                 && c->second == commit) {
               d.converged_s
                 = std::chrono::duration<double>(clock_type::now() - t0).count();

@@ -4,6 +4,7 @@
 #include "tests/support/bosun.hpp"
 #include "tests/support/env.hpp"
 #include "tests/support/prometheus.hpp"
+#include "tests/support/targets.hpp"
 
 #include <doctest/doctest.h>
 #include <map>
@@ -25,14 +26,7 @@ constexpr int app_id = 141;
 const char* const container = "web_41_1_t1";
 
 std::string target() {
-  auto image = bosun::test::required_env("BOSUN_TEST_IMAGE");
-  return R"({"local":{"name":"tm","config":{},"apps":{")"
-         + std::to_string(app_id) + R"(":{"name":"tm","commit":"t1",)"
-         + R"("releaseId":"1","services":{"41":{"serviceName":"web",)"
-         + R"("serviceId":41,"imageId":41,"image":")" + image
-         + R"(","environment":{},"labels":{},"command":["/bin/sh","-c",)"
-         + R"("trap 'exit 0' TERM; sleep 1000 & wait"]}},"volumes":{},)"
-         + R"("networks":{}}}}})";
+  return bosun::test::sleeper_target(app_id, "tm", "t1", 41, "web", "tm");
 }
 
 void clean_app() {

@@ -52,9 +52,18 @@ public:
     x->cbs = std::move(cbs);
     std::lock_guard<std::mutex> g{m};
     log.push_back(x);
-    return http::stream_handle{
-      [x] { x->cancelled = true; },
-      [x](bool on) { ++(on ? x->pauses : x->resumes); }};
+    // Weak, as the real client's: the engine keeps the handle in a slot that
+    // the exchange's callbacks hold, so a strong reference here would be a
+    // cycle (LeakSanitizer reported every test of this file).
+    std::weak_ptr<exchange> w = x;
+    return http::stream_handle{[w] {
+                                 if (auto e = w.lock())
+                                   e->cancelled = true;
+                               },
+                               [w](bool on) {
+                                 if (auto e = w.lock())
+                                   ++(on ? e->pauses : e->resumes);
+                               }};
   }
 
   void close() override {}
@@ -143,12 +152,14 @@ struct fixture {
   std::shared_ptr<seen> rec = std::make_shared<seen>();
   engine_listener_actor listener;
 
-  fixture() {
+  // `events_idle_ping`: how long a silent /events stream waits for a ping.
+  explicit fixture(std::chrono::milliseconds events_idle_ping = 1h) {
     cfg.set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(cfg);
     engine_options opts;
     opts.backoff_initial = 5ms;
     opts.backoff_max = 20ms;
+    opts.events_idle_ping = events_idle_ping;
     engine = spawn_engine(*sys, io, client, opts);
     listener = sys->spawn(listener_impl, rec);
     caf::scoped_actor self{*sys};
@@ -219,6 +230,40 @@ struct fixture {
 };
 
 const std::string events_prefix = "/v1.41/events";
+const std::string ping_prefix = "/v1.41/_ping";
+
+// An engine whose /events stream is up, and silent: a ping follows soon.
+struct silent_fixture : fixture {
+  std::shared_ptr<scripted_client::exchange> ev;
+  silent_fixture() : fixture(20ms) {
+    ev = wait_for(events_prefix);
+    on_io([&] { ev->cbs.on_head(200, {}); });
+    REQUIRE(eventually(5s, [&] { return states().size() == 1; }));
+  }
+
+  // The error of a request made now (unavailable while down).
+  caf::error inspect_error() {
+    auto f = inspect_async("x")->get_future();
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    return f.get();
+  }
+};
+
+// An engine that is up, with one request that failed with `closed`.
+struct closed_fixture : fixture {
+  std::shared_ptr<scripted_client::exchange> ev;
+  closed_fixture() {
+    ev = wait_for(events_prefix);
+    on_io([&] { ev->cbs.on_head(200, {}); });
+    REQUIRE(eventually(5s, [&] { return states().size() == 1; }));
+    auto reply = inspect_async("a");
+    auto x = wait_for("/v1.41/containers/a/json");
+    on_io([&] { x->done(failed(http::errc::closed)); });
+    auto f = reply->get_future();
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    CHECK(f.get() == engine_errc::unavailable); // the request itself failed
+  }
+};
 
 // A log stream of container "c1" (TTY: raw bytes) open to a recording
 // listener, with a flow-control window of `window` bytes.
@@ -490,6 +535,68 @@ TEST_SUITE("engine actor (scripted client)") {
     REQUIRE(eventually(5s, [&] { return line_count() == 1; }));
     CHECK(x->pauses
           == 1); // a full window in flight: the early ack did not count
+  }
+
+  TEST_CASE_FIXTURE(silent_fixture,
+                    "a silent /events stream whose engine does not answer a "
+                    "ping counts as hung: down, then reopened") {
+    auto ping = wait_for(ping_prefix);
+    CHECK(states() == std::vector<engine_state>{engine_state::up});
+    on_io([&] { ping->done(failed(http::errc::timeout)); });
+    CHECK(eventually(5s, [&] { return states().size() == 2; }));
+    CHECK(states().back() == engine_state::down);
+    CHECK(eventually(5s, [&] { return ev->cancelled.load(); }));
+    auto err = inspect_error();
+    CHECK(err == engine_errc::unavailable);
+    CHECK(engine_error_message(err).find("events stream hung")
+          != std::string::npos);
+    // Reconnect probing pings, then reopens /events.
+    auto probe = wait_for(ping_prefix, 1);
+    on_io([&] { probe->done(ok(200, "OK")); });
+    auto ev2 = wait_for(events_prefix, 1);
+    on_io([&] { ev2->cbs.on_head(200, {}); });
+    CHECK(eventually(5s, [&] { return states().size() == 3; }));
+    CHECK(states().back() == engine_state::up);
+  }
+
+  TEST_CASE_FIXTURE(silent_fixture,
+                    "a silent /events stream whose engine answers pings "
+                    "stays up and is checked again") {
+    auto ping = wait_for(ping_prefix);
+    on_io([&] { ping->done(ok(200, "OK")); });
+    auto again = wait_for(ping_prefix, 1);
+    on_io([&] { again->done(ok(200, "OK")); });
+    wait_for(ping_prefix, 2);
+    CHECK(states() == std::vector<engine_state>{engine_state::up});
+    CHECK_FALSE(ev->cancelled.load());
+    CHECK(telemetry().state == engine_state::up);
+  }
+
+  TEST_CASE_FIXTURE(closed_fixture,
+                    "a request failing with closed leaves the engine up when "
+                    "a ping answers") {
+    auto ping = wait_for(ping_prefix);
+    on_io([&] { ping->done(ok(200, "OK")); });
+    // Later requests reach the engine: it is still up.
+    auto next = inspect_async("b");
+    auto x = wait_for("/v1.41/containers/b/json");
+    on_io([&] { x->done(ok(404, R"({"message":"No such container: b"})")); });
+    auto f = next->get_future();
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    CHECK(f.get() == engine_errc::not_found);
+    CHECK(states() == std::vector<engine_state>{engine_state::up});
+    CHECK_FALSE(ev->cancelled.load());
+  }
+
+  TEST_CASE_FIXTURE(closed_fixture,
+                    "a request failing with closed takes the engine down when "
+                    "the ping fails too") {
+    auto ping = wait_for(ping_prefix);
+    CHECK(states() == std::vector<engine_state>{engine_state::up});
+    on_io([&] { ping->done(failed(http::errc::refused)); });
+    CHECK(eventually(5s, [&] { return states().size() == 2; }));
+    CHECK(states().back() == engine_state::down);
+    CHECK(eventually(5s, [&] { return ev->cancelled.load(); }));
   }
 
   TEST_CASE_FIXTURE(fixture, "goes down when the first /events is refused") {

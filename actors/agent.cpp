@@ -307,7 +307,9 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   opts.children.push_back(
     {"device_config", [dc](caf::actor_system& s, const siblings& sib) {
        return caf::actor_cast<caf::actor>(spawn_device_config(
-         s, {sibling<db_actor>(sib, "db"), sibling<logs_actor>(sib, "logs")},
+         s,
+         {sibling<db_actor>(sib, "db"), sibling<logs_actor>(sib, "logs"),
+          sibling<host_actor>(sib, "host")},
          dc));
      }});
   if (cfg.managed())

@@ -160,8 +160,22 @@ void reboot_after_apply(device_config_ptr self, bool force) {
   ++self->state.reboots_asked;
   log_of(self).warn("config",
                     "a reboot is needed to apply the configuration (force: "
-                    "{}); the host interface does the reboot",
+                    "{}); asking the host interface",
                     force);
+  auto host = self->state.deps.host;
+  if (!host)
+    return;
+  // The host actor takes the update locks (force: past them) and answers
+  // once the reboot is scheduled; a refusal (locked, no bus) is logged and
+  // the breadcrumb stays, so the next start asks again.
+  self
+    ->request(host, std::chrono::seconds(30),
+              power_request{power_action::reboot, force})
+    .then([] {},
+          [self](const caf::error& e) {
+            log_of(self).warn("config", "the reboot was refused: {}",
+                              self->system().render(e));
+          });
 }
 
 // host.md §1: a reboot is due while the breadcrumb is newer than the boot

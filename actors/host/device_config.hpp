@@ -25,6 +25,7 @@
 #include "actors/logger.hpp"
 #include "messages/db.hpp"
 #include "messages/device_config.hpp"
+#include "messages/host.hpp"
 #include "messages/logs.hpp"
 
 #include <caf/actor_system.hpp>
@@ -58,6 +59,9 @@ struct device_config_deps {
   // apply (and reboot for) them again.
   db_actor db;
   logs_actor logs; // optional: the dashboard's system lines
+  // optional: reboots a device whose new configuration needs one (under
+  // the update locks, as POST /v1/reboot does)
+  host_actor host;
 };
 
 device_config_actor spawn_device_config(caf::actor_system& sys,

@@ -236,7 +236,7 @@ struct agents {
         if (cs.size() != 1 || cs[0].state != "running")
           return false;
         auto st = ask<apps_status>(am, caf::get_atom_v);
-        last += ", " + st.state;
+        last += std::string(", ") + to_string(st.state);
         return st.state == apps_state::idle;
       },
       o.service + " converged");

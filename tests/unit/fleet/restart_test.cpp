@@ -38,9 +38,10 @@ TEST_SUITE("an agent restarted from its data dir") {
       [&](std::string& last) {
         auto st = ask<apps_status>(am, caf::get_atom_v);
         auto c = st.commits.find("uuid1");
-        last = st.state + ", "
+        last = std::string(to_string(st.state)) + ", "
                + (c == st.commits.end() ? std::string{"no commit"} : c->second);
-        return st.state == apps_state::idle && c != st.commits.end() && c->second == "c1";
+        return st.state == apps_state::idle && c != st.commits.end()
+               && c->second == "c1";
       },
       "the stored target applied again");
     auto after = containers(alpha);

@@ -183,7 +183,7 @@ TEST_SUITE("device_config") {
         .receive([] {}, [&](const caf::error& e) { FAIL(to_string(e)); });
     }
     auto breadcrumb = dir.path() + "/state/reboot-after-apply";
-    auto a = spawn("raspberrypi4-64", {}, {db, {}});
+    auto a = spawn("raspberrypi4-64", {}, {db, {}, {}});
     REQUIRE(test::eventually(10s, [&](std::string& last) {
       last = slurp(boot + "/config.txt");
       return last == "gpu_mem=64\n";
@@ -195,7 +195,7 @@ TEST_SUITE("device_config") {
     // A restart: the applied keys come back from the db.
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     std::filesystem::remove(breadcrumb);
-    auto b = spawn("raspberrypi4-64", {}, {db, {}});
+    auto b = spawn("raspberrypi4-64", {}, {db, {}, {}});
     REQUIRE(test::eventually(10s, [&](std::string& last) {
       last = view(b).current.at("SUPERVISOR_PERSISTENT_LOGGING");
       return last == "true";

@@ -226,6 +226,23 @@ current_state build_current_state(const engine_snapshot& snap,
         it != books.user_stopped.end())
       app.user_stopped = it->second;
   }
+  // An app of the target with nothing on the engine (host networking, no
+  // volumes, no container yet) still holds its lock once taken: without
+  // this the planner would take it again forever.
+  for (auto& t : target.apps) {
+    if (find_app(cs, t.uuid) != nullptr)
+      continue;
+    auto held = books.lock_held.find(t.uuid);
+    auto locks = books.user_locks.find(t.uuid);
+    bool any_lock = held != books.lock_held.end() && held->second;
+    bool any_user = locks != books.user_locks.end() && !locks->second.empty();
+    if (!any_lock && !any_user)
+      continue;
+    auto& app = app_entry(cs, t.uuid, t.app_id);
+    app.lock_held = any_lock;
+    if (any_user)
+      app.user_locks = locks->second;
+  }
   // Apps of the target with nothing on the engine yet still carry their
   // bookkeeping (user stops survive a removed container).
   for (auto& [uuid, names] : books.user_stopped)

@@ -115,3 +115,24 @@ TEST_CASE("engine reads of a pass: one variable of one service of five") {
   CHECK(st.engine_full_reads == 1); // the first pass's, at the start
   CHECK(st.engine_partial_reads >= 1);
 }
+
+TEST_CASE("an app with nothing else on the engine (host network, no volume) "
+          "is installed") {
+  // Found by the host routes' e2e: the lock, once taken, was not seen for
+  // an app with no network, volume or container on the engine, and the
+  // pass took it again forever.
+  deterministic t;
+  auto svc = service("main");
+  svc.config.network_mode = "host";
+  image_inspect ii; // already on the engine: the first step is the lock
+  ii.id = "sha256:main";
+  t.w->images[svc.image] = ii;
+  auto target = target_of({svc});
+  target.apps[0].volumes.clear();
+  t.apply(target);
+  t.settle();
+  CHECK(t.running("main"));
+  CHECK(t.status().state == apps_state::idle);
+  CHECK(t.w->count_prefix("create main") == 1);
+  CHECK(t.status().passes < 20);
+}

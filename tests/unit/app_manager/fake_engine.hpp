@@ -375,6 +375,7 @@ fake_engine_impl(engine_actor::pointer self, const std::shared_ptr<world>& w) {
       n.internal = r.spec.internal;
       n.attachable = r.spec.attachable;
       n.enable_ipv6 = r.spec.enable_ipv6;
+      n.config_only = r.spec.config_only;
       if (r.spec.ipam)
         n.ipam = *r.spec.ipam;
       if (n.ipam.driver.empty())

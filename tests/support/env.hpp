@@ -13,9 +13,10 @@ namespace bosun::test {
 inline std::string required_env(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0')
-    FAIL(std::string{name}, " is not set: the integration and e2e tests need the private "
-               "engine, registry and test image; run them with `tools/dev "
-               "test` (or `eval \"$(tools/dev env)\"` first)");
+    FAIL(std::string{name},
+         " is not set: the integration and e2e tests need the private "
+         "engine, registry and test image; run them with `tools/dev "
+         "test` (or `eval \"$(tools/dev env)\"` first)");
   return v;
 }
 

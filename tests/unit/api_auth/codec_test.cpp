@@ -432,4 +432,3 @@ TEST_SUITE("apps view: balena's statuses") {
     CHECK(v.apps[0].services[1].status == "Running");
   }
 }
-

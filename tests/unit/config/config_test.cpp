@@ -155,13 +155,12 @@ TEST_SUITE("config precedence") {
     CHECK(d.led_file == "/sys/class/leds/led0/brightness");
     CHECK(d.journalctl == "journalctl");
     CHECK(d.vpn_status_path == "/run/openvpn/vpn_status");
-    auto b = ok(load(
-      {}, {{"ROOT_MOUNTPOINT", "/mnt/root"},
-           {"DBUS_SYSTEM_BUS_ADDRESS",
-            "unix:path=/mnt/root/run/dbus/system_bus_socket"},
-           {"BOOT_MOUNTPOINT", "/mnt/boot"},
-           {"LED_FILE", "/dev/null"},
-           {"BOSUN_JOURNALCTL", "/usr/bin/journalctl"}}));
+    auto b = ok(load({}, {{"ROOT_MOUNTPOINT", "/mnt/root"},
+                          {"DBUS_SYSTEM_BUS_ADDRESS",
+                           "unix:path=/mnt/root/run/dbus/system_bus_socket"},
+                          {"BOOT_MOUNTPOINT", "/mnt/boot"},
+                          {"LED_FILE", "/dev/null"},
+                          {"BOSUN_JOURNALCTL", "/usr/bin/journalctl"}}));
     CHECK(b.dbus_address == "unix:path=/mnt/root/run/dbus/system_bus_socket");
     CHECK(b.led_file == "/dev/null");
     CHECK(b.journalctl == "/usr/bin/journalctl");

@@ -85,39 +85,43 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
     // the address is the device's loopback; the key is in the environment.
     host_bus bus;
     REQUIRE(bus.ready());
-    running_bosun b({}, {}, "{}", {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}});
-    REQUIRE(b.wait_ready());
-    REQUIRE(eventually(20s, [&](std::string& last) {
-      last = b.log();
-      return last.find("D-Bus connected") != std::string::npos;
-    }));
-    auto image = required_env("BOSUN_TEST_IMAGE");
-    // (Retried: while bosun's apply holds the app's update lock, the
-    // reboot answers 423 — balena waits up to 10 s instead.)
-    std::string cmd = "until wget -q -O- --post-data '' "
-                      "\"$BALENA_SUPERVISOR_ADDRESS/v1/reboot?apikey="
-                      "$BALENA_SUPERVISOR_API_KEY\"; do sleep 0.2; done; "
-                      "trap 'exit 0' TERM; sleep 1000 & wait";
-    std::string target
-      = R"({"local":{"name":"dev","config":{},"apps":{"81":{"name":"rb",)"
-        R"("commit":"c1","releaseId":"1","services":{"1":{"serviceName":)"
-        R"("main","serviceId":1,"imageId":1,"image":")"
-        + image
-        + R"(","environment":{},"labels":{"io.balena.features.supervisor-api":"1"},)"
-          R"("network_mode":"host","command":["/bin/sh","-c",")"
-        + json_escape(cmd) + R"("]}},"volumes":{},"networks":{}}}}})";
-    auto r = b.post("/v2/local/target-state", target);
-    REQUIRE_MESSAGE(r.status == 200, r.body);
-    // The image download and the container's start come first.
-    CHECK_MESSAGE(eventually(60s,
-                             [&](std::string& last) {
-                               last = bus.logind_calls();
-                               return last.find(" Reboot False\n")
-                                      != std::string::npos;
-                             }),
-                  b.log());
-    CHECK(b.log().find("Stopped Supervisor API") != std::string::npos);
-    api::remove_apps({81}); // the API is quiet now: nothing else removes it
+    {
+      running_bosun b({}, {}, "{}",
+                      {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}});
+      REQUIRE(b.wait_ready());
+      REQUIRE(eventually(20s, [&](std::string& last) {
+        last = b.log();
+        return last.find("D-Bus connected") != std::string::npos;
+      }));
+      auto image = required_env("BOSUN_TEST_IMAGE");
+      // (Retried: while bosun's apply holds the app's update lock, the
+      // reboot answers 423 — balena waits up to 10 s instead.)
+      std::string cmd = "until wget -q -O- --post-data '' "
+                        "\"$BALENA_SUPERVISOR_ADDRESS/v1/reboot?apikey="
+                        "$BALENA_SUPERVISOR_API_KEY\"; do sleep 0.2; done; "
+                        "trap 'exit 0' TERM; sleep 1000 & wait";
+      std::string target
+        = R"({"local":{"name":"dev","config":{},"apps":{"81":{"name":"rb",)"
+          R"("commit":"c1","releaseId":"1","services":{"1":{"serviceName":)"
+          R"("main","serviceId":1,"imageId":1,"image":")"
+          + image
+          + R"(","environment":{},"labels":{"io.balena.features.supervisor-api":"1"},)"
+            R"("network_mode":"host","command":["/bin/sh","-c",")"
+          + json_escape(cmd) + R"("]}},"volumes":{},"networks":{}}}}})";
+      auto r = b.post("/v2/local/target-state", target);
+      REQUIRE_MESSAGE(r.status == 200, r.body);
+      // The image download and the container's start come first.
+      CHECK_MESSAGE(eventually(60s,
+                               [&](std::string& last) {
+                                 last = bus.logind_calls();
+                                 return last.find(" Reboot False\n")
+                                        != std::string::npos;
+                               }),
+                    b.log());
+      CHECK(b.log().find("Stopped Supervisor API") != std::string::npos);
+    }
+    // bosun has stopped (its API was quiet): nothing else removes these.
+    api::remove_apps({81});
   }
 
   TEST_CASE("reboot/shutdown: 423 for an update lock and for a rollback "

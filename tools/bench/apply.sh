@@ -77,6 +77,8 @@ engine_requests() {
   curl -sf "http://127.0.0.1:$port/v2/telemetry" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["engine"]["requestsTotal"])'
 }
+# Posts target $1 and waits until app $2 has $3 containers with V=$4.
+apply_and_wait() { post "$1"; wait_running "$2" "$3" "$4"; }
 # Runs "$@" (an apply and its wait) and records its CPU ms and engine
 # requests under $1 (the case).
 measured() {
@@ -107,12 +109,12 @@ bench_bosun() { # $1 = label, $2 = services
   for _ in $(seq "$runs"); do
     target "$app" "$2" one >"$work/t1.json"
     t0=$(now_ms)
-    measured "$1 from empty" eval 'post "$work/t1.json"; wait_running "$app" "$2" one'
+    measured "$1 from empty" apply_and_wait "$work/t1.json" "$app" "$2" one
     t1=$(now_ms)
     results["bosun $1 from empty"]+="$((t1 - t0)) "
     target "$app" "$2" two >"$work/t2.json"
     t0=$(now_ms)
-    measured "$1 one env change" eval 'post "$work/t2.json"; wait_running "$app" "$2" two'
+    measured "$1 one env change" apply_and_wait "$work/t2.json" "$app" "$2" two
     t1=$(now_ms)
     results["bosun $1 one env change"]+="$((t1 - t0)) "
     # Back to empty for the next run: an empty target removes the app.

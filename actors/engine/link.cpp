@@ -1,5 +1,7 @@
 // The engine actor's connection: I/O posting, the /events stream, up/down
-// with reconnect probing, and the log and pull streams.
+// with reconnect probing, and the log and pull streams. Over 600 lines:
+// all of them share the connection's state (one link per engine); the
+// decoding is in api/docker and engine_streams.
 #include "actors/engine/engine_impl.hpp"
 #include "api/docker/codec.hpp"
 

@@ -1,4 +1,6 @@
 // Response decoders: JSON from the engine into messages/engine_types.hpp.
+// Over 600 lines: one decoder per Engine API reply, field for field; they
+// share the json_io helpers and read best side by side.
 #include "api/docker/codec.hpp"
 #include "api/docker/json_io.hpp"
 

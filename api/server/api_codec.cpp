@@ -1,3 +1,5 @@
+// The device API's JSON bodies, both ways. Over 600 lines: one encoder or
+// decoder per route's body (v1, v2, local), in balena's field order.
 #include "api/server/api_codec.hpp"
 
 #include "api/json_writer.hpp"

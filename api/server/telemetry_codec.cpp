@@ -1,3 +1,6 @@
+// /v2/telemetry (JSON) and /metrics (Prometheus text) from one sample.
+// Over 600 lines: the two encodings of the same fields sit together so
+// that a new figure is added to both.
 #include "api/server/telemetry_codec.hpp"
 
 #include "actors/telemetry/counters.hpp"

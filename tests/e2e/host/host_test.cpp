@@ -47,6 +47,14 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
+// bosun's host actor has connected to the test's bus.
+bool bus_connected(running_bosun& b) {
+  return eventually(20s, [&](std::string& last) {
+    last = b.log();
+    return last.find("D-Bus connected") != std::string::npos;
+  });
+}
+
 bool saw(const host_bus& bus, const std::string& call) {
   return eventually(10s, [&](std::string& last) {
     last = bus.logind_calls() + bus.host_calls();
@@ -63,10 +71,7 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
     REQUIRE(bus.ready());
     running_bosun b({}, {}, "{}", {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}});
     REQUIRE(b.wait_ready());
-    REQUIRE(eventually(20s, [&](std::string& last) {
-      last = b.log();
-      return last.find("D-Bus connected") != std::string::npos;
-    }));
+    REQUIRE(bus_connected(b));
     auto r = post(b, "/v1/reboot");
     CHECK(r.status == 202);
     CHECK(r.body == R"({"Data":"OK","Error":null})");
@@ -89,10 +94,7 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
       running_bosun b({}, {}, "{}",
                       {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}});
       REQUIRE(b.wait_ready());
-      REQUIRE(eventually(20s, [&](std::string& last) {
-        last = b.log();
-        return last.find("D-Bus connected") != std::string::npos;
-      }));
+      REQUIRE(bus_connected(b));
       auto image = required_env("BOSUN_TEST_IMAGE");
       // (Retried: while bosun's apply holds the app's update lock, the
       // reboot answers 423 — balena waits up to 10 s instead.)
@@ -130,10 +132,7 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
     REQUIRE(bus.ready());
     running_bosun b({}, {}, "{}", {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}});
     REQUIRE(b.wait_ready());
-    REQUIRE(eventually(20s, [&](std::string& last) {
-      last = b.log();
-      return last.find("D-Bus connected") != std::string::npos;
-    }));
+    REQUIRE(bus_connected(b));
     // In local mode on a plain host the lock dirs are in the data dir.
     auto web = b.data_dir() + "/services/5/web";
     std::filesystem::create_directories(web);
@@ -197,10 +196,7 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
     REQUIRE(bus.ready());
     running_bosun b({}, {}, "{}", {{"DBUS_SYSTEM_BUS_ADDRESS", bus.address()}});
     REQUIRE(b.wait_ready());
-    REQUIRE(eventually(20s, [&](std::string& last) {
-      last = b.log();
-      return last.find("D-Bus connected") != std::string::npos;
-    }));
+    REQUIRE(bus_connected(b));
     auto patch = [&](const std::string& body) {
       return http_request(b.port(), "PATCH", "/v1/device/host-config", body,
                           {json_type});
@@ -257,10 +253,7 @@ TEST_SUITE("host routes (bosun binary, real dbus-daemon)") {
       CHECK_MESSAGE(r.status == 401, method, " ", path);
     }
     CHECK(bus.logind_calls().empty());
-    REQUIRE(eventually(20s, [&](std::string& last) {
-      last = b.log();
-      return last.find("D-Bus connected") != std::string::npos;
-    }));
+    REQUIRE(bus_connected(b));
     auto r
       = post(b, "/v1/reboot", "", {"Authorization: Bearer " + b.api_key()});
     CHECK(r.status == 202);

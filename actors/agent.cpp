@@ -49,12 +49,6 @@ std::variant<std::string, caf::error> settle(store& db, const std::string& key,
   return value;
 }
 
-template <class Handle>
-Handle sibling(const siblings& s, const std::string& name) {
-  auto it = s.find(name);
-  return it == s.end() ? Handle{} : caf::actor_cast<Handle>(it->second);
-}
-
 // os-release's PRETTY_NAME, or "" when there is none.
 std::string host_os_version() {
   std::ifstream in("/etc/os-release");
@@ -184,51 +178,47 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   auto first = std::make_shared<std::optional<store>>(std::move(*opened));
   auto path = cfg.db_file();
   auto log = deps.log;
-  opts.children.push_back(
-    {"db",
-     [first, path, log](caf::actor_system& s, const siblings&) -> caf::actor {
-       if (*first) {
-         auto db = std::move(**first);
-         first->reset();
-         return caf::actor_cast<caf::actor>(spawn_db(s, std::move(db)));
-       }
-       auto db = open_db(path);
-       if (!db) {
-         log->error("db", "{}", db_error_message(db.error()));
-         return nullptr;
-       }
-       return caf::actor_cast<caf::actor>(spawn_db(s, std::move(*db)));
-     }});
-  opts.children.push_back(
-    {"api_keys", [log](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(
-         spawn_api_keys(s, sibling<db_actor>(sib, "db"), log));
-     }});
-  opts.children.push_back(
-    {"tags", [log](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(
-         spawn_tags(s, sibling<db_actor>(sib, "db"), log));
-     }});
+  opts.children.push_back(core_child(
+    &core_actors::db,
+    [first, path, log](caf::actor_system& s, const core_actors&) -> db_actor {
+      if (*first) {
+        auto db = std::move(**first);
+        first->reset();
+        return spawn_db(s, std::move(db));
+      }
+      auto db = open_db(path);
+      if (!db) {
+        log->error("db", "{}", db_error_message(db.error()));
+        return {};
+      }
+      return spawn_db(s, std::move(*db));
+    }));
+  opts.children.push_back(core_child(
+    &core_actors::api_keys, [log](caf::actor_system& s, const core_actors& c) {
+      return spawn_api_keys(s, c.db, log);
+    }));
+  opts.children.push_back(core_child(
+    &core_actors::tags, [log](caf::actor_system& s, const core_actors& c) {
+      return spawn_tags(s, c.db, log);
+    }));
   auto& io = deps.io;
   opts.children.push_back(
-    {"engine", [make_engine](caf::actor_system& s, const siblings&) {
-       return caf::actor_cast<caf::actor>(make_engine(s));
-     }});
-  opts.children.push_back(
-    {"images", [](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(
-         spawn_images(s, sibling<engine_actor>(sib, "engine")));
-     }});
-  opts.children.push_back(
-    {"volumes", [](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(
-         spawn_volumes(s, sibling<engine_actor>(sib, "engine")));
-     }});
-  opts.children.push_back(
-    {"networks", [](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(
-         spawn_networks(s, sibling<engine_actor>(sib, "engine")));
-     }});
+    core_child(&core_actors::engine,
+               [make_engine](caf::actor_system& s, const core_actors&) {
+                 return make_engine(s);
+               }));
+  opts.children.push_back(core_child(
+    &core_actors::images, [](caf::actor_system& s, const core_actors& c) {
+      return spawn_images(s, c.engine);
+    }));
+  opts.children.push_back(core_child(
+    &core_actors::volumes, [](caf::actor_system& s, const core_actors& c) {
+      return spawn_volumes(s, c.engine);
+    }));
+  opts.children.push_back(core_child(
+    &core_actors::networks, [](caf::actor_system& s, const core_actors& c) {
+      return spawn_networks(s, c.engine);
+    }));
   logs_options lo;
   lo.shipping.enabled
     = !cfg.local_mode && cfg.provisioned() && !cfg.device_api_key.empty();
@@ -241,12 +231,10 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     lo.file_dir = cfg.data_dir + "/logs";
   lo.file_max_bytes = cfg.persistent_log_size;
   lo.log = deps.log;
-  opts.children.push_back(
-    {"logs", [lo](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(
-         spawn_logs(s, sibling<engine_actor>(sib, "engine"),
-                    sibling<db_actor>(sib, "db"), lo));
-     }});
+  opts.children.push_back(core_child(
+    &core_actors::logs, [lo](caf::actor_system& s, const core_actors& c) {
+      return spawn_logs(s, c.engine, c.db, lo);
+    }));
   app_manager_options am;
   am.local_mode = cfg.local_mode;
   am.lock_dir_base = cfg.host_root.empty()
@@ -256,17 +244,18 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   am.spec = device_facts(device_cfg, out);
   am.log = deps.log;
   opts.children.push_back(
-    {"app_manager", [am](caf::actor_system& s, const siblings& sib) {
-       app_manager_deps d;
-       d.engine = sibling<engine_actor>(sib, "engine");
-       d.db = sibling<db_actor>(sib, "db");
-       d.images = sibling<images_actor>(sib, "images");
-       d.volumes = sibling<volumes_actor>(sib, "volumes");
-       d.networks = sibling<networks_actor>(sib, "networks");
-       d.api_keys = sibling<api_keys_actor>(sib, "api_keys");
-       d.logs = sibling<logs_actor>(sib, "logs");
-       return caf::actor_cast<caf::actor>(spawn_app_manager(s, d, am));
-     }});
+    core_child(&core_actors::app_manager,
+               [am](caf::actor_system& s, const core_actors& c) {
+                 app_manager_deps d;
+                 d.engine = c.engine;
+                 d.db = c.db;
+                 d.images = c.images;
+                 d.volumes = c.volumes;
+                 d.networks = c.networks;
+                 d.api_keys = c.api_keys;
+                 d.logs = c.logs;
+                 return spawn_app_manager(s, d, am);
+               }));
   host_options ho;
   ho.dbus_address = cfg.dbus_address;
   ho.state_mount = cfg.state_mount;
@@ -280,13 +269,13 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   ho.uuid = out.uuid;
   ho.journalctl = cfg.journalctl;
   ho.log = deps.log;
-  opts.children.push_back(
-    {"host", [ho](caf::actor_system& s, const siblings& sib) {
-       host_deps d;
-       d.logs = sibling<logs_actor>(sib, "logs");
-       d.app_manager = sibling<app_manager_actor>(sib, "app_manager");
-       return caf::actor_cast<caf::actor>(spawn_host(s, ho, d));
-     }});
+  opts.children.push_back(core_child(
+    &core_actors::host, [ho](caf::actor_system& s, const core_actors& c) {
+      host_deps d;
+      d.logs = c.logs;
+      d.app_manager = c.app_manager;
+      return spawn_host(s, ho, d);
+    }));
   device_config_options dc;
   dc.boot_dir = cfg.boot_mount;
   // balena's host /tmp/balena-supervisor/reboot-after-apply (the OS keeps
@@ -305,22 +294,19 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     dc.initial[v.name] = v.value;
   dc.log = deps.log;
   opts.children.push_back(
-    {"device_config", [dc](caf::actor_system& s, const siblings& sib) {
-       return caf::actor_cast<caf::actor>(spawn_device_config(
-         s,
-         {sibling<db_actor>(sib, "db"), sibling<logs_actor>(sib, "logs"),
-          sibling<host_actor>(sib, "host")},
-         dc));
-     }});
+    core_child(&core_actors::device_config,
+               [dc](caf::actor_system& s, const core_actors& c) {
+                 return spawn_device_config(s, {c.db, c.logs, c.host}, dc);
+               }));
   if (cfg.managed())
     opts.children.push_back(
       cloud_sync_child(io, {device_cfg, out.api_key, am.spec.host_os_version,
                             am.spec.device_type, deps.log}));
   // Last: it needs no sibling, and its failure restarts nobody else.
-  opts.children.push_back(
-    {"telemetry", [](caf::actor_system& s, const siblings&) {
-       return caf::actor_cast<caf::actor>(spawn_telemetry(s));
-     }});
+  opts.children.push_back(core_child(
+    &core_actors::telemetry, [](caf::actor_system& s, const core_actors&) {
+      return spawn_telemetry(s);
+    }));
   out.root = spawn_root(sys, std::move(opts));
   return out;
 }

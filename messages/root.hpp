@@ -15,8 +15,13 @@
 
 CAF_ADD_ATOM(bosun, bosun, health_atom, "health")
 CAF_ADD_ATOM(bosun, bosun, children_atom, "children")
+CAF_ADD_ATOM(bosun, bosun, core_atom, "core")
 
 namespace bosun {
+
+// The core actors by typed handle (messages/core.hpp; declared here only,
+// since core.hpp includes the headers that include this one).
+struct core_actors;
 
 // A core actor as the root sees it.
 struct child_status {
@@ -24,6 +29,7 @@ struct child_status {
   bool running = false;
   int restarts = 0;
   std::string last_error; // rendered exit reason of the last failure
+  caf::actor handle;      // the running instance; invalid while it is not
 };
 
 struct agent_health {
@@ -32,9 +38,9 @@ struct agent_health {
 };
 
 using root_actor = caf::typed_actor<
-  // The current handle of a core actor by name ("engine", "db", ...); an
-  // invalid handle when there is no such child or it is being restarted.
-  caf::replies_to<caf::get_atom, std::string>::with<caf::actor>,
+  // The current handles of the core actors (messages/core.hpp); an invalid
+  // one while that actor is being restarted or when there is none.
+  caf::replies_to<caf::get_atom, core_atom>::with<core_actors>,
   caf::replies_to<children_atom>::with<std::vector<child_status>>,
   caf::replies_to<health_atom>::with<agent_health>>;
 

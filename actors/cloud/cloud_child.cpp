@@ -12,21 +12,12 @@
 
 namespace bosun {
 
-namespace {
-
-template <class Handle>
-Handle sibling_of(const siblings& s, const std::string& name) {
-  auto it = s.find(name);
-  return it == s.end() ? Handle{} : caf::actor_cast<Handle>(it->second);
-}
-
-} // namespace
-
 child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
   auto shared = std::make_shared<const cloud_child_args>(std::move(args));
-  return {
-    "cloud_sync",
-    [&io, shared](caf::actor_system& sys, const siblings& sib) -> caf::actor {
+  return core_child(
+    &core_actors::cloud_sync,
+    [&io, shared](caf::actor_system& sys,
+                  const core_actors& core) -> cloud_sync_actor {
       const auto& a = *shared;
       std::string why;
       auto ua
@@ -34,7 +25,7 @@ child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
       auto transport = make_http_transport(io, a.cfg.api_endpoint, ua, &why);
       if (!transport) {
         a.log->error("cloud", "apiEndpoint {}: {}", a.cfg.api_endpoint, why);
-        return nullptr;
+        return {};
       }
       cloud_sync_options o;
       o.cfg = a.cfg;
@@ -53,14 +44,13 @@ child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
       o.host = [sampler] { return sampler->sample(); };
       o.log = a.log;
       cloud_sync_deps d;
-      d.apps = sibling_of<app_manager_actor>(sib, "app_manager");
-      d.api_keys = sibling_of<api_keys_actor>(sib, "api_keys");
-      d.logs = sibling_of<logs_actor>(sib, "logs");
-      d.device_config = sibling_of<device_config_actor>(sib, "device_config");
-      d.db = sibling_of<db_actor>(sib, "db");
-      return caf::actor_cast<caf::actor>(
-        spawn_cloud_sync(sys, std::move(d), std::move(o)));
-    }};
+      d.apps = core.app_manager;
+      d.api_keys = core.api_keys;
+      d.logs = core.logs;
+      d.device_config = core.device_config;
+      d.db = core.db;
+      return spawn_cloud_sync(sys, std::move(d), std::move(o));
+    });
 }
 
 } // namespace bosun

@@ -22,24 +22,17 @@ struct child {
 struct root_state {
   static inline const char* name = "root";
   std::vector<child> children;
+  core_actors core; // the running core actors' handles
   std::shared_ptr<const logger> log;
 };
 
 using root_self = root_actor::stateful_pointer<root_state>;
 
-siblings started_before(root_self self, const child& c) {
-  siblings out;
-  for (auto& other : self->state.children) {
-    if (&other == &c)
-      break;
-    out.emplace(other.spec.name, other.handle);
-  }
-  return out;
-}
-
 void start_child(root_self self, child& c) {
-  c.handle = c.spec.spawn(self->system(), started_before(self, c));
+  c.handle = c.spec.spawn(self->system(), self->state.core);
+  c.status.handle = c.handle;
   if (!c.handle) {
+    c.spec.retire(self->state.core);
     // The factory logged why (e.g. the database cannot be opened): without
     // this core actor the agent cannot work, so escalate.
     c.status.running = false;
@@ -51,6 +44,14 @@ void start_child(root_self self, child& c) {
   // trap it), and our exit takes the children down with us.
   self->link_to(c.handle);
   c.status.running = true;
+}
+
+// The child is no longer running: its handle is dropped everywhere.
+void forget_handle(root_self self, child& c) {
+  c.handle = nullptr;
+  c.status.handle = nullptr;
+  c.status.running = false;
+  c.spec.retire(self->state.core);
 }
 
 child* find_child(root_self self, const caf::actor_addr& addr) {
@@ -85,8 +86,7 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
       self->quit(em.reason);
       return;
     }
-    c->handle = nullptr;
-    c->status.running = false;
+    forget_handle(self, *c);
     if (!em.reason || em.reason == caf::exit_reason::normal) {
       self->state.log->info("root", "{} stopped", c->spec.name);
       return;
@@ -108,8 +108,7 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
       if (kids[i].handle) {
         self->unlink_from(kids[i].handle);
         self->send_exit(kids[i].handle, caf::exit_reason::user_shutdown);
-        kids[i].handle = nullptr;
-        kids[i].status.running = false;
+        forget_handle(self, kids[i]);
       }
     ++c->status.restarts;
     self->state.log->warn(
@@ -130,12 +129,7 @@ root_actor::behavior_type root_impl(root_self self, root_options opts) {
   };
   return telemetry::instrument(
     self, {"root", {}, children},
-    [self](caf::get_atom, const std::string& name) -> caf::actor {
-      for (auto& c : self->state.children)
-        if (c.spec.name == name)
-          return c.handle;
-      return nullptr;
-    },
+    [self](caf::get_atom, core_atom) { return self->state.core; },
     [self](children_atom) {
       std::vector<child_status> out;
       for (auto& c : self->state.children)

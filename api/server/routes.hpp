@@ -8,6 +8,7 @@
 #include "api/server/json.hpp"
 #include "api/server/server.hpp"
 #include "messages/api_keys.hpp"
+#include "messages/core.hpp"
 #include "messages/root.hpp"
 
 #include <caf/actor_system.hpp>
@@ -47,56 +48,41 @@ void reply_failed(const restinio::request_handle_t& req,
                   restinio::http_status_line_t status,
                   const std::string& message);
 
-// Asks the core actor `name` (its current handle, from root) through a
-// short-lived actor; `f(self, handle)` must answer the request on every path.
-template <class Handle, class F>
-void with_actor(const route_context& ctx, std::string name,
-                restinio::request_handle_t req, F f) {
-  using namespace std::chrono_literals;
-  auto root = ctx.root;
-  ctx.sys.spawn([root, name, req, f](caf::event_based_actor* self) {
-    self->request(root, 5s, caf::get_atom_v, name)
-      .then(
-        [=](const caf::actor& a) {
-          if (!a) {
-            reply_failed(req, restinio::status_service_unavailable(),
-                         name + " is restarting; try again");
-            return;
-          }
-          f(self, caf::actor_cast<Handle>(a));
-        },
-        [=](const caf::error& e) {
-          reply_failed(req, restinio::status_service_unavailable(),
-                       self->system().render(e));
-        });
-  });
-}
-
 // The API key a request carries (query apikey=, else Authorization
 // Bearer/ApiKey); see api/server/auth.hpp.
 std::optional<std::string> request_key(const restinio::request_handle_t& req);
 
-// Inside a route's short-lived actor: the current handle of core actor
-// `name` from root, then f(handle). Answers 503 itself when there is none.
+// Inside a route's short-lived actor: the current core actors from root,
+// then f(core). Answers 503 itself when root does not answer.
+template <class F>
+void with_core(caf::event_based_actor* self, const route_context& ctx,
+               const restinio::request_handle_t& req, F f) {
+  using namespace std::chrono_literals;
+  self->request(ctx.root, 5s, caf::get_atom_v, core_atom_v)
+    .then([f](const core_actors& core) { f(core); },
+          [req, self](const caf::error& e) {
+            reply_failed(req, restinio::status_service_unavailable(),
+                         self->system().render(e));
+          });
+}
+
+// Inside a route's short-lived actor: the current handle of one core actor
+// (e.g. &core_actors::app_manager), then f(handle). Answers 503 itself when
+// there is none (it is being restarted).
 template <class Handle, class F>
 void ask_core(caf::event_based_actor* self, const route_context& ctx,
-              const std::string& name, const restinio::request_handle_t& req,
-              F f) {
-  using namespace std::chrono_literals;
-  self->request(ctx.root, 5s, caf::get_atom_v, name)
-    .then(
-      [req, name, f](const caf::actor& a) {
-        if (!a) {
-          reply_failed(req, restinio::status_service_unavailable(),
-                       name + " is restarting; try again");
-          return;
-        }
-        f(caf::actor_cast<Handle>(a));
-      },
-      [req, self](const caf::error& e) {
-        reply_failed(req, restinio::status_service_unavailable(),
-                     self->system().render(e));
-      });
+              Handle core_actors::*member,
+              const restinio::request_handle_t& req, F f) {
+  with_core(self, ctx, req, [req, member, f](const core_actors& core) {
+    const Handle& h = core.*member;
+    if (!h) {
+      reply_failed(req, restinio::status_service_unavailable(),
+                   std::string(core_actors::name_of(member))
+                     + " is restarting; try again");
+      return;
+    }
+    f(h);
+  });
 }
 
 // Authenticates a request (api/server/auth.hpp): in local mode nothing is
@@ -121,24 +107,25 @@ void with_auth(const route_context& ctx, restinio::request_handle_t req, F f) {
       break;
   }
   ctx.sys.spawn([ctx, req, f, key = *key](caf::event_based_actor* self) {
-    ask_core<api_keys_actor>(
-      self, ctx, "api_keys", req, [self, req, f, key](api_keys_actor keys) {
-        self->request(keys, 5s, caf::get_atom_v, api_key_atom_v, key)
-          .then(
-            [self, req, f](const std::optional<api_key_record>& r) {
-              auto scope = auth::scope_of(r);
-              if (!scope) {
-                reply_text(req, restinio::status_unauthorized(),
-                           "Unauthorized");
-                return;
-              }
-              f(self, *scope);
-            },
-            [self, req](const caf::error& e) {
-              reply_text(req, restinio::status_service_unavailable(),
-                         "Unexpected error: " + self->system().render(e));
-            });
-      });
+    ask_core(self, ctx, &core_actors::api_keys, req,
+             [self, req, f, key](api_keys_actor keys) {
+               self->request(keys, 5s, caf::get_atom_v, api_key_atom_v, key)
+                 .then(
+                   [self, req, f](const std::optional<api_key_record>& r) {
+                     auto scope = auth::scope_of(r);
+                     if (!scope) {
+                       reply_text(req, restinio::status_unauthorized(),
+                                  "Unauthorized");
+                       return;
+                     }
+                     f(self, *scope);
+                   },
+                   [self, req](const caf::error& e) {
+                     reply_text(req, restinio::status_service_unavailable(),
+                                "Unexpected error: "
+                                  + self->system().render(e));
+                   });
+             });
   });
 }
 

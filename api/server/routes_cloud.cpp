@@ -18,32 +18,25 @@ void add_cloud_routes(route_table& t) {
       cmd.cancel = api::check_truthy(*f, "cancel");
       auto* self = c.self;
       auto req = c.req;
-      self->request(c.ctx.root, 5s, caf::get_atom_v, std::string("cloud_sync"))
-        .then(
-          [self, req, cmd](const caf::actor& a) {
-            // Unmanaged: there is nothing to fetch, as with
-            // balena's 204.
-            if (!a) {
-              req->create_response(restinio::status_no_content()).done();
-              return;
-            }
-            self->request(caf::actor_cast<cloud_sync_actor>(a), 5s, cmd)
-              .then(
-                [req](bool triggered) {
-                  if (triggered)
-                    req->create_response(restinio::status_no_content()).done();
-                  else
-                    reply_text(req, restinio::status_accepted(), "Accepted");
-                },
-                [req, self](const caf::error& e) {
-                  reply_failed(req, restinio::status_service_unavailable(),
-                               self->system().render(e));
-                });
-          },
-          [req, self](const caf::error& e) {
-            reply_failed(req, restinio::status_service_unavailable(),
-                         self->system().render(e));
-          });
+      with_core(self, c.ctx, req, [self, req, cmd](const core_actors& core) {
+        // Unmanaged: there is nothing to fetch, as with balena's 204.
+        if (!core.cloud_sync) {
+          req->create_response(restinio::status_no_content()).done();
+          return;
+        }
+        self->request(core.cloud_sync, 5s, cmd)
+          .then(
+            [req](bool triggered) {
+              if (triggered)
+                req->create_response(restinio::status_no_content()).done();
+              else
+                reply_text(req, restinio::status_accepted(), "Accepted");
+            },
+            [req, self](const caf::error& e) {
+              reply_failed(req, restinio::status_service_unavailable(),
+                           self->system().render(e));
+            });
+      });
     });
 }
 

@@ -1,5 +1,5 @@
 #include "api/server/routes.hpp"
-#include "messages/cloud.hpp"
+#include "messages/core.hpp"
 
 namespace bosun {
 
@@ -15,12 +15,12 @@ void unhealthy(const restinio::request_handle_t& req) {
 // without one (unmanaged) is healthy.
 void cloud_health(caf::event_based_actor* self, const root_actor& root,
                   const restinio::request_handle_t& req) {
-  self->request(root, 5s, caf::get_atom_v, std::string("cloud_sync"))
+  self->request(root, 5s, caf::get_atom_v, core_atom_v)
     .then(
-      [self, req](const caf::actor& a) {
-        if (!a)
+      [self, req](const core_actors& core) {
+        if (!core.cloud_sync)
           return reply_text(req, restinio::status_ok(), "OK");
-        self->request(caf::actor_cast<cloud_sync_actor>(a), 5s, health_atom_v)
+        self->request(core.cloud_sync, 5s, health_atom_v)
           .then(
             [req](const agent_health& h) {
               if (!h.healthy)

@@ -35,7 +35,7 @@ constexpr auto host_timeout = 90s;
 
 template <class F>
 void with_host(const route_call& c, F f) {
-  ask_core<host_actor>(c.self, c.ctx, "host", c.req, std::move(f));
+  ask_core(c.self, c.ctx, &core_actors::host, c.req, std::move(f));
 }
 
 void power_route(route_table& t, const char* path, power_action action) {

@@ -33,38 +33,31 @@ void get_target(const route_call& c) {
           req, restinio::status_ok(),
           api::encode_local_target_state(target, d.device_name, known, scope));
       };
-  ask_core<app_manager_actor>(
-    self, c.ctx, "app_manager", c.req,
-    [self, req = c.req, root = c.ctx.root, reply](app_manager_actor am) {
+  with_core(
+    self, c.ctx, c.req, [self, req = c.req, reply](const core_actors& core) {
+      auto am = core.app_manager;
+      auto dc = core.device_config;
+      if (!am)
+        return reply_failed(req, restinio::status_service_unavailable(),
+                            "app_manager is restarting; try again");
       auto fail = [self, req](const caf::error& e) {
         reply_failed(req, restinio::status_service_unavailable(),
                      self->system().render(e));
       };
       self->request(am, 5s, caf::get_atom_v, target_atom_v)
         .then(
-          [self, am, root, reply, fail](const std::optional<target_state>& t) {
+          [self, am, dc, reply, fail](const std::optional<target_state>& t) {
             self->request(am, 5s, caf::get_atom_v, device_atom_v)
               .then(
-                [self, root, reply, t](const device_details& d) {
+                [self, dc, reply, t](const device_details& d) {
                   // Without device_config (restarting): the stored
                   // target's own config.
-                  self
-                    ->request(root, 5s, caf::get_atom_v,
-                              std::string("device_config"))
+                  if (!dc)
+                    return reply(t, d, std::nullopt);
+                  self->request(dc, 5s, caf::get_atom_v, device_config_atom_v)
                     .then(
-                      [self, reply, t, d](const caf::actor& a) {
-                        if (!a)
-                          return reply(t, d, std::nullopt);
-                        self
-                          ->request(caf::actor_cast<device_config_actor>(a), 5s,
-                                    caf::get_atom_v, device_config_atom_v)
-                          .then(
-                            [reply, t, d](const device_config_view& v) {
-                              reply(t, d, v.target);
-                            },
-                            [reply, t, d](const caf::error&) {
-                              reply(t, d, std::nullopt);
-                            });
+                      [reply, t, d](const device_config_view& v) {
+                        reply(t, d, v.target);
                       },
                       [reply, t, d](const caf::error&) {
                         reply(t, d, std::nullopt);
@@ -90,36 +83,35 @@ void post_target(const route_call& c) {
   cmd.target = std::move(decoded->target);
   cmd.force = query_truthy(req, "force");
   auto* self = c.self;
-  ask_core<app_manager_actor>(
-    self, c.ctx, "app_manager", req,
-    [self, req, cmd, root = c.ctx.root](app_manager_actor am) {
-      self->request(am, 30s, cmd)
-        .then(
-          [self, req, cmd, root](uint64_t) {
-            // The config section goes to device_config, which applies it on
-            // its own time (the answer does not wait for it, as balena's),
-            // but is asked before the answer, so a GET after it sees it.
-            auto ok = [req] {
-              reply_json(req, restinio::status_ok(),
-                         R"({"status":"success","message":"OK"})");
-            };
-            self
-              ->request(root, 5s, caf::get_atom_v, std::string("device_config"))
-              .then(
-                [cmd, ok](const caf::actor& a) {
-                  if (a)
-                    caf::anon_send(
-                      caf::actor_cast<device_config_actor>(a),
-                      apply_device_config{cmd.target.config, cmd.force});
-                  ok();
-                },
-                [ok](const caf::error&) { ok(); });
-          },
-          [req, self](const caf::error& e) {
-            reply_failed(req, restinio::status_service_unavailable(),
-                         self->system().render(e));
-          });
-    });
+  ask_core(self, c.ctx, &core_actors::app_manager, req,
+           [self, req, cmd, root = c.ctx.root](app_manager_actor am) {
+             self->request(am, 30s, cmd)
+               .then(
+                 [self, req, cmd, root](uint64_t) {
+                   // The config section goes to device_config, which applies it
+                   // on its own time (the answer does not wait for it, as
+                   // balena's), but is asked before the answer, so a GET after
+                   // it sees it.
+                   auto ok = [req] {
+                     reply_json(req, restinio::status_ok(),
+                                R"({"status":"success","message":"OK"})");
+                   };
+                   self->request(root, 5s, caf::get_atom_v, core_atom_v)
+                     .then(
+                       [cmd, ok](const core_actors& core) {
+                         if (core.device_config)
+                           caf::anon_send(
+                             core.device_config,
+                             apply_device_config{cmd.target.config, cmd.force});
+                         ok();
+                       },
+                       [ok](const caf::error&) { ok(); });
+                 },
+                 [req, self](const caf::error& e) {
+                   reply_failed(req, restinio::status_service_unavailable(),
+                                self->system().render(e));
+                 });
+           });
 }
 
 } // namespace

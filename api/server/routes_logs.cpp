@@ -151,10 +151,10 @@ void add_logs_routes(route_table& t) {
   add_route(t, restinio::http_method_get(), "/v2/local/logs",
             [](const route_call& c) {
               auto* self = c.self;
-              ask_core<logs_actor>(
-                self, c.ctx, "logs", c.req, [self, req = c.req](logs_actor l) {
-                  self->system().spawn(reader_impl, req, std::move(l));
-                });
+              ask_core(self, c.ctx, &core_actors::logs, c.req,
+                       [self, req = c.req](logs_actor l) {
+                         self->system().spawn(reader_impl, req, std::move(l));
+                       });
             });
   // Any valid key, as /v2/local/logs. The logs actor reads and filters
   // (on a worker of its own, at most two at once); this only translates.
@@ -168,29 +168,29 @@ void add_logs_routes(route_table& t) {
       if (!q)
         return reply_failed(req, restinio::status_bad_request(), why);
       auto* self = c.self;
-      ask_core<logs_actor>(
-        self, c.ctx, "logs", req, [self, req, q = *q](logs_actor l) {
-          self->request(l, history_timeout, log_history_read{q})
-            .then(
-              [req](log_history_lines& h) {
-                req->create_response(restinio::status_ok())
-                  .append_header(restinio::http_field::content_type,
-                                 "application/x-ndjson")
-                  .set_body(std::move(h.ndjson))
-                  .done();
-              },
-              [self, req](const caf::error& e) {
-                if (e == logs_errc::persistence_off)
-                  return reply_failed(req, restinio::status_conflict(),
-                                      "persistent logging is off");
-                if (e == logs_errc::busy)
-                  return reply_failed(
-                    req, restinio::status_service_unavailable(),
-                    "too many history reads at once; try again");
-                reply_failed(req, restinio::status_service_unavailable(),
-                             self->system().render(e));
-              });
-        });
+      ask_core(self, c.ctx, &core_actors::logs, req,
+               [self, req, q = *q](logs_actor l) {
+                 self->request(l, history_timeout, log_history_read{q})
+                   .then(
+                     [req](log_history_lines& h) {
+                       req->create_response(restinio::status_ok())
+                         .append_header(restinio::http_field::content_type,
+                                        "application/x-ndjson")
+                         .set_body(std::move(h.ndjson))
+                         .done();
+                     },
+                     [self, req](const caf::error& e) {
+                       if (e == logs_errc::persistence_off)
+                         return reply_failed(req, restinio::status_conflict(),
+                                             "persistent logging is off");
+                       if (e == logs_errc::busy)
+                         return reply_failed(
+                           req, restinio::status_service_unavailable(),
+                           "too many history reads at once; try again");
+                       reply_failed(req, restinio::status_service_unavailable(),
+                                    self->system().render(e));
+                     });
+               });
     });
 }
 

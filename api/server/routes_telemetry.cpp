@@ -20,20 +20,19 @@ void serve_snapshot(route_table& t, const char* path, Encode encode) {
   add_route(
     t, restinio::http_method_get(), path, [encode](const route_call& c) {
       auto* self = c.self;
-      ask_core<telemetry_actor>(
-        self, c.ctx, "telemetry", c.req,
-        [self, root = c.ctx.root, req = c.req, encode,
-         scope = c.scope](telemetry_actor t) {
-          self->request(t, collect_timeout, collect_telemetry{root})
-            .then(
-              [req, encode, scope](telemetry_snapshot& s) {
-                encode(req, in_scope(std::move(s), scope));
-              },
-              [req, self](const caf::error& e) {
-                reply_failed(req, restinio::status_service_unavailable(),
-                             self->system().render(e));
-              });
-        });
+      ask_core(self, c.ctx, &core_actors::telemetry, c.req,
+               [self, root = c.ctx.root, req = c.req, encode,
+                scope = c.scope](telemetry_actor t) {
+                 self->request(t, collect_timeout, collect_telemetry{root})
+                   .then(
+                     [req, encode, scope](telemetry_snapshot& s) {
+                       encode(req, in_scope(std::move(s), scope));
+                     },
+                     [req, self](const caf::error& e) {
+                       reply_failed(req, restinio::status_service_unavailable(),
+                                    self->system().render(e));
+                     });
+               });
     });
 }
 

@@ -34,22 +34,21 @@ void app_action_route(route_table& t, const char* path, app_action_kind kind) {
     if (!c.scope.allows(cmd.app_id))
       return reply_json_failed_401(c.req, "Unauthorized");
     auto* self = c.self;
-    ask_core<app_manager_actor>(
-      self, c.ctx, "app_manager", c.req,
-      [self, req = c.req, cmd, purge](app_manager_actor am) {
-        self->request(am, action_timeout, cmd)
-          .then(
-            [req, purge] {
-              if (purge)
-                reply_json(req, restinio::status_ok(),
-                           R"({"Data":"OK","Error":""})");
-              else
-                reply_text(req, restinio::status_ok(), "OK");
-            },
-            [self, req](const caf::error& e) {
-              reply_action_error(self, req, e);
-            });
-      });
+    ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+             [self, req = c.req, cmd, purge](app_manager_actor am) {
+               self->request(am, action_timeout, cmd)
+                 .then(
+                   [req, purge] {
+                     if (purge)
+                       reply_json(req, restinio::status_ok(),
+                                  R"({"Data":"OK","Error":""})");
+                     else
+                       reply_text(req, restinio::status_ok(), "OK");
+                   },
+                   [self, req](const caf::error& e) {
+                     reply_action_error(self, req, e);
+                   });
+             });
   });
 }
 
@@ -71,28 +70,27 @@ void service_action_route(route_table& t, const char* path,
     if (!c.scope.allows(cmd.app_id))
       return reply_text(c.req, restinio::status_unauthorized(), "Unauthorized");
     auto* self = c.self;
-    ask_core<app_manager_actor>(
-      self, c.ctx, "app_manager", c.req,
-      [self, req = c.req, cmd](app_manager_actor am) {
-        self->request(am, action_timeout, cmd)
-          .then(
-            [req](const service_action_done& d) {
-              reply_json(req, restinio::status_ok(),
-                         api::encode_container_action(d.container_id));
-            },
-            [self, req](const caf::error& e) {
-              // v1 keeps balena's 400s where v2 says 404.
-              if (e == apps_errc::app_not_found
-                  || e == apps_errc::service_required
-                  || e == apps_errc::service_not_found)
-                return reply_text(req, restinio::status_bad_request(),
-                                  error_message(self, e));
-              if (e == apps_errc::target_service_not_found)
-                return reply_text(req, restinio::status_not_found(),
-                                  error_message(self, e));
-              reply_action_error(self, req, e);
-            });
-      });
+    ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+             [self, req = c.req, cmd](app_manager_actor am) {
+               self->request(am, action_timeout, cmd)
+                 .then(
+                   [req](const service_action_done& d) {
+                     reply_json(req, restinio::status_ok(),
+                                api::encode_container_action(d.container_id));
+                   },
+                   [self, req](const caf::error& e) {
+                     // v1 keeps balena's 400s where v2 says 404.
+                     if (e == apps_errc::app_not_found
+                         || e == apps_errc::service_required
+                         || e == apps_errc::service_not_found)
+                       return reply_text(req, restinio::status_bad_request(),
+                                         error_message(self, e));
+                     if (e == apps_errc::target_service_not_found)
+                       return reply_text(req, restinio::status_not_found(),
+                                         error_message(self, e));
+                     reply_action_error(self, req, e);
+                   });
+             });
   });
 }
 
@@ -108,19 +106,18 @@ void add_v1_routes(route_table& t) {
         return reply_failed(c.req, restinio::status_service_unavailable(),
                             "No API key was given to regenerate");
       auto* self = c.self;
-      ask_core<api_keys_actor>(
-        self, c.ctx, "api_keys", c.req,
-        [self, req = c.req, key](api_keys_actor keys) {
-          self->request(keys, 30s, regen_atom_v, *key)
-            .then(
-              [req](const std::string& fresh) {
-                reply_text(req, restinio::status_ok(), fresh);
-              },
-              [self, req](const caf::error& e) {
-                reply_failed(req, restinio::status_service_unavailable(),
-                             error_message(self, e));
-              });
-        });
+      ask_core(self, c.ctx, &core_actors::api_keys, c.req,
+               [self, req = c.req, key](api_keys_actor keys) {
+                 self->request(keys, 30s, regen_atom_v, *key)
+                   .then(
+                     [req](const std::string& fresh) {
+                       reply_text(req, restinio::status_ok(), fresh);
+                     },
+                     [self, req](const caf::error& e) {
+                       reply_failed(req, restinio::status_service_unavailable(),
+                                    error_message(self, e));
+                     });
+               });
     });
 
   app_action_route(t, "/v1/restart", app_action_kind::restart);
@@ -137,59 +134,52 @@ void add_v1_routes(route_table& t) {
       if (!c.scope.allows(*app_id))
         return reply_json_failed_401(c.req, "Application is not available");
       auto* self = c.self;
-      ask_core<app_manager_actor>(
-        self, c.ctx, "app_manager", c.req,
-        [self, req = c.req, id = *app_id](app_manager_actor am) {
-          self->request(am, 10s, apps_view_request{true})
-            .then(
-              [req, id](const apps_view& v) {
-                auto r = api::encode_legacy_app(v, id);
-                if (auto* err = std::get_if<api::legacy_app_error>(&r))
-                  return reply_text(req, restinio::status_bad_request(),
-                                    err->message);
-                reply_json(req, restinio::status_ok(),
-                           std::get<std::string>(r));
-              },
-              [self, req](const caf::error& e) {
-                reply_action_error(self, req, e);
-              });
-        });
+      ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+               [self, req = c.req, id = *app_id](app_manager_actor am) {
+                 self->request(am, 10s, apps_view_request{true})
+                   .then(
+                     [req, id](const apps_view& v) {
+                       auto r = api::encode_legacy_app(v, id);
+                       if (auto* err = std::get_if<api::legacy_app_error>(&r))
+                         return reply_text(req, restinio::status_bad_request(),
+                                           err->message);
+                       reply_json(req, restinio::status_ok(),
+                                  std::get<std::string>(r));
+                     },
+                     [self, req](const caf::error& e) {
+                       reply_action_error(self, req, e);
+                     });
+               });
     });
 
   add_route(
     t, restinio::http_method_get(), "/v1/device", [](const route_call& c) {
       auto* self = c.self;
-      ask_core<app_manager_actor>(
-        self, c.ctx, "app_manager", c.req,
-        [self, req = c.req, port = c.ctx.opts.port,
-         root = c.ctx.root](app_manager_actor am) {
+      with_core(
+        self, c.ctx, c.req,
+        [self, req = c.req, port = c.ctx.opts.port](const core_actors& core) {
+          auto am = core.app_manager;
+          auto host = core.host;
+          if (!am)
+            return reply_failed(req, restinio::status_service_unavailable(),
+                                "app_manager is restarting; try again");
           self->request(am, 10s, apps_view_request{})
             .then(
-              [self, req, am, port, root](const apps_view& v) {
+              [self, req, am, port, host](const apps_view& v) {
                 self->request(am, 10s, caf::get_atom_v, device_atom_v)
                   .then(
-                    [self, req, v, port, root](const device_details& d) {
+                    [self, req, v, port, host](const device_details& d) {
                       // Addresses from the host actor; none while it is
                       // restarting.
                       auto answer = [req, v, d, port](const host_addresses& h) {
                         reply_json(req, restinio::status_ok(),
                                    api::encode_legacy_device(v, d, h, port));
                       };
-                      self
-                        ->request(root, 5s, caf::get_atom_v,
-                                  std::string("host"))
-                        .then(
-                          [self, answer](const caf::actor& a) {
-                            if (!a)
-                              return answer({});
-                            self
-                              ->request(caf::actor_cast<host_actor>(a), 10s,
-                                        caf::get_atom_v, addrs_atom_v)
-                              .then(answer, [answer](const caf::error&) {
-                                answer({});
-                              });
-                          },
-                          [answer](const caf::error&) { answer({}); });
+                      if (!host)
+                        return answer({});
+                      self->request(host, 10s, caf::get_atom_v, addrs_atom_v)
+                        .then(answer,
+                              [answer](const caf::error&) { answer({}); });
                     },
                     [self, req](const caf::error& e) {
                       reply_action_error(self, req, e);

@@ -19,8 +19,8 @@ void view_route(route_table& t, const char* path, Encode encode) {
   add_route(
     t, restinio::http_method_get(), path, [encode](const route_call& c) {
       auto* self = c.self;
-      ask_core<app_manager_actor>(
-        self, c.ctx, "app_manager", c.req,
+      ask_core(
+        self, c.ctx, &core_actors::app_manager, c.req,
         [self, req = c.req, encode, scope = c.scope](app_manager_actor am) {
           self->request(am, view_timeout, apps_view_request{})
             .then([req, encode,
@@ -38,18 +38,17 @@ void device_route(route_table& t, const char* path, Encode encode) {
   add_route(
     t, restinio::http_method_get(), path, [encode](const route_call& c) {
       auto* self = c.self;
-      ask_core<app_manager_actor>(
-        self, c.ctx, "app_manager", c.req,
-        [self, req = c.req, encode](app_manager_actor am) {
-          self->request(am, view_timeout, caf::get_atom_v, device_atom_v)
-            .then(
-              [req, encode](const device_details& d) {
-                reply_json(req, restinio::status_ok(), encode(d));
-              },
-              [self, req](const caf::error& e) {
-                reply_action_error(self, req, e);
-              });
-        });
+      ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+               [self, req = c.req, encode](app_manager_actor am) {
+                 self->request(am, view_timeout, caf::get_atom_v, device_atom_v)
+                   .then(
+                     [req, encode](const device_details& d) {
+                       reply_json(req, restinio::status_ok(), encode(d));
+                     },
+                     [self, req](const caf::error& e) {
+                       reply_action_error(self, req, e);
+                     });
+               });
     });
 }
 
@@ -82,26 +81,25 @@ void service_action_route(route_table& t, const char* path,
                         "provided or the app is multi-container. Use the "
                         "v2 service action endpoints.");
     auto* self = c.self;
-    ask_core<app_manager_actor>(
-      self, c.ctx, "app_manager", c.req,
-      [self, req = c.req, cmd](app_manager_actor am) {
-        self->request(am, action_timeout, cmd)
-          .then(
-            [req](const service_action_done&) {
-              reply_text(req, restinio::status_ok(), "OK");
-            },
-            [self, req](const caf::error& e) {
-              if (e == apps_errc::service_required)
-                return reply_text(req, restinio::status_bad_request(),
-                                  error_message(self, e));
-              if (e == apps_errc::app_not_found
-                  || e == apps_errc::service_not_found
-                  || e == apps_errc::target_service_not_found)
-                return reply_text(req, restinio::status_not_found(),
-                                  error_message(self, e));
-              reply_action_error(self, req, e);
-            });
-      });
+    ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+             [self, req = c.req, cmd](app_manager_actor am) {
+               self->request(am, action_timeout, cmd)
+                 .then(
+                   [req](const service_action_done&) {
+                     reply_text(req, restinio::status_ok(), "OK");
+                   },
+                   [self, req](const caf::error& e) {
+                     if (e == apps_errc::service_required)
+                       return reply_text(req, restinio::status_bad_request(),
+                                         error_message(self, e));
+                     if (e == apps_errc::app_not_found
+                         || e == apps_errc::service_not_found
+                         || e == apps_errc::target_service_not_found)
+                       return reply_text(req, restinio::status_not_found(),
+                                         error_message(self, e));
+                     reply_action_error(self, req, e);
+                   });
+             });
   });
 }
 
@@ -120,15 +118,14 @@ void app_action_route(route_table& t, const char* path, app_action_kind kind) {
       return reply_failed(c.req, restinio::status_unauthorized(),
                           "Unauthorized");
     auto* self = c.self;
-    ask_core<app_manager_actor>(
-      self, c.ctx, "app_manager", c.req,
-      [self, req = c.req, cmd](app_manager_actor am) {
-        self->request(am, action_timeout, cmd)
-          .then([req] { reply_text(req, restinio::status_ok(), "OK"); },
-                [self, req](const caf::error& e) {
-                  reply_action_error(self, req, e);
-                });
-      });
+    ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+             [self, req = c.req, cmd](app_manager_actor am) {
+               self->request(am, action_timeout, cmd)
+                 .then([req] { reply_text(req, restinio::status_ok(), "OK"); },
+                       [self, req](const caf::error& e) {
+                         reply_action_error(self, req, e);
+                       });
+             });
   });
 }
 
@@ -140,8 +137,8 @@ void app_state(const route_call& c) {
     return reply_failed(c.req, restinio::status_bad_request(),
                         "Invalid application ID: " + raw);
   auto* self = c.self;
-  ask_core<app_manager_actor>(
-    self, c.ctx, "app_manager", c.req,
+  ask_core(
+    self, c.ctx, &core_actors::app_manager, c.req,
     [self, req = c.req, id = *app_id, s = c.scope](app_manager_actor am) {
       self->request(am, view_timeout, apps_view_request{})
         .then(
@@ -165,8 +162,9 @@ void app_state(const route_call& c) {
 // Tags are the tags actor's (kept in the db).
 void get_tags(const route_call& c) {
   auto* self = c.self;
-  ask_core<tags_actor>(
-    self, c.ctx, "tags", c.req, [self, req = c.req](tags_actor tags) {
+  ask_core(
+    self, c.ctx, &core_actors::tags, c.req,
+    [self, req = c.req](tags_actor tags) {
       self->request(tags, view_timeout, caf::get_atom_v, device_tags_atom_v)
         .then(
           [req](const std::vector<device_tag>& tags) {
@@ -187,21 +185,21 @@ void patch_tags(const route_call& c) {
     return reply_failed(c.req, restinio::status_bad_request(), *why);
   auto tags = std::get<std::map<std::string, std::string>>(decoded);
   auto* self = c.self;
-  ask_core<tags_actor>(
-    self, c.ctx, "tags", c.req, [self, req = c.req, tags](tags_actor owner) {
-      self
-        ->request(owner, view_timeout, caf::put_atom_v, device_tags_atom_v,
-                  tags)
-        .then(
-          [req] {
-            reply_json(req, restinio::status_accepted(),
-                       R"({"status":"success"})");
-          },
-          [self, req](const caf::error& e) {
-            reply_failed(req, restinio::status_internal_server_error(),
-                         error_message(self, e));
-          });
-    });
+  ask_core(self, c.ctx, &core_actors::tags, c.req,
+           [self, req = c.req, tags](tags_actor owner) {
+             self
+               ->request(owner, view_timeout, caf::put_atom_v,
+                         device_tags_atom_v, tags)
+               .then(
+                 [req] {
+                   reply_json(req, restinio::status_accepted(),
+                              R"({"status":"success"})");
+                 },
+                 [self, req](const caf::error& e) {
+                   reply_failed(req, restinio::status_internal_server_error(),
+                                error_message(self, e));
+                 });
+           });
 }
 
 void cleanup_volumes(const route_call& c) {
@@ -209,18 +207,18 @@ void cleanup_volumes(const route_call& c) {
   if (!c.scope.all)
     cmd.apps = c.scope.apps;
   auto* self = c.self;
-  ask_core<app_manager_actor>(self, c.ctx, "app_manager", c.req,
-                              [self, req = c.req, cmd](app_manager_actor am) {
-                                self->request(am, action_timeout, cmd)
-                                  .then(
-                                    [req](const volume_removal&) {
-                                      reply_json(req, restinio::status_ok(),
-                                                 R"({"status":"success"})");
-                                    },
-                                    [self, req](const caf::error& e) {
-                                      reply_action_error(self, req, e);
-                                    });
-                              });
+  ask_core(self, c.ctx, &core_actors::app_manager, c.req,
+           [self, req = c.req, cmd](app_manager_actor am) {
+             self->request(am, action_timeout, cmd)
+               .then(
+                 [req](const volume_removal&) {
+                   reply_json(req, restinio::status_ok(),
+                              R"({"status":"success"})");
+                 },
+                 [self, req](const caf::error& e) {
+                   reply_action_error(self, req, e);
+                 });
+           });
 }
 
 } // namespace

@@ -24,6 +24,7 @@
 #include "api/server/auth.hpp"
 #include "api/server/routes.hpp"
 #include "messages/api_keys.hpp"
+#include "messages/core.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "tests/support/fake_connection.hpp"
 
@@ -76,7 +77,15 @@ caf::behavior stub_root(caf::event_based_actor* self, caf::actor core,
                         failure_count* failed) {
   fail_the_rest(self, failed);
   return {
-    [core](caf::get_atom, const std::string&) { return core; },
+    // Every core actor is the stub.
+    [core](caf::get_atom, bosun::core_atom) {
+      bosun::core_actors out;
+      bosun::core_actors::each([&](const char*, auto member) {
+        using handle = std::decay_t<decltype(out.*member)>;
+        out.*member = caf::actor_cast<handle>(core);
+      });
+      return out;
+    },
     [](bosun::children_atom) { return std::vector<bosun::child_status>{}; },
     [](bosun::health_atom) { return bosun::agent_health{}; },
   };

@@ -17,6 +17,7 @@
 #include "actors/agent.hpp"
 #include "actors/telemetry/process_stats.hpp"
 #include "messages/app_manager.hpp"
+#include "messages/core.hpp"
 #include "tools/fleet-sim/sim_engine.hpp"
 #include "tools/fleet-sim/sim_world.hpp"
 
@@ -192,12 +193,9 @@ bool await_stage(caf::scoped_actor& self, std::vector<device>& ds,
       if (d.converged_s)
         continue;
       if (!d.am) {
-        self->request(d.a.root, 5s, caf::get_atom_v, std::string{"app_manager"})
-          .receive(
-            [&](caf::actor& h) {
-              d.am = caf::actor_cast<bosun::app_manager_actor>(h);
-            },
-            [](caf::error&) {});
+        self->request(d.a.root, 5s, caf::get_atom_v, bosun::core_atom_v)
+          .receive([&](bosun::core_actors& c) { d.am = c.app_manager; },
+                   [](caf::error&) {});
         if (!d.am)
           continue;
       }

@@ -8,6 +8,7 @@
 #include "actors/agent.hpp"
 #include "messages/api_keys.hpp"
 #include "messages/app_manager.hpp"
+#include "messages/core.hpp"
 #include "messages/db.hpp"
 #include "messages/logs.hpp"
 #include "messages/telemetry.hpp"
@@ -197,18 +198,20 @@ struct agents {
                     std::get<std::string>(started));
     o.a = std::get<agent>(started);
     o.running = true;
-    o.engine = child<sim::sim_engine_actor>(o, "engine");
-    o.reader = sys.spawn(reader, child<logs_actor>(o, "logs"), o.lines);
+    auto cores = core(o);
+    REQUIRE(cores.engine);
+    REQUIRE(cores.logs);
+    // The engine this fixture injected: its simulated one.
+    o.engine = caf::actor_cast<sim::sim_engine_actor>(cores.engine);
+    o.reader = sys.spawn(reader, cores.logs, o.lines);
   }
 
-  template <class Handle>
-  Handle child(one& o, const std::string& name) {
-    caf::actor out;
-    self->request(o.a.root, 5s, caf::get_atom_v, name)
-      .receive([&](caf::actor& x) { out = x; },
+  core_actors core(one& o) {
+    core_actors out;
+    self->request(o.a.root, 5s, caf::get_atom_v, core_atom_v)
+      .receive([&](core_actors& c) { out = std::move(c); },
                [&](caf::error& e) { FAIL(sys.render(e)); });
-    REQUIRE_MESSAGE(out, std::string{name + " is not running"});
-    return caf::actor_cast<Handle>(out);
+    return out;
   }
 
   template <class T, class Handle, class... Ts>
@@ -226,7 +229,7 @@ struct agents {
 
   // Applies the agent's own target and waits until its one container runs.
   void apply(one& o) {
-    auto am = child<app_manager_actor>(o, "app_manager");
+    auto am = core(o).app_manager;
     ask<uint64_t>(am, apply_target{target_for(o.app_id, o.service), false});
     test::eventually(
       20s,

@@ -32,7 +32,7 @@ TEST_SUITE("an agent restarted from its data dir") {
     start(alpha, "alpha", 1, 11);
     CHECK(alpha.a.uuid == uuid);
     CHECK(alpha.a.api_key == key);
-    auto am = child<app_manager_actor>(alpha, "app_manager");
+    auto am = core(alpha).app_manager;
     test::eventually(
       20s,
       [&](std::string& last) {

@@ -61,7 +61,7 @@ TEST_SUITE("two agents in one process") {
     // Telemetry: each agent's snapshot walks its own tree.
     for (auto* o : {&alpha, &beta}) {
       auto* other = o == &alpha ? &beta : &alpha;
-      auto tel = child<telemetry_actor>(*o, "telemetry");
+      auto tel = core(*o).telemetry;
       auto snap = ask<telemetry_snapshot>(tel, collect_telemetry{o->a.root});
       REQUIRE(snap.apps);
       REQUIRE(snap.apps->services.size() == 1);
@@ -81,7 +81,7 @@ TEST_SUITE("two agents in one process") {
     CHECK(alpha.a.api_key != beta.a.api_key);
     for (auto* o : {&alpha, &beta}) {
       auto* other = o == &alpha ? &beta : &alpha;
-      auto db = child<db_actor>(*o, "db");
+      auto db = core(*o).db;
       auto stored
         = ask<std::optional<target_state>>(db, caf::get_atom_v, target_atom_v);
       REQUIRE(stored);
@@ -90,7 +90,7 @@ TEST_SUITE("two agents in one process") {
       auto uuid = ask<std::optional<std::string>>(
         db, caf::get_atom_v, config_kv_atom_v, std::string{"uuid"});
       CHECK(uuid == std::optional<std::string>{o->a.uuid});
-      auto keys = child<api_keys_actor>(*o, "api_keys");
+      auto keys = core(*o).api_keys;
       CHECK(ask<std::string>(keys, caf::get_atom_v, global_key_atom_v)
             == o->a.api_key);
       CHECK(!ask<std::optional<api_key_record>>(

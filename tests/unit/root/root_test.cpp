@@ -6,6 +6,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <doctest/doctest.h>
 
 using namespace std::chrono_literals;
@@ -45,15 +46,36 @@ caf::behavior crashy(caf::event_based_actor* self) {
   };
 }
 
+// A core actor of telemetry's typed interface, for the rest-for-one test.
+bosun::telemetry_actor::behavior_type typed_child() {
+  return {[](const bosun::collect_telemetry&) {
+    return bosun::telemetry_snapshot{};
+  }};
+}
+
 struct system_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg.set("scheduler.max-threads", 2)};
   caf::scoped_actor self{sys};
 
+  // The running instance of a child, from root's statuses.
   caf::actor child(bosun::root_actor root, const std::string& name) {
     caf::actor out;
-    self->request(root, 5s, caf::get_atom_v, name)
-      .receive([&](caf::actor& a) { out = a; },
+    self->request(root, 5s, bosun::children_atom_v)
+      .receive(
+        [&](std::vector<bosun::child_status>& v) {
+          for (auto& c : v)
+            if (c.name == name)
+              out = c.handle;
+        },
+        [&](caf::error& e) { FAIL(sys.render(e)); });
+    return out;
+  }
+
+  bosun::core_actors core(bosun::root_actor root) {
+    bosun::core_actors out;
+    self->request(root, 5s, caf::get_atom_v, bosun::core_atom_v)
+      .receive([&](bosun::core_actors& c) { out = c; },
                [&](caf::error& e) { FAIL(sys.render(e)); });
     return out;
   }
@@ -71,7 +93,7 @@ bosun::root_options options_with_crashy_child(int* spawned) {
   bosun::root_options opts;
   opts.log = std::make_shared<const bosun::logger>(bosun::log_level::error);
   opts.children.push_back(
-    {"crashy", [spawned](caf::actor_system& sys, const bosun::siblings&) {
+    {"crashy", [spawned](caf::actor_system& sys, bosun::core_actors&) {
        ++*spawned;
        return sys.spawn(crashy);
      }});
@@ -153,30 +175,46 @@ TEST_SUITE("root") {
 
   TEST_CASE_FIXTURE(system_fixture,
                     "restarts the children started after a failed one") {
+    // The first child is a core actor (of telemetry's typed interface):
+    // root publishes its handle, and the second reads it from there.
     int first_spawned = 0;
     int second_spawned = 0;
-    caf::actor second_saw;
-    auto opts = options_with_crashy_child(&first_spawned);
+    bosun::telemetry_actor second_saw;
+    bosun::root_options opts;
+    opts.log = std::make_shared<const bosun::logger>(bosun::log_level::error);
     opts.children.push_back(
-      {"second", [&](caf::actor_system& s, const bosun::siblings& sib) {
+      bosun::core_child(&bosun::core_actors::telemetry,
+                        [&](caf::actor_system& s, const bosun::core_actors&) {
+                          ++first_spawned;
+                          return s.spawn(typed_child);
+                        }));
+    opts.children.push_back(
+      {"second", [&](caf::actor_system& s, bosun::core_actors& core) {
          ++second_spawned;
-         second_saw = sib.at("crashy");
+         second_saw = core.telemetry;
          return s.spawn(crashy);
        }});
     auto root = bosun::spawn_root(sys, std::move(opts));
-    auto first = child(root, "crashy");
+    auto first = child(root, "telemetry");
     auto second = child(root, "second");
-    CHECK(second_saw == first);
+    REQUIRE(first);
+    CHECK(caf::actor_cast<caf::actor>(second_saw) == first);
+    CHECK(caf::actor_cast<caf::actor>(core(root).telemetry) == first);
+    CHECK_FALSE(core(root).app_manager); // not a child here
     self->monitor(second);
-    self->send(first, bosun_test::crash_atom_v);
+    self->send_exit(first, caf::make_error(caf::sec::runtime_error, "boom"));
     self->receive([&](caf::down_msg& dm) { CHECK(dm.source == second); },
                   caf::after(10s) >> [] { FAIL("second was not stopped"); });
     bosun::test::eventually(5s, [&] {
       auto now = child(root, "second");
       return now && now != second;
     });
+    CHECK(first_spawned == 2);
     CHECK(second_spawned == 2);
-    CHECK(second_saw == child(root, "crashy"));
+    auto restarted = child(root, "telemetry");
+    CHECK(restarted != first);
+    CHECK(caf::actor_cast<caf::actor>(second_saw) == restarted);
+    CHECK(caf::actor_cast<caf::actor>(core(root).telemetry) == restarted);
     CHECK(children(root).at(1).restarts == 0);
     self->send_exit(root, caf::exit_reason::user_shutdown);
   }

@@ -3,6 +3,7 @@
 // at all (a stuck root), and again once it recovers. Real actor system,
 // io_context and datagram socket; WATCHDOG_USEC=100000 (a check every 50 ms).
 #include "actors/systemd/service_notifier.hpp"
+#include "messages/core.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/notify_listener.hpp"
 #include "tests/support/process.hpp"
@@ -36,7 +37,7 @@ bosun::root_actor::behavior_type
 fake_root(bosun::root_actor::stateful_pointer<fake_root_state> self,
           std::shared_ptr<root_state> st) {
   return {
-    [](caf::get_atom, const std::string&) { return caf::actor{}; },
+    [](caf::get_atom, bosun::core_atom) { return bosun::core_actors{}; },
     [](bosun::children_atom) { return std::vector<bosun::child_status>{}; },
     [self, st](bosun::health_atom) -> caf::result<agent_health> {
       ++st->health_requests;

@@ -113,17 +113,16 @@ struct deterministic {
     auto add = [&](std::string name, auto fn) {
       opts.children.push_back({std::move(name), fn});
     };
-    add("engine", [](caf::actor_system& s, const bosun::siblings&) {
+    add("engine", [](caf::actor_system& s, bosun::core_actors&) {
       return s.spawn(fake_engine);
     });
-    add("plain",
-        [a = plain_asked](caf::actor_system& s, const bosun::siblings&) {
-          return s.spawn(plain, a);
-        });
-    add("counting", [a = asked](caf::actor_system& s, const bosun::siblings&) {
+    add("plain", [a = plain_asked](caf::actor_system& s, bosun::core_actors&) {
+      return s.spawn(plain, a);
+    });
+    add("counting", [a = asked](caf::actor_system& s, bosun::core_actors&) {
       return s.spawn(counting, a);
     });
-    add("app_manager", [](caf::actor_system& s, const bosun::siblings&) {
+    add("app_manager", [](caf::actor_system& s, bosun::core_actors&) {
       auto gone = s.spawn(quitter);
       std::vector<bosun::actor_child> kids{
         {"app1/web", s.spawn(worker, std::vector<bosun::actor_child>{})},
@@ -132,23 +131,25 @@ struct deterministic {
       return caf::actor_cast<caf::actor>(s.spawn(worker, kids));
     });
     if (with_stuck)
-      add("stuck", [](caf::actor_system& s, const bosun::siblings&) {
+      add("stuck", [](caf::actor_system& s, bosun::core_actors&) {
         return s.spawn(stuck);
       });
-    add("telemetry", [max_age](caf::actor_system& s, const bosun::siblings&) {
-      bosun::telemetry_options t;
-      t.max_age = max_age;
-      t.process = [] {
-        bosun::process_stats p;
-        p.available = true;
-        p.rss_bytes = 12345;
-        return p;
-      };
-      return caf::actor_cast<caf::actor>(bosun::spawn_telemetry(s, t));
-    });
+    opts.children.push_back(bosun::core_child(
+      &bosun::core_actors::telemetry,
+      [max_age](caf::actor_system& s, const bosun::core_actors&) {
+        bosun::telemetry_options t;
+        t.max_age = max_age;
+        t.process = [] {
+          bosun::process_stats p;
+          p.available = true;
+          p.rss_bytes = 12345;
+          return p;
+        };
+        return bosun::spawn_telemetry(s, t);
+      }));
     root = bosun::spawn_root(sys, std::move(opts));
     sched.run();
-    tm = caf::actor_cast<bosun::telemetry_actor>(child("telemetry"));
+    tm = core().telemetry;
   }
 
   ~deterministic() {
@@ -156,11 +157,27 @@ struct deterministic {
     sched.run();
   }
 
+  // The running instance of a child, from root's statuses.
   caf::actor child(const std::string& name) {
-    auto rh = self->request(root, caf::infinite, caf::get_atom_v, name);
+    auto rh = self->request(root, caf::infinite, bosun::children_atom_v);
     sched.run();
     caf::actor out;
-    rh.receive([&](caf::actor& a) { out = a; },
+    rh.receive(
+      [&](std::vector<bosun::child_status>& v) {
+        for (auto& c : v)
+          if (c.name == name)
+            out = c.handle;
+      },
+      [&](caf::error& e) { FAIL(sys.render(e)); });
+    return out;
+  }
+
+  bosun::core_actors core() {
+    auto rh
+      = self->request(root, caf::infinite, caf::get_atom_v, bosun::core_atom_v);
+    sched.run();
+    bosun::core_actors out;
+    rh.receive([&](bosun::core_actors& c) { out = c; },
                [&](caf::error& e) { FAIL(sys.render(e)); });
     return out;
   }
@@ -272,7 +289,7 @@ TEST_SUITE("telemetry actor") {
     // the next one.
     CHECK(after["app_manager"].sample.handled
           == before["app_manager"].sample.handled + 3 + 1);
-    // Root answered get_atom (child lookups) and children_atom (telemetry).
+    // Root answered children_atom (the child lookups and telemetry's).
     CHECK(after["root"].sample.handled > before["root"].sample.handled);
   }
 
@@ -281,7 +298,7 @@ TEST_SUITE("telemetry actor") {
     self->send_exit(c, caf::make_error(caf::sec::runtime_error, "boom"));
     sched.run();
     // Rest-for-one: telemetry, started after it, was restarted too.
-    tm = caf::actor_cast<bosun::telemetry_actor>(child("telemetry"));
+    tm = core().telemetry;
     auto a = by_name(collect());
     CHECK(a["counting"].restarts == 1);
     CHECK(a["counting"].running);

@@ -272,6 +272,17 @@ struct start_service {
   std::string reason;
 };
 
+// Stop and remove `old_container_id`, then create the service's new
+// container, and start it unless `create_only`: a kill and an install with
+// nothing to wait for between them, in one step. Needs the lock.
+struct replace_service {
+  target_app app;
+  target_service service;
+  std::string old_container_id;
+  bool create_only = false;
+  std::string reason;
+};
+
 // Rename the container for the target release (same config). Needs the lock.
 struct update_metadata {
   target_app app;
@@ -329,13 +340,12 @@ struct update_commit {
 
 // One step of a plan; execute with std::visit (a missing case won't
 // compile).
-using step
-  = std::variant<steps::fetch_image, steps::create_network,
-                 steps::remove_network, steps::create_volume,
-                 steps::remove_volume, steps::stop_service, steps::kill_service,
-                 steps::remove_service, steps::start_service,
-                 steps::update_metadata, steps::handover, steps::take_lock,
-                 steps::release_lock, steps::noop, steps::update_commit>;
+using step = std::variant<
+  steps::fetch_image, steps::create_network, steps::remove_network,
+  steps::create_volume, steps::remove_volume, steps::stop_service,
+  steps::kill_service, steps::remove_service, steps::start_service,
+  steps::replace_service, steps::update_metadata, steps::handover,
+  steps::take_lock, steps::release_lock, steps::noop, steps::update_commit>;
 
 } // namespace bosun
 

@@ -164,7 +164,9 @@ void refresh_view(self_ptr self,
 // -- step_executor.cpp
 // -----------------------------------------------------------
 
-// Runs the batch's steps at once; `k` gets the errors when all are done.
+// Runs the batch's steps at once, except that its take_lock steps run
+// first and an app's other steps only once its lock was taken; `k` gets
+// the errors when all are done.
 void execute(self_ptr self, const std::vector<step>& batch,
              std::function<void(std::vector<std::string>)> k);
 // Stops (and removes) a container no supervisor manages.

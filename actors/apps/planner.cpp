@@ -107,8 +107,12 @@ public:
       for (auto& s : *bucket)
         out.emplace_back(std::move(s));
 
-    if (std::any_of(out.begin(), out.end(), needs_lock) && !c_.lock_held)
-      return {lock_step()};
+    // Without the lock, the lock comes first: the executor runs the app's
+    // other steps once it is taken, and none of them when it is not.
+    if (std::any_of(out.begin(), out.end(), needs_lock) && !c_.lock_held) {
+      out.insert(out.begin(), lock_step());
+      return out;
+    }
     if (out.empty()) {
       if (!t_.commit.empty() && t_.commit != c_.commit)
         out.emplace_back(steps::update_commit{
@@ -447,11 +451,27 @@ private:
       t_, svc, k.id, svc.name + " is unchanged in release " + t_.commit});
   }
 
+  // The old container goes and the new one comes in one step when nothing
+  // stands between them (its image, networks, volumes and dependencies are
+  // ready); else the kill now, and the install in a later pass.
+  void replace_or_kill(const current_container& k, const target_service& svc,
+                       const std::string& why) {
+    bool create_only = !svc.running || user_stopped(svc);
+    if (k.status == container_status::stopping || !image_present(svc)
+        || start_blocker(svc, create_only))
+      return kill(k, why);
+    if (!killed_.insert(k.id).second)
+      return;
+    services_.emplace_back(
+      steps::replace_service{t_, svc, k.id, create_only, why});
+  }
+
   void strategy_step(const current_container& k, const target_service& svc) {
     auto strategy = strategy_of(svc);
     std::string changed = svc.name + " changed (" + to_string(strategy) + ")";
     switch (strategy) {
       case update_strategy::kill_then_download:
+        return replace_or_kill(k, svc, changed);
       case update_strategy::delete_then_download:
         return kill(k, changed);
       case update_strategy::download_then_kill:
@@ -461,7 +481,7 @@ private:
           return noop(services_, svc.name,
                       "waiting for every image of the app before replacing "
                         + svc.name);
-        return kill(k, changed);
+        return replace_or_kill(k, svc, changed);
       case update_strategy::hand_over: {
         if (!image_present(svc))
           return fetch(svc);
@@ -580,7 +600,8 @@ std::vector<step> remove_app(const current_app& c, const plan_options& opts) {
     }
   }
   if (kills && !c.lock_held)
-    return {make_lock_step(c.uuid, c.app_id, names, c.user_locks, opts)};
+    out.insert(out.begin(),
+               make_lock_step(c.uuid, c.app_id, names, c.user_locks, opts));
   if (!out.empty())
     return out;
   for (const auto& n : c.networks)
@@ -631,13 +652,7 @@ std::vector<step> plan(const current_state& current, const target_state& target,
     none.uuid = t.uuid;
     none.app_id = t.app_id;
     const auto* c = match_current(current, t);
-    // A plan that is a bare take_lock does not use the download slots it
-    // planned: keep them for the other apps.
-    auto before = pass;
     auto app_steps = app_update{current, opts, pass, t, c ? *c : none}.run();
-    if (app_steps.size() == 1
-        && std::holds_alternative<steps::take_lock>(app_steps.front()))
-      pass = std::move(before);
     for (auto& s : app_steps)
       out.emplace_back(std::move(s));
   }
@@ -730,6 +745,7 @@ bool needs_lock(const step& s) {
   return std::visit(
     overloaded{
       [](const steps::kill_service&) { return true; },
+      [](const steps::replace_service&) { return true; },
       [](const steps::stop_service&) { return true; },
       [](const steps::update_metadata&) { return true; },
       [](const steps::handover&) { return true; },
@@ -792,6 +808,12 @@ std::string describe(const step& s) {
         return verb + x.service.name
                + (x.container_id.empty() ? std::string{} : ctr(x.container_id))
                + app(x.app.uuid) + ": " + x.reason;
+      },
+      [&](const steps::replace_service& x) {
+        return std::string{"replace "} + x.service.name
+               + ctr(x.old_container_id)
+               + (x.create_only ? " (create only)" : "") + app(x.app.uuid)
+               + ": " + x.reason;
       },
       [&](const steps::update_metadata& x) {
         return "rename " + x.service.name + ctr(x.container_id)

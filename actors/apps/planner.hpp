@@ -33,7 +33,9 @@
 //    (depends_on, network_mode service:X) run with the target config
 //    (and are healthy, for condition service_healthy).
 //  - kill / stop / update_metadata / handover / creating a container need the
-//    app's update lock: without it, the app's whole plan is one take_lock.
+//    app's update lock: without it, the app's plan starts with take_lock,
+//    and the executor runs the app's other steps only once the lock is
+//    taken (none of them when it is refused), in the same batch.
 //  - nothing left → update_commit (if the release changed), release_lock
 //    (if held).
 #include "messages/apps.hpp"

@@ -6,6 +6,8 @@
 #include "actors/apps/service_supervisor.hpp"
 
 #include <algorithm>
+#include <set>
+#include <type_traits>
 
 namespace bosun::appmgr {
 
@@ -231,6 +233,30 @@ struct executor {
     start(s.app, s.service, s.container_id, !s.create_only);
   }
 
+  // A kill, then an install, in one step: the old container's supervisor
+  // removes it (and quits), then a fresh one creates the new container.
+  void operator()(const steps::replace_service& s) const {
+    log_of(self).info("apps", "Killing service '{}'", s.service.name);
+    auto me = *this;
+    auto then_install = [me, s](std::optional<std::string> e) {
+      if (e)
+        return me.fail(std::move(*e));
+      me.self->state.engine.container_gone(s.old_container_id);
+      me.start(s.app, s.service, "", !s.create_only);
+    };
+    if (auto* sup = managing(self, s.old_container_id)) {
+      auto handle = sup->handle;
+      forget_supervisor(self, sup);
+      self->request(handle, apply_timeout, service_remove{})
+        .then([then_install](const service_status&) { then_install({}); },
+              [me, then_install](const caf::error& e) {
+                then_install(render(me.self, e));
+              });
+      return;
+    }
+    engine_kill(self, s.old_container_id, true, then_install);
+  }
+
   void operator()(const steps::update_metadata& s) const {
     auto name = apps::container_name(s.service.name, s.service.image_id,
                                      s.app.release_id, s.app.commit);
@@ -420,14 +446,80 @@ void cleanup_images(self_ptr self) {
       });
 }
 
-void execute(self_ptr self, const std::vector<step>& batch,
-             std::function<void(std::vector<std::string>)> k) {
-  auto fan = make_fan_in(std::move(k));
+namespace {
+
+// Steps that carry their whole target app rather than its uuid.
+template <class T>
+constexpr bool carries_app
+  = std::disjunction_v<std::is_same<T, steps::start_service>,
+                       std::is_same<T, steps::replace_service>,
+                       std::is_same<T, steps::update_metadata>,
+                       std::is_same<T, steps::handover>>;
+
+// The app a step is about ("" for a noop about none).
+const std::string& app_of(const step& s) {
+  return std::visit(
+    [](const auto& x) -> const std::string& {
+      if constexpr (carries_app<std::decay_t<decltype(x)>>)
+        return x.app.uuid;
+      else
+        return x.app_uuid;
+    },
+    s);
+}
+
+void run_all(self_ptr self, const std::vector<step>& batch,
+             const fan_in_ptr& fan) {
   for (auto& s : batch) {
     fan->add();
     std::visit(executor{self, fan}, s);
   }
-  fan->seal();
+}
+
+} // namespace
+
+void execute(self_ptr self, const std::vector<step>& batch,
+             std::function<void(std::vector<std::string>)> k) {
+  std::vector<step> locks;
+  std::vector<step> rest;
+  for (auto& s : batch)
+    (std::holds_alternative<steps::take_lock>(s) ? locks : rest).push_back(s);
+  auto fan = make_fan_in(std::move(k));
+  if (locks.empty()) {
+    run_all(self, rest, fan);
+    return fan->seal();
+  }
+  // The locks first, all at once; then every step of the apps whose lock
+  // was taken (and of the apps that needed none) in the same batch. An app
+  // whose lock was refused does nothing more this pass: its error fails
+  // the pass, which is retried with backoff.
+  auto refused = std::make_shared<std::set<std::string>>();
+  auto after_locks = make_fan_in(
+    [self, fan, refused, rest = std::move(rest)](std::vector<std::string> e) {
+      for (auto& why : e)
+        fan->errors.push_back(std::move(why));
+      std::vector<step> go;
+      for (auto& s : rest)
+        if (refused->count(app_of(s)) == 0)
+          go.push_back(s);
+      run_all(self, go, fan);
+      fan->seal();
+    });
+  for (auto& s : locks) {
+    auto one = make_fan_in(
+      [after_locks, refused, app = app_of(s)](std::vector<std::string> e) {
+        if (!e.empty())
+          refused->insert(app);
+        for (auto& why : e)
+          after_locks->errors.push_back(std::move(why));
+        after_locks->done();
+      });
+    after_locks->add();
+    one->add();
+    std::visit(executor{self, one}, s);
+    one->seal();
+  }
+  after_locks->seal();
 }
 
 // Whether a target service joins supervisor0 (the supervisor-api feature

@@ -211,6 +211,9 @@ inline std::string summary(const step& s) {
           return "start " + x.service.name;
         return (x.create_only ? "create " : "install ") + x.service.name;
       },
+      [](const steps::replace_service& x) {
+        return "replace " + x.service.name;
+      },
       [](const steps::update_metadata& x) {
         return "rename " + x.service.name;
       },
@@ -445,6 +448,15 @@ public:
             return true;
           }
           CHECK_MESSAGE(s.lock_held, "new container without the lock");
+          check_ready(s, x.app, x.service, x.create_only);
+          create(s, x.app, x.service, !x.create_only);
+          return true;
+        },
+        [&](const steps::replace_service& x) {
+          auto& s = apps.at(x.app.uuid);
+          CHECK_MESSAGE(s.lock_held, "replace without the lock");
+          erase(s, x.old_container_id);
+          ++kills;
           check_ready(s, x.app, x.service, x.create_only);
           create(s, x.app, x.service, !x.create_only);
           return true;

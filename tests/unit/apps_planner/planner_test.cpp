@@ -48,7 +48,8 @@ TEST_SUITE("planner: apps") {
   TEST_CASE("a new app takes the lock before creating its first container") {
     auto t = two();
     auto p = plan(state({capp({})}, t), t, opts);
-    REQUIRE(summaries(p) == strs{"take_lock"});
+    // The executor installs them once the lock is taken.
+    REQUIRE(summaries(p) == strs{"take_lock", "install db", "install web"});
     CHECK(first<steps::take_lock>(p)->services == strs{"db", "web"});
   }
 
@@ -105,14 +106,16 @@ TEST_SUITE("planner: apps") {
     CHECK(plan(state({a}, t), t, opts).empty());
   }
 
-  TEST_CASE("other apps go on while one app waits for its lock") {
+  TEST_CASE("an app's steps follow its take_lock; other apps need none") {
     auto t = target({app({svc("web")}, "a1", 1), app({svc("db")}, "a2", 2)});
     auto a1 = capp({ctr("old", target_match::no_target)}, "a1", 1);
     auto a2 = capp({}, "a2", 2);
     auto s = state({a1, a2});
     s.images.insert("registry/web:1");
     auto p = plan(s, t, opts);
-    CHECK(summaries(p) == strs{"take_lock", "fetch db"});
+    CHECK(summaries(p)
+          == strs{"take_lock", "kill old", "install web", "fetch db"});
+    CHECK(first<steps::take_lock>(p)->app_uuid == "a1");
   }
 }
 
@@ -120,7 +123,7 @@ TEST_SUITE("planner: removed apps") {
   TEST_CASE("an app that left the target takes the lock first") {
     auto t = target({});
     auto p = plan(state({capp({ctr("web"), ctr("db")})}), t, opts);
-    REQUIRE(summaries(p) == strs{"take_lock"});
+    REQUIRE(summaries(p) == strs{"take_lock", "kill web", "kill db"});
     CHECK(first<steps::take_lock>(p)->services == strs{"db", "web"});
   }
 
@@ -376,7 +379,7 @@ TEST_SUITE("planner: run state and release") {
   TEST_CASE("stopping a service needs the lock") {
     auto t = target({app({stopped(svc("web"))})});
     CHECK(summaries(plan(state({capp({ctr("web")})}, t), t, opts))
-          == strs{"take_lock"});
+          == strs{"take_lock", "stop web"});
   }
 
   TEST_CASE("a stopped service whose target is stopped gets no step") {
@@ -471,12 +474,26 @@ TEST_SUITE("planner: update strategies") {
           == "waiting for every image of the app before replacing web");
   }
 
-  TEST_CASE(
-    "download-then-kill kills once every image is present, then installs") {
+  TEST_CASE("download-then-kill replaces once every image is present") {
     auto t = two();
     auto a = locked(capp({ctr("web", target_match::differs), ctr("db")}));
     auto p = plan(state({a}, t), t, opts);
-    REQUIRE(summaries(p) == strs{"kill web"});
+    // Nothing to wait for between the kill and the install: one step.
+    REQUIRE(summaries(p) == strs{"replace web"});
+    const auto* r = first<steps::replace_service>(p);
+    CHECK(r->reason == "web changed (download-then-kill)");
+    CHECK(r->old_container_id == a.containers[0].id);
+    CHECK_FALSE(r->create_only);
+  }
+
+  TEST_CASE("download-then-kill kills, then installs in a later pass, when "
+            "the new container must wait") {
+    // web waits for db, which changes in the same pass.
+    auto t = target({app({depends(svc("web"), "db"), svc("db")})});
+    auto a = locked(capp(
+      {ctr("web", target_match::differs), ctr("db", target_match::differs)}));
+    auto p = plan(state({a}, t), t, opts);
+    REQUIRE(summaries(p) == strs{"kill web", "replace db"});
     CHECK(first<steps::kill_service>(p)->reason
           == "web changed (download-then-kill)");
     a.containers = {ctr("db")};
@@ -647,7 +664,7 @@ TEST_SUITE("planner: dependencies") {
 }
 
 TEST_SUITE("planner: update locks") {
-  TEST_CASE("a locked app gets one take_lock step and nothing else") {
+  TEST_CASE("an app without the lock gets take_lock first, then its steps") {
     auto t = two({svc("api")});
     t.apps[0].services[2] = strategy(svc("web"), "kill-then-download");
     auto dead = ctr("old", target_match::no_target, container_status::dead);
@@ -655,7 +672,8 @@ TEST_SUITE("planner: update locks") {
       = state({capp({ctr("web", target_match::differs), ctr("db"), dead})}, t);
     s.images.erase("registry/api:1");
     auto p = plan(s, t, opts);
-    CHECK(summaries(p) == strs{"take_lock"});
+    CHECK(summaries(p)
+          == strs{"take_lock", "remove old", "kill web", "noop api"});
   }
 
   TEST_CASE("take_lock names every current and target service") {
@@ -689,7 +707,7 @@ TEST_SUITE("planner: update locks") {
     auto a = capp({ctr("web", target_match::differs), ctr("db")});
     a.user_locks = {"web"};
     auto p = plan(state({a}, t), t, opts);
-    REQUIRE(summaries(p) == strs{"take_lock"});
+    REQUIRE(summaries(p) == strs{"take_lock", "replace web"});
     CHECK(first<steps::take_lock>(p)->reason.find("updates are locked by web")
           == 0);
   }
@@ -762,13 +780,15 @@ TEST_SUITE("planner: images") {
     CHECK(summaries(p) == strs{"fetch a", "fetch b", "fetch c", "noop d"});
   }
 
-  TEST_CASE("an app's plan that is only take_lock leaves its download slots") {
+  TEST_CASE("an app taking its lock fetches in the same pass") {
     auto t = target({app({svc("a"), svc("b"), svc("x")}, "a1", 1),
                      app({svc("c"), svc("d"), svc("e")}, "a2", 2)});
     auto a1 = capp({ctr("x", target_match::no_target)}, "a1", 1);
     a1.containers[0].service_name = "gone";
     auto p = plan(state({a1, capp({}, "a2", 2)}), t, opts);
-    CHECK(summaries(p) == strs{"take_lock", "fetch c", "fetch d", "fetch e"});
+    CHECK(summaries(p)
+          == strs{"take_lock", "kill gone", "fetch a", "fetch b", "fetch x",
+                  "noop c", "noop d", "noop e"});
   }
 
   TEST_CASE("downloads nobody waits for keep the loop alive") {

@@ -111,14 +111,19 @@ TEST_SUITE("prometheus text") {
     // Process figures are the whole process's (every agent of fleet-sim's
     // reports the same): labelled so; the agent's own actors beside them.
     const std::map<std::string, std::string> proc{{"scope", "process"}};
-    CHECK(p.find("bosun_process_resident_memory_bytes", proc)->value
-          == 9 << 20);
-    CHECK(p.find("bosun_process_cpu_seconds_total",
-                 {{"scope", "process"}, {"mode", "user"}})
-            ->value
-          == 1.5);
-    CHECK(p.find("bosun_actors_running", proc)->value == 11);
-    CHECK(p.find("bosun_agent_actors")->value == 6); // the tree's, running
+    auto* rss = p.find("bosun_process_resident_memory_bytes", proc);
+    auto* cpu = p.find("bosun_process_cpu_seconds_total",
+                       {{"scope", "process"}, {"mode", "user"}});
+    auto* running = p.find("bosun_actors_running", proc);
+    auto* own = p.find("bosun_agent_actors");
+    REQUIRE(rss);
+    REQUIRE(cpu);
+    REQUIRE(running);
+    REQUIRE(own);
+    CHECK(rss->value == 9 << 20);
+    CHECK(cpu->value == 1.5);
+    CHECK(running->value == 11);
+    CHECK(own->value == 6); // the tree's running actors
   }
 
   TEST_CASE("an actor that does not report has up and restarts but no "

@@ -10,6 +10,7 @@
 #include <caf/event_based_actor.hpp>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <fmt/format.h>
 #include <functional>
 #include <iostream>
@@ -243,6 +244,24 @@ struct inspector::impl {
   asio::io_context io;
   std::unique_ptr<restinio::http_server_t<traits>> server;
   std::thread thread;
+  // Requests waiting for their agents: stop() lets them answer first (their
+  // replies go through the server's io_context).
+  std::condition_variable answered;
+  size_t in_flight = 0;
+
+  void ask(std::vector<inspected_agent> agents, gathered done) {
+    {
+      std::lock_guard<std::mutex> g{m};
+      ++in_flight;
+    }
+    gather(sys, std::move(agents),
+           [this, done = std::move(done)](std::vector<agent_snapshot> v) {
+             done(std::move(v));
+             std::lock_guard<std::mutex> g{m};
+             --in_flight;
+             answered.notify_all();
+           });
+  }
 
   std::vector<inspected_agent> current() {
     std::lock_guard<std::mutex> g{m};
@@ -265,7 +284,7 @@ struct inspector::impl {
       return reply(req, 405, json, json_error("only GET is served"));
     auto path = std::string(req->header().path());
     if (path == "/metrics")
-      return gather(sys, current(), [req](std::vector<agent_snapshot> v) {
+      return ask(current(), [req](std::vector<agent_snapshot> v) {
         reply(req, 200, metrics_content_type, fleet_metrics(v));
       });
     if (path == "/unconverged") {
@@ -274,7 +293,7 @@ struct inspector::impl {
         std::lock_guard<std::mutex> lock{m};
         g = goal;
       }
-      return gather(sys, current(), [req, g](std::vector<agent_snapshot> v) {
+      return ask(current(), [req, g](std::vector<agent_snapshot> v) {
         reply(req, 200, json, encode_unconverged(v, g));
       });
     }
@@ -290,7 +309,7 @@ struct inspector::impl {
                              [&](const auto& a) { return a.uuid == uuid; });
       if (it == all.end())
         return reply(req, 404, json, json_error("no agent " + uuid));
-      return gather(sys, {*it}, [req](std::vector<agent_snapshot> v) {
+      return ask({*it}, [req](std::vector<agent_snapshot> v) {
         if (v.size() == 1 && v[0].snap)
           reply(req, 200, json, encode_telemetry_json(*v[0].snap));
         else
@@ -397,6 +416,12 @@ void inspector::stop() {
   if (!impl_->server)
     return;
   auto* self = impl_.get();
+  {
+    // Each one ends within ask_timeout per step.
+    std::unique_lock<std::mutex> g{self->m};
+    self->answered.wait_for(g, 2 * ask_timeout + 5s,
+                            [self] { return self->in_flight == 0; });
+  }
   asio::post(self->io, [self] {
     self->server->close_sync();
     self->io.stop();

@@ -27,8 +27,10 @@ using draw_fn = std::function<uint64_t()>;
 
 // std::random_device, or a generator seeded with `seed`.
 draw_fn random_source(std::optional<uint64_t> seed) {
-  if (!seed)
-    return [] { return static_cast<uint64_t>(std::random_device{}()); };
+  if (!seed) {
+    auto rd = std::make_shared<std::random_device>();
+    return [rd] { return static_cast<uint64_t>((*rd)()); };
+  }
   auto rng = std::make_shared<std::mt19937_64>(*seed);
   return [rng] { return (*rng)(); };
 }

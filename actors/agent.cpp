@@ -16,75 +16,52 @@
 #include "persistence/db.hpp"
 
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <random>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 namespace bosun {
 
 namespace {
 
-std::string random_hex(std::size_t n) {
-  std::random_device rd;
+using draw_fn = std::function<uint64_t()>;
+
+// std::random_device, or a generator seeded with `seed`.
+draw_fn random_source(std::optional<uint64_t> seed) {
+  if (!seed) {
+    auto rd = std::make_shared<std::random_device>();
+    return [rd] { return static_cast<uint64_t>((*rd)()); };
+  }
+  auto rng = std::make_shared<std::mt19937_64>(*seed);
+  return [rng] { return (*rng)(); };
+}
+
+std::string random_hex(std::size_t n, const draw_fn& draw) {
   std::string out;
   static constexpr char digits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < n; ++i)
-    out += digits[rd() % 16];
+    out += digits[draw() % 16];
   return out;
 }
 
 // The value stored under `key`, or `fallback` (when not empty), or a fresh
 // random one; stored so that it survives restarts.
 std::variant<std::string, caf::error> settle(store& db, const std::string& key,
-                                             const std::string& fallback) {
+                                             const std::string& fallback,
+                                             const draw_fn& draw) {
   auto stored = db.get_config(key);
   if (!stored)
     return stored.error();
   if (*stored && (fallback.empty() || **stored == fallback))
     return **stored;
-  auto value = fallback.empty() ? random_hex(32) : fallback;
+  auto value = fallback.empty() ? random_hex(32, draw) : fallback;
   if (auto ok = db.put_config(key, value); !ok)
     return ok.error();
   return value;
 }
 
-// os-release's PRETTY_NAME, or "" when there is none.
-std::string host_os_version() {
-  std::ifstream in("/etc/os-release");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("PRETTY_NAME=", 0) == 0) {
-      auto v = line.substr(12);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-        v = v.substr(1, v.size() - 2);
-      return v;
-    }
-  return {};
-}
-
-// os-release's `key` (unquoted) under `root`, or std::nullopt.
-std::optional<std::string> os_release(const std::string& root,
-                                      const std::string& key) {
-  std::ifstream in(root + "/etc/os-release");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + "=", 0) == 0) {
-      auto v = line.substr(key.size() + 1);
-      if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-        v = v.substr(1, v.size() - 2);
-      return v;
-    }
-  return std::nullopt;
-}
-
-// balena's architecture names for the machine bosun runs on.
-std::string device_arch() {
-  utsname u{};
-  if (::uname(&u) != 0)
-    return "amd64";
-  std::string m = u.machine;
-  if (m == "x86_64")
+// balena's architecture names for uname's machine.
+std::string device_arch(const std::string& m) {
+  if (m.empty() || m == "x86_64")
     return "amd64";
   if (m == "aarch64" || m == "arm64")
     return "aarch64";
@@ -102,16 +79,16 @@ std::string engine_lock_base(const config& cfg) {
   return cfg.host_root.empty() ? cfg.data_dir : "/tmp/balena-supervisor";
 }
 
-apps::spec_context device_facts(const config& cfg, const agent& a) {
+apps::spec_context device_facts(const config& cfg, const agent& a,
+                                const host_provider& host) {
   apps::spec_context ctx;
   ctx.device_uuid = a.uuid;
-  ctx.device_arch = device_arch();
+  ctx.device_arch = device_arch(host.machine());
   ctx.device_type
     = cfg.device_type.empty() ? "generic-" + ctx.device_arch : cfg.device_type;
-  ctx.host_os_version = host_os_version();
-  char host[256] = {};
-  if (::gethostname(host, sizeof(host) - 1) == 0)
-    ctx.hostname = host;
+  // The container's own os-release, as before (not the host root's).
+  ctx.host_os_version = host.os_release("", "PRETTY_NAME").value_or("");
+  ctx.hostname = host.hostname();
   if (!cfg.hostname.empty())
     ctx.hostname = cfg.hostname;
   ctx.api_endpoint = cfg.api_endpoint;
@@ -137,11 +114,19 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   if (!opened)
     return db_error_message(opened.error());
   agent out;
+  if (!deps.host)
+    deps.host = real_host_provider();
+  // Not the seed itself: cloud_sync's generators are seeded from it.
+  auto draw = random_source(
+    deps.seed ? std::optional<uint64_t>{*deps.seed ^ 0x9e3779b97f4a7c15ULL}
+              : std::nullopt);
   // config.json's uuid wins; otherwise the one generated on first start.
-  auto uuid = settle(*opened, "uuid", cfg.uuid);
+  auto uuid = settle(*opened, "uuid", cfg.uuid, draw);
   if (auto* e = std::get_if<caf::error>(&uuid))
     return "cannot store the device uuid: " + db_error_message(*e);
   out.uuid = std::get<std::string>(uuid);
+  if (deps.log_prefix)
+    deps.log = deps.log->with_prefix(out.uuid.substr(0, 7));
   auto key = settle_global_key(*opened);
   if (auto* e = std::get_if<caf::error>(&key))
     return "cannot store the API key: " + db_error_message(*e);
@@ -158,7 +143,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   auto device_cfg = cfg;
   device_cfg.uuid = out.uuid;
   if (cfg.managed() && !cfg.provisioned() && cfg.device_api_key.empty())
-    device_cfg.device_api_key = random_hex(32);
+    device_cfg.device_api_key = random_hex(32, draw);
 
   auto make_engine = deps.engine;
   if (!make_engine) {
@@ -226,7 +211,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     = cfg.logs_endpoint.empty() ? cfg.api_endpoint : cfg.logs_endpoint;
   lo.shipping.uuid = out.uuid;
   lo.shipping.api_key = cfg.device_api_key;
-  lo.uploads = asio_log_uploads(io);
+  lo.uploads = asio_log_uploads(io, deps.proxy_env);
   if (cfg.persistent_logging)
     lo.file_dir = cfg.data_dir + "/logs";
   lo.file_max_bytes = cfg.persistent_log_size;
@@ -241,7 +226,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
                        ? cfg.data_dir
                        : cfg.host_root + engine_lock_base(cfg);
   am.engine_lock_dir_base = engine_lock_base(cfg);
-  am.spec = device_facts(device_cfg, out);
+  am.spec = device_facts(device_cfg, out, *deps.host);
   am.log = deps.log;
   opts.children.push_back(
     core_child(&core_actors::app_manager,
@@ -269,6 +254,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   ho.uuid = out.uuid;
   ho.journalctl = cfg.journalctl;
   ho.log = deps.log;
+  ho.facts = deps.host;
   opts.children.push_back(core_child(
     &core_actors::host, [ho](caf::actor_system& s, const core_actors& c) {
       host_deps d;
@@ -286,22 +272,33 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
                              : cfg.host_root + "/tmp/balena-supervisor")
       + "/reboot-after-apply";
   dc.device_type = am.spec.device_type;
-  dc.meta_release = os_release(cfg.host_root, "META_BALENA_VERSION");
+  dc.meta_release = deps.host->os_release(cfg.host_root, "META_BALENA_VERSION");
   dc.unmanaged = !cfg.managed();
   if (cfg.config_file_found)
     dc.config_json = cfg.config_path;
   for (const auto& v : device_config_vars(cfg))
     dc.initial[v.name] = v.value;
   dc.log = deps.log;
+  dc.facts = deps.host;
   opts.children.push_back(
     core_child(&core_actors::device_config,
                [dc](caf::actor_system& s, const core_actors& c) {
                  return spawn_device_config(s, {c.db, c.logs, c.host}, dc);
                }));
-  if (cfg.managed())
-    opts.children.push_back(
-      cloud_sync_child(io, {device_cfg, out.api_key, am.spec.host_os_version,
-                            am.spec.device_type, deps.log}));
+  if (cfg.managed()) {
+    cloud_child_args ca;
+    ca.cfg = device_cfg;
+    ca.api_secret = out.api_key;
+    ca.os_version = am.spec.host_os_version;
+    ca.device_type = am.spec.device_type;
+    ca.log = deps.log;
+    ca.seed = deps.seed;
+    ca.time_scale = deps.time_scale;
+    ca.host = deps.host;
+    ca.proxy_env = deps.proxy_env;
+    ca.transport = deps.cloud_transport;
+    opts.children.push_back(cloud_sync_child(io, std::move(ca)));
+  }
   // Last: it needs no sibling, and its failure restarts nobody else.
   opts.children.push_back(core_child(
     &core_actors::telemetry, [](caf::actor_system& s, const core_actors&) {

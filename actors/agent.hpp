@@ -3,6 +3,8 @@
 // One agent is one call: start_agent builds the whole actor tree (root and
 // the core actors under it) for one device. Nothing is process-global, so
 // tests run two agents side by side and fleet-sim runs thousands.
+#include "actors/cloud/cloud_child.hpp"
+#include "actors/host/host_provider.hpp"
 #include "actors/logger.hpp"
 #include "config/config.hpp"
 #include "messages/engine.hpp"
@@ -12,11 +14,14 @@
 #include <caf/actor_system.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
 namespace bosun {
 
+// Everything an agent takes from the outside world. bosun passes the real
+// ones (the defaults); fleet-sim passes a simulated device's.
 struct agent_deps {
   asio::io_context& io; // the one I/O thread's context (HTTP, engine)
   std::shared_ptr<const logger> log;
@@ -24,6 +29,24 @@ struct agent_deps {
   // whenever root restarts it). Empty: the real engine actor at cfg.engine.
   // fleet-sim and tests pass a simulated engine (tools/fleet-sim).
   std::function<engine_actor(caf::actor_system&)> engine = {};
+  // Randomness: cloud_sync's poll jitter and the identities the agent makes
+  // (uuid, device API key). std::nullopt: std::random_device, as a device
+  // needs; a seed makes a simulated device's draws the same every run.
+  std::optional<uint64_t> seed = std::nullopt;
+  // Divides the agent's own timings that are not in the config (cloud_sync's
+  // poll jitter, failure backoff, report spacing, metrics hold): fleet-sim's
+  // --scale. The config's intervals (appUpdatePollInterval) are the caller's.
+  double time_scale = 1;
+  // os-release, uname, hostname, interfaces, /proc figures. Null: the real
+  // machine (real_host_provider()).
+  std::shared_ptr<const host_provider> host = nullptr;
+  // HTTP: where proxy settings come from (cloud requests and the log
+  // stream), and cloud_sync's transport (empty: bosun's HTTP client on io).
+  http::env_lookup proxy_env = http::process_env;
+  cloud_transport_factory cloud_transport = {};
+  // Every line of the agent's log names it: "[<first 7 of its uuid>] "
+  // (fleet-sim: thousands of agents share one stderr).
+  bool log_prefix = false;
 };
 
 struct agent {

@@ -16,11 +16,11 @@ void logger::write(log_level l, std::string_view component,
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  auto line
-    = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {:<5} {}: "
-                  "{}\n",
-                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, ms, to_string(l), component, message);
+  auto line = fmt::format(
+    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {:<5} {}{}: "
+    "{}\n",
+    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+    tm.tm_sec, ms, to_string(l), prefix_, component, message);
   // One write per line keeps lines from different threads whole.
   const char* p = line.data();
   auto left = line.size();

@@ -105,6 +105,9 @@ struct cloud_status {
   std::string last_error;      // of the last failed cloud request
   std::string last_rejection;  // why the last cloud target was refused
   std::optional<int64_t> last_poll_ok_ago_ms; // since the last good poll
+  // The wait the schedule chose after the last poll (interval + jitter, or
+  // the failure backoff); std::nullopt before the first.
+  std::optional<int64_t> poll_delay_ms;
 };
 
 // Internal: one request to the API endpoint (its path and query, already

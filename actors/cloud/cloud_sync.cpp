@@ -128,7 +128,12 @@ void poll_done(cloud_sync_ptr self, const cloud_reply& r) {
     st.stats.last_error = "target poll: " + describe(r);
   }
   // After on_target: the target may have set the interval.
-  st.polls.finished(self->clock().now(), ok, st.opts.random());
+  auto now = self->clock().now();
+  st.polls.finished(now, ok, st.opts.random());
+  if (auto due = st.polls.due())
+    st.stats.poll_delay_ms
+      = std::chrono::duration_cast<std::chrono::milliseconds>(*due - now)
+          .count();
   st.stats.failure_streak = st.polls.failures();
   if (!ok)
     log_of(self).warn("cloud", "cannot get the target ({} in a row): {}",

@@ -1,24 +1,11 @@
 #include "actors/cloud/host_facts.hpp"
 
+#include "actors/host/host_provider.hpp"
+
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
-#include <fstream>
 #include <sstream>
-#include <sys/statvfs.h>
 
 namespace bosun {
-
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-} // namespace
 
 std::optional<memory_use> parse_meminfo(std::string_view text) {
   std::optional<int64_t> total, free_kb;
@@ -95,30 +82,22 @@ std::optional<int64_t> bucketed(std::optional<int64_t> reported,
 
 host_facts host_sampler::sample() {
   host_facts h;
-  auto addrs = read_host_addresses();
+  auto addrs = host_->addresses();
   h.ip_address = std::move(addrs.ip_address);
   h.mac_address = std::move(addrs.mac_address);
-
-  if (auto mem = parse_meminfo(read_file("/proc/meminfo"))) {
-    h.memory_usage = mem->used_mib;
-    h.memory_total = mem->total_mib;
+  auto m = host_->metrics(data_dir_);
+  if (m.memory) {
+    h.memory_usage = m.memory->used_mib;
+    h.memory_total = m.memory->total_mib;
   }
-  if (auto cpu = parse_proc_stat(read_file("/proc/stat"))) {
+  if (m.cpu) {
     if (last_cpu_)
-      h.cpu_usage = cpu_percent(*last_cpu_, *cpu);
-    last_cpu_ = cpu;
+      h.cpu_usage = cpu_percent(*last_cpu_, *m.cpu);
+    last_cpu_ = m.cpu;
   }
-  struct statvfs fs {};
-  if (::statvfs(data_dir_.c_str(), &fs) == 0 && fs.f_frsize > 0) {
-    auto mib = [&fs](uint64_t blocks) {
-      return static_cast<int64_t>(blocks * fs.f_frsize / (1024UL * 1024UL));
-    };
-    h.storage_total = mib(fs.f_blocks);
-    h.storage_usage = mib(fs.f_blocks - fs.f_bfree);
-  }
-  auto temp = read_file("/sys/class/thermal/thermal_zone0/temp");
-  if (!temp.empty() && std::isdigit(static_cast<unsigned char>(temp[0])))
-    h.cpu_temp = std::strtoll(temp.c_str(), nullptr, 10) / 1000;
+  h.storage_total = m.storage_total_mib;
+  h.storage_usage = m.storage_used_mib;
+  h.cpu_temp = m.cpu_temp;
   return h;
 }
 

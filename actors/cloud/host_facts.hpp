@@ -2,12 +2,13 @@
 
 // What the state report says about the host (reference/state.md "Device
 // fields" and "Metrics"): addresses and hardware metrics. host_sampler
-// reads them from the system (addresses: actors/host/addresses.hpp, the
-// one interface filter; /proc, statvfs); the
-// parsers and rules below are pure and unit-tested.
+// takes them from a host_provider (actors/host/host_provider.hpp: the real
+// machine, or a simulated device); the parsers and rules below are pure and
+// unit-tested.
 #include "actors/host/addresses.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,14 +50,18 @@ int64_t cpu_percent(const cpu_times& before, const cpu_times& after);
 std::optional<int64_t> bucketed(std::optional<int64_t> reported,
                                 std::optional<int64_t> sample, int64_t bucket);
 
-// Reads the host. `data_dir` picks the file system for storage figures.
+class host_provider;
+
+// Samples the host through `host`; the cpu percent is taken between two
+// samples. `data_dir` picks the file system for storage figures.
 class host_sampler {
 public:
-  explicit host_sampler(std::string data_dir)
-      : data_dir_(std::move(data_dir)) {}
+  host_sampler(std::shared_ptr<const host_provider> host, std::string data_dir)
+      : host_(std::move(host)), data_dir_(std::move(data_dir)) {}
   host_facts sample();
 
 private:
+  std::shared_ptr<const host_provider> host_;
   std::string data_dir_;
   std::optional<cpu_times> last_cpu_;
 };

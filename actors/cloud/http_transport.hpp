@@ -5,6 +5,7 @@
 // timeout, the proxy the environment names (api/client/proxy.hpp). Also the
 // pure helpers that shape cloud requests.
 #include "actors/cloud/cloud_sync.hpp"
+#include "api/client/proxy.hpp"
 
 #include <asio/io_context.hpp>
 #include <optional>
@@ -23,10 +24,12 @@ std::optional<std::string> api_base(std::string_view url);
 std::string cloud_user_agent(std::string_view bosun_version,
                              std::string_view os_version, bool development);
 
-// A transport that sends on `io`'s thread; std::nullopt (with `why`) when
-// `api_endpoint` is not usable.
+// A transport that sends on `io`'s thread, through the proxy `env` names
+// (https_proxy, no_proxy, …); std::nullopt (with `why`) when `api_endpoint`
+// is not usable.
 std::optional<cloud_transport>
 make_http_transport(asio::io_context& io, std::string_view api_endpoint,
-                    std::string user_agent, std::string* why = nullptr);
+                    std::string user_agent, std::string* why = nullptr,
+                    const http::env_lookup& env = http::process_env);
 
 } // namespace bosun

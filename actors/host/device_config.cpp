@@ -13,7 +13,6 @@
 #include <fstream>
 #include <iterator>
 #include <sys/stat.h>
-#include <sys/sysinfo.h>
 
 namespace bosun {
 
@@ -182,12 +181,13 @@ void reboot_after_apply(device_config_ptr self, bool force) {
 // (a bosun restarted before the reboot it asked for still owes it).
 bool reboot_due(device_config_ptr self) {
   struct stat st {};
-  struct sysinfo si {};
-  if (::stat(self->state.opts.breadcrumb.c_str(), &st) != 0
-      || ::sysinfo(&si) != 0)
+  if (::stat(self->state.opts.breadcrumb.c_str(), &st) != 0)
     return false;
-  auto boot
-    = std::chrono::system_clock::now() - std::chrono::seconds(si.uptime);
+  auto uptime = self->state.opts.facts->uptime_seconds();
+  if (!uptime)
+    return false;
+  auto boot = std::chrono::system_clock::now()
+              - std::chrono::seconds(static_cast<int64_t>(*uptime));
   return std::chrono::system_clock::from_time_t(st.st_mtime) > boot;
 }
 
@@ -424,6 +424,8 @@ device_config_impl(device_config_ptr self, device_config_deps deps,
   st.opts = std::move(opts);
   if (!st.opts.log)
     st.opts.log = std::make_shared<const logger>();
+  if (!st.opts.facts)
+    st.opts.facts = real_host_provider();
   st.backends = hc::make_backends();
   for (const auto& k : hc::config_keys())
     st.applied[k.var] = k.default_value;

@@ -22,6 +22,7 @@
 // points to wire), touches JSON (api/cloud/boot_codec).
 // Spawned detached: file reads, writes and fsyncs on the boot partition
 // block.
+#include "actors/host/host_provider.hpp"
 #include "actors/logger.hpp"
 #include "messages/db.hpp"
 #include "messages/device_config.hpp"
@@ -51,6 +52,8 @@ struct device_config_options {
   // config::device_config_vars).
   std::map<std::string, std::string> initial;
   std::shared_ptr<const logger> log;
+  // The host's uptime (is a reboot still due?); null: real_host_provider().
+  std::shared_ptr<const host_provider> facts;
 };
 
 struct device_config_deps {

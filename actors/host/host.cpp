@@ -376,6 +376,7 @@ host_actor::behavior_type host_impl(self_ptr self, host_options opts,
   paths.lock_base = st.opts.lock_base;
   paths.led_file = st.opts.led_file;
   paths.vpn_status = st.opts.vpn_status;
+  paths.facts = st.opts.facts ? st.opts.facts : real_host_provider();
   st.io = spawn_host_io(self->system(), std::move(paths));
   // The worker lives and dies with this actor.
   self->link_to(st.io);

@@ -13,6 +13,7 @@
 // the bus state as the actor's last error.
 //
 // Never does: JSON, HTTP, SQL; never talks to the engine.
+#include "actors/host/host_provider.hpp"
 #include "actors/logger.hpp"
 #include "messages/app_manager.hpp"
 #include "messages/host.hpp"
@@ -46,6 +47,8 @@ struct host_options {
   std::string journalctl = "journalctl";
   int max_journal_runs = 4;
   std::shared_ptr<const logger> log;
+  // The machine's facts (addresses); null: real_host_provider().
+  std::shared_ptr<const host_provider> facts;
 };
 
 struct host_deps {

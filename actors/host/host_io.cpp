@@ -358,7 +358,7 @@ host_io_actor::behavior_type host_io_impl(self_ptr self, host_paths paths) {
       return caf::unit;
     },
     [self](caf::get_atom, addrs_atom) {
-      return read_host_addresses(self->state.paths.sys_class_net);
+      return self->state.paths.facts->addresses();
     },
   };
 }

@@ -9,10 +9,12 @@
 // Bus errors: a call on a connection that broke closes it and fails with
 // host_errc::bus_unavailable (the host actor then reconnects); a call the
 // peer refused fails with host_errc::failed and the D-Bus error's message.
+#include "actors/host/host_provider.hpp"
 #include "messages/host.hpp"
 
 #include <caf/actor_system.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,8 @@ struct host_paths {
   std::string lock_base;   // <base>/services/<appId>/<service>/
   std::string led_file;    // /dev/null when absent at first use
   std::string vpn_status;  // the OpenVPN status dir
-  std::string sys_class_net = "/sys/class/net";
+  // The addresses (GET /v1/device); never null (spawn_host fills it).
+  std::shared_ptr<const host_provider> facts;
 };
 
 // (Re)connects to the bus; fails with bus_unavailable and the reason.

@@ -867,10 +867,11 @@ logs_actor spawn_logs(caf::actor_system& sys, engine_actor engine, db_actor db,
     sys.spawn(logs_impl, std::move(engine), std::move(db), std::move(opts)));
 }
 
-log_uploads asio_log_uploads(asio::io_context& io) {
-  return [&io](const log_shipping& s,
-               std::string& why) -> std::optional<log_upload::factory> {
-    auto t = log_upload::device_target(s.endpoint, s.uuid, s.api_key, &why);
+log_uploads asio_log_uploads(asio::io_context& io, http::env_lookup env) {
+  return [&io, env](const log_shipping& s,
+                    std::string& why) -> std::optional<log_upload::factory> {
+    auto t
+      = log_upload::device_target(s.endpoint, s.uuid, s.api_key, &why, env);
     if (!t)
       return std::nullopt;
     t->user_agent = std::string("bosun/") + BOSUN_VERSION;

@@ -43,8 +43,10 @@ namespace bosun {
 using log_uploads = std::function<std::optional<log_upload::factory>(
   const log_shipping&, std::string& why)>;
 
-// Connections over Asio on `io` (TCP or TLS, per the endpoint's scheme).
-log_uploads asio_log_uploads(asio::io_context& io);
+// Connections over Asio on `io` (TCP or TLS, per the endpoint's scheme),
+// through the proxy `env` names (https_proxy, no_proxy, …).
+log_uploads asio_log_uploads(asio::io_context& io,
+                             http::env_lookup env = http::process_env);
 
 struct logs_options {
   log_shipping shipping;                 // the setting at start

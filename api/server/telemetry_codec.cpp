@@ -130,6 +130,10 @@ void write_engine(writer& w, const engine_telemetry& e) {
 
 void write_process(writer& w, const process_stats& p) {
   w.StartObject();
+  // Every agent of the process shares these figures (fleet-sim runs
+  // thousands in one process).
+  key(w, "scope");
+  w.String("process");
   key(w, "available");
   w.Bool(p.available);
   key(w, "rssBytes");
@@ -218,6 +222,14 @@ double num(T v) {
   return static_cast<double>(v);
 }
 
+// The running actors of the agent's own tree (the snapshot's, unlike the
+// actor system's count, which is process-wide).
+size_t agent_actors(const telemetry_snapshot& s) {
+  return static_cast<size_t>(
+    std::count_if(s.actors.begin(), s.actors.end(),
+                  [](const actor_report& r) { return r.running; }));
+}
+
 void actor_metrics(std::string& out, const telemetry_snapshot& s) {
   auto of = [](const actor_report& r) {
     return labels{{"actor", r.name}, {"kind", r.kind}};
@@ -253,9 +265,13 @@ void actor_metrics(std::string& out, const telemetry_snapshot& s) {
        "Most messages seen waiting behind one being handled.", true,
        [](const actor_report& r) { return num(r.sample.mailbox_max); });
   family running(out, "bosun_actors_running", "gauge",
-                 "Live actors in the actor system, per-request ones "
-                 "included.");
-  running.add(num(s.actors_running));
+                 "Live actors in the actor system (process-wide: every agent "
+                 "of the process), per-request ones included.");
+  running.add({{"scope", "process"}}, num(s.actors_running));
+  family(out, "bosun_agent_actors", "gauge",
+         "Running actors in this agent's tree (root, its children and the "
+         "service supervisors).")
+    .add(num(agent_actors(s)));
 }
 
 void service_metrics(std::string& out, const apps_status& a) {
@@ -458,24 +474,27 @@ void engine_metrics(std::string& out, const engine_telemetry& e) {
   one("bosun_engine_pulls", "gauge", "Image pulls in progress.", num(e.pulls));
 }
 
+// Labelled scope="process": every agent of the process reports the same.
 void process_metrics(std::string& out, const process_stats& p) {
   if (!p.available)
     return;
+  const labels proc{{"scope", "process"}};
   family(out, "bosun_process_resident_memory_bytes", "gauge",
-         "Resident memory of the bosun process.")
-    .add(num(p.rss_bytes));
+         "Resident memory of the bosun process (process-wide).")
+    .add(proc, num(p.rss_bytes));
   family(out, "bosun_process_resident_memory_peak_bytes", "gauge",
-         "Peak resident memory of the bosun process.")
-    .add(num(p.rss_peak_bytes));
+         "Peak resident memory of the bosun process (process-wide).")
+    .add(proc, num(p.rss_peak_bytes));
   family cpu(out, "bosun_process_cpu_seconds_total", "counter",
-             "CPU time used by the bosun process.");
-  cpu.add({{"mode", "user"}}, p.cpu_user_seconds);
-  cpu.add({{"mode", "system"}}, p.cpu_system_seconds);
-  family(out, "bosun_process_threads", "gauge", "Threads of the process.")
-    .add(num(p.threads));
+             "CPU time used by the bosun process (process-wide).");
+  cpu.add({{"scope", "process"}, {"mode", "user"}}, p.cpu_user_seconds);
+  cpu.add({{"scope", "process"}, {"mode", "system"}}, p.cpu_system_seconds);
+  family(out, "bosun_process_threads", "gauge",
+         "Threads of the process (process-wide).")
+    .add(proc, num(p.threads));
   family(out, "bosun_process_uptime_seconds", "gauge",
-         "Seconds since the process started.")
-    .add(p.uptime_seconds);
+         "Seconds since the process started (process-wide).")
+    .add(proc, p.uptime_seconds);
 }
 
 } // namespace
@@ -578,6 +597,10 @@ std::string encode_telemetry_json(const telemetry_snapshot& s) {
   write_process(w, s.process);
   key(w, "actorsRunning");
   w.Uint64(s.actors_running);
+  key(w, "actorsRunningScope");
+  w.String("process");
+  key(w, "agentActors");
+  w.Uint64(agent_actors(s));
   key(w, "collectedAt");
   w.Double(s.collected_at);
   key(w, "collectionMs");

@@ -9,16 +9,22 @@
 //
 //   fleet-sim --cloud http://127.0.0.1:8800 --admin http://127.0.0.1:8801
 //             [--devices 100] [--scale 60] [--dir DIR] [--seed 1]
-//             [--timeout 600] [--keep]
+//             [--timeout 600] [--keep] [--shard i/n] [--inspect ADDR:PORT]
 //
-// --scale divides the poll interval (appUpdatePollInterval, 15 min) and the
-// simulated engine's times; cloud_sync's poll jitter (up to 60 s) is not
-// scaled: start_agent does not take it yet.
+// --scale divides the poll interval (appUpdatePollInterval, 15 min), the
+// simulated engine's times and the agents' own timings (agent_deps:
+// cloud_sync's poll jitter, backoff, report spacing). Each agent has its own
+// seed and simulated host facts, and logs under its short uuid.
+// --shard i/n runs slice i of the --devices (docs/FLEET.md); --inspect
+// serves /metrics, /agents/<uuid>/telemetry and /unconverged.
 #include "actors/agent.hpp"
 #include "actors/telemetry/process_stats.hpp"
 #include "messages/app_manager.hpp"
 #include "messages/core.hpp"
+#include "tools/fleet-sim/inspect.hpp"
+#include "tools/fleet-sim/shard.hpp"
 #include "tools/fleet-sim/sim_engine.hpp"
+#include "tools/fleet-sim/sim_host.hpp"
 #include "tools/fleet-sim/sim_world.hpp"
 
 #include <algorithm>
@@ -52,6 +58,8 @@ struct options {
   uint64_t seed = 1;
   int timeout_s = 600;
   bool keep = false;
+  bosun::fleet::shard shard;
+  std::string inspect; // ADDR:PORT, "" = none
 };
 
 // "http://host:port" -> host, port.
@@ -219,7 +227,8 @@ bool await_stage(caf::scoped_actor& self, std::vector<device>& ds,
 
 int usage() {
   std::cerr << "usage: fleet-sim --cloud URL --admin URL [--devices N] "
-               "[--scale S] [--dir DIR] [--seed N] [--timeout S] [--keep]\n";
+               "[--scale S] [--dir DIR] [--seed N] [--timeout S] [--keep] "
+               "[--shard i/n] [--inspect ADDR:PORT]\n";
   return 2;
 }
 
@@ -248,6 +257,16 @@ int main(int argc, char** argv) {
       o.timeout_s = std::stoi(next());
     else if (a == "--keep")
       o.keep = true;
+    else if (a == "--shard") {
+      std::string why;
+      auto sh = bosun::fleet::parse_shard(next(), &why);
+      if (!sh) {
+        std::cerr << "fleet-sim: --shard: " << why << "\n";
+        return 2;
+      }
+      o.shard = *sh;
+    } else if (a == "--inspect")
+      o.inspect = next();
     else
       return usage();
   }
@@ -260,27 +279,43 @@ int main(int argc, char** argv) {
   fs::create_directories(o.dir);
 
   // The fleet and its devices, registered already (no registration storm).
-  const int64_t fleet = 700000 + ::getpid() % 100000;
-  std::vector<device> ds(o.devices);
+  // Shards of one fleet share its id (from the seed) and create their own
+  // slice of its devices.
+  const bool sharded = o.shard.count > 1;
+  const int64_t fleet
+    = 700000
+      + static_cast<int64_t>(
+        sharded ? o.seed % 100000 : static_cast<uint64_t>(::getpid()) % 100000);
+  const auto slice = bosun::fleet::shard_range(o.devices, o.shard);
+  if (slice.size() == 0) {
+    std::cerr << "fleet-sim: shard " << o.shard.index << "/" << o.shard.count
+              << " of " << o.devices << " devices has none\n";
+    return 2;
+  }
+  std::vector<device> ds(slice.size());
   std::ostringstream devs;
   devs << "[";
-  for (size_t i = 0; i < o.devices; ++i) {
-    auto& d = ds[i];
+  for (size_t k = 0; k < ds.size(); ++k) {
+    auto& d = ds[k];
+    auto i = slice.first + k; // the device's index in the whole fleet
     char uuid[33];
-    std::snprintf(uuid, sizeof(uuid), "%08llx%024zx",
+    // The first 7 digits (the short uuid, the agent's log prefix) are a
+    // bijection of the index: no two devices share them.
+    std::snprintf(uuid, sizeof(uuid), "%07llx%09llx%016zx",
+                  ((i + 1) * 0x9e3779bULL) & 0xfffffffULL,
                   static_cast<unsigned long long>(fleet), i);
     d.uuid = uuid;
     d.key = "dk" + d.uuid;
     d.id = fleet * 100000 + static_cast<int64_t>(i);
-    devs << (i ? "," : "") << R"({"uuid":")" << d.uuid << R"(","api_key":")"
+    devs << (k ? "," : "") << R"({"uuid":")" << d.uuid << R"(","api_key":")"
          << d.key << R"(","fleet":)" << fleet << R"(,"id":)" << d.id << "}";
   }
   devs << "]";
   std::string fleet_body = R"({"id":)" + std::to_string(fleet)
                            + R"(,"provisioning_key":"pk)"
                            + std::to_string(fleet) + R"(","name":"fleet"})";
-  if (admin_call(o.admin, "POST", "/fleets", fleet_body) != 201
-      && admin_call(o.admin, "POST", "/fleets", fleet_body) != 200) {
+  auto made = admin_call(o.admin, "POST", "/fleets", fleet_body);
+  if (made != 201 && made != 200 && !(sharded && made == 409)) {
     std::cerr << "fleet-sim: cannot create the fleet at " << o.admin << "\n";
     return 1;
   }
@@ -306,8 +341,9 @@ int main(int argc, char** argv) {
       static_cast<int64_t>(static_cast<double>(d.count()) / o.scale));
   };
   auto t_start = clock_type::now();
-  for (size_t i = 0; i < o.devices; ++i) {
-    auto& d = ds[i];
+  for (size_t k = 0; k < ds.size(); ++k) {
+    auto& d = ds[k];
+    auto i = slice.first + k;
     bosun::config c;
     c.data_dir = o.dir + "/" + std::to_string(i);
     fs::create_directories(c.data_dir);
@@ -332,6 +368,13 @@ int main(int argc, char** argv) {
     so.registry.bandwidth = 2e6 * o.scale; // 20 MB in 10 s, scaled
     so.registry.image_size = 20'000'000;
     bosun::agent_deps deps{io, log};
+    deps.seed = so.seed;
+    deps.time_scale = o.scale;
+    deps.host = bosun::sim::make_sim_host(bosun::sim::sim_host_for(o.seed, i));
+    deps.log_prefix = true;
+    deps.proxy_env = [](std::string_view) -> std::optional<std::string> {
+      return std::nullopt; // cloud-sim is local: no proxy
+    };
     // The simulated device outlives its engine actor (root may restart it).
     auto device = std::make_shared<bosun::sim::world>(so.seed, so.hostname);
     deps.engine = [so, device](caf::actor_system& s) -> bosun::engine_actor {
@@ -347,6 +390,17 @@ int main(int argc, char** argv) {
   auto start_s
     = std::chrono::duration<double>(clock_type::now() - t_start).count();
   caf::scoped_actor self{sys};
+  bosun::fleet::inspector insp{sys};
+  if (!o.inspect.empty()) {
+    for (auto& d : ds)
+      insp.add_agent({d.uuid, d.a.root});
+    insp.set_goal({app_uuid(fleet), commit_of(1)});
+    std::string why;
+    if (!insp.start(o.inspect, &why)) {
+      std::cerr << "fleet-sim: --inspect " << o.inspect << ": " << why << "\n";
+      return 1;
+    }
+  }
   auto timeout = std::chrono::seconds(o.timeout_s);
   bool ok
     = await_stage(self, ds, app_uuid(fleet), commit_of(1), t_start, timeout);
@@ -357,6 +411,7 @@ int main(int argc, char** argv) {
     auto t0 = clock_type::now();
     admin_call(o.admin, "PUT", "/fleets/" + std::to_string(fleet) + "/target",
                fleet_target(fleet, 2));
+    insp.set_goal({app_uuid(fleet), commit_of(2)});
     ok = await_stage(self, ds, app_uuid(fleet), commit_of(2), t0, timeout);
     rollout = stage_json(ds, o.scale);
   }
@@ -373,7 +428,7 @@ int main(int argc, char** argv) {
     rollout.c_str(), static_cast<unsigned long long>(rss_before),
     static_cast<unsigned long long>(rss_agents),
     static_cast<unsigned long long>(rss_after),
-    static_cast<unsigned long long>((rss_after - rss_before) / o.devices),
+    static_cast<unsigned long long>((rss_after - rss_before) / ds.size()),
     counts.empty() ? "null" : counts.c_str());
   std::fflush(stdout);
 
@@ -387,6 +442,8 @@ int main(int argc, char** argv) {
   io_thread.join();
   if (!o.keep)
     fs::remove_all(o.dir);
-  admin_call(o.admin, "DELETE", "/fleets/" + std::to_string(fleet), "");
+  insp.stop();
+  if (!sharded) // the other shards may still run
+    admin_call(o.admin, "DELETE", "/fleets/" + std::to_string(fleet), "");
   return ok ? 0 : 1;
 }

@@ -232,11 +232,13 @@ TEST_SUITE("telemetry") {
     CHECK(engine[0].value > 0);
     CHECK(engine[0].labels.at("kind") == "engine");
     CHECK(p.all("bosun_actor_up", {{"actor", "app_manager"}}).size() == 1);
-    auto* rss = p.find("bosun_process_resident_memory_bytes");
+    auto* rss
+      = p.find("bosun_process_resident_memory_bytes", {{"scope", "process"}});
     REQUIRE(rss);
     CHECK(rss->value > 1024 * 1024);
-    CHECK(p.find("bosun_process_cpu_seconds_total", {{"mode", "user"}}));
-    CHECK(p.find("bosun_process_threads"));
+    CHECK(p.find("bosun_process_cpu_seconds_total",
+                 {{"scope", "process"}, {"mode", "user"}}));
+    CHECK(p.find("bosun_process_threads", {{"scope", "process"}}));
     CHECK(p.types["bosun_actor_messages_handled_total"] == "counter");
     CHECK(p.types["bosun_logs_lines_total"] == "counter");
     CHECK(p.find("bosun_logs_cloud_connected"));

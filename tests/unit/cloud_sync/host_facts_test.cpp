@@ -1,6 +1,7 @@
 // What the report says about the host: address filtering, /proc parsers and
 // metric buckets.
 #include "actors/cloud/host_facts.hpp"
+#include "actors/host/host_provider.hpp"
 
 #include <doctest/doctest.h>
 
@@ -71,7 +72,7 @@ TEST_SUITE("host facts") {
   }
 
   TEST_CASE("the sampler reads this host without failing") {
-    host_sampler s("/tmp");
+    host_sampler s(real_host_provider(), "/tmp");
     auto first = s.sample();
     auto second = s.sample();
     CHECK(first.memory_total.has_value());

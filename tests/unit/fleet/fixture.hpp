@@ -3,8 +3,10 @@
 // Whole agents (start_agent: root, db, app_manager, images, volumes,
 // networks, logs, telemetry) in one actor system, on the threaded scheduler,
 // each with its own data dir and simulated engine (whose model, the
-// simulated device, outlives the agent), in local mode. Conditions are
-// awaited with deadlines (tests/support/eventually.hpp).
+// simulated device, outlives the agent), in local mode; or managed, against
+// a scripted cloud (cloud_stub, the injected transport), with a seed, a
+// time scale and simulated host facts. Conditions are awaited with
+// deadlines (tests/support/eventually.hpp).
 #include "actors/agent.hpp"
 #include "messages/api_keys.hpp"
 #include "messages/app_manager.hpp"
@@ -14,6 +16,7 @@
 #include "messages/telemetry.hpp"
 #include "tests/support/eventually.hpp"
 #include "tools/fleet-sim/sim_engine.hpp"
+#include "tools/fleet-sim/sim_host.hpp"
 #include "tools/fleet-sim/sim_world.hpp"
 
 #include <caf/actor_system.hpp>
@@ -95,6 +98,58 @@ inline target_state target_for(int64_t app_id, const std::string& service) {
   return t;
 }
 
+// A cloud for managed agents, answering at once on the caller's thread:
+// each device's target (no apps), 200 {} to anything else. Keeps every
+// request with the uuid of the agent that sent it.
+struct cloud_stub {
+  std::mutex m;
+  std::vector<std::pair<std::string, cloud_request>> seen;
+
+  // The bodies `uuid` sent to `target` with `method`.
+  std::vector<std::string> bodies(const std::string& uuid,
+                                  const std::string& method,
+                                  const std::string& target) {
+    std::lock_guard<std::mutex> g{m};
+    std::vector<std::string> out;
+    for (auto& [u, r] : seen)
+      if (u == uuid && r.method == method && r.target == target)
+        out.push_back(r.body);
+    return out;
+  }
+
+  static cloud_transport_factory for_device(std::shared_ptr<cloud_stub> stub,
+                                            std::string uuid) {
+    return [stub, uuid](std::string_view, std::string, std::string*) {
+      return std::optional<cloud_transport>{
+        [stub, uuid](cloud_request r, std::function<void(cloud_reply)> done) {
+          cloud_reply out;
+          out.status = 200;
+          out.body = "{}";
+          if (r.method == "GET"
+              && r.target == "/device/v3/" + uuid + "/state") {
+            out.etag = "\"1\"";
+            out.body
+              = R"({")" + uuid + R"(":{"name":"dev","config":{},"apps":{}}})";
+          }
+          {
+            std::lock_guard<std::mutex> g{stub->m};
+            stub->seen.emplace_back(uuid, std::move(r));
+          }
+          done(std::move(out));
+        }};
+    };
+  }
+};
+
+// What start() gives an agent beyond its service: managed ones talk to
+// `cloud` as `uuid`.
+struct agent_setup {
+  std::shared_ptr<cloud_stub> cloud; // null: local mode, unmanaged
+  std::string uuid;
+  double scale = 1;
+  std::optional<sim::sim_host_facts> host;
+};
+
 inline std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
@@ -163,8 +218,8 @@ struct agents {
 
   // Starts (or restarts, from the same data dir and simulated device) the
   // agent `o`.
-  void start(one& o, const std::string& service, int64_t app_id,
-             uint64_t seed) {
+  void start(one& o, const std::string& service, int64_t app_id, uint64_t seed,
+             const agent_setup& setup = {}) {
     bool again = !o.dir.empty();
     o.service = service;
     o.app_id = app_id;
@@ -189,6 +244,25 @@ struct agents {
     opts.hostname = service;
     agent_deps deps{io,
                     std::make_shared<const logger>(log_level::debug, o.log_fd)};
+    deps.seed = seed;
+    deps.log_prefix = true;
+    if (setup.host)
+      deps.host = sim::make_sim_host(*setup.host);
+    if (setup.cloud) {
+      c.local_mode = false;
+      // Cloud requests go to the stub; the log stream is refused (loopback).
+      c.api_endpoint = "http://127.0.0.1:1";
+      c.uuid = setup.uuid;
+      c.device_api_key = "dk" + setup.uuid;
+      c.device_id = app_id * 1000;
+      c.registered_at = 1700000000000;
+      c.application_id = app_id;
+      c.device_type = "generic-aarch64";
+      c.app_update_poll_interval
+        = std::chrono::milliseconds{static_cast<int64_t>(900000 / setup.scale)};
+      deps.time_scale = setup.scale;
+      deps.cloud_transport = cloud_stub::for_device(setup.cloud, setup.uuid);
+    }
     deps.engine
       = [opts, device = o.device](caf::actor_system& s) -> engine_actor {
       return sim::spawn_sim_engine(s, opts, device);

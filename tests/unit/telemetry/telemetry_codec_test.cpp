@@ -108,10 +108,22 @@ TEST_SUITE("prometheus text") {
     CHECK(p.types["bosun_actor_mailbox_depth"] == "gauge");
     CHECK(p.find("bosun_engine_up")->value == 1);
     CHECK(p.find("bosun_engine_requests_total")->value == 77);
-    CHECK(p.find("bosun_process_resident_memory_bytes")->value == 9 << 20);
-    CHECK(p.find("bosun_process_cpu_seconds_total", {{"mode", "user"}})->value
-          == 1.5);
-    CHECK(p.find("bosun_actors_running")->value == 11);
+    // Process figures are the whole process's (every agent of fleet-sim's
+    // reports the same): labelled so; the agent's own actors beside them.
+    const std::map<std::string, std::string> proc{{"scope", "process"}};
+    auto* rss = p.find("bosun_process_resident_memory_bytes", proc);
+    auto* cpu = p.find("bosun_process_cpu_seconds_total",
+                       {{"scope", "process"}, {"mode", "user"}});
+    auto* running = p.find("bosun_actors_running", proc);
+    auto* own = p.find("bosun_agent_actors");
+    REQUIRE(rss);
+    REQUIRE(cpu);
+    REQUIRE(running);
+    REQUIRE(own);
+    CHECK(rss->value == 9 << 20);
+    CHECK(cpu->value == 1.5);
+    CHECK(running->value == 11);
+    CHECK(own->value == 6); // the tree's running actors
   }
 
   TEST_CASE("an actor that does not report has up and restarts but no "
@@ -209,6 +221,9 @@ TEST_SUITE("telemetry json") {
     CHECK(d["process"]["cpuSeconds"].GetDouble() == doctest::Approx(1.75));
     CHECK(d["process"]["threads"].GetUint64() == 5);
     CHECK(d["actorsRunning"].GetUint64() == 11);
+    CHECK(std::string{d["actorsRunningScope"].GetString()} == "process");
+    CHECK(std::string{d["process"]["scope"].GetString()} == "process");
+    CHECK(d["agentActors"].GetUint64() == 6);
   }
 
   TEST_CASE("engine and apps are null when they did not answer") {

@@ -3,6 +3,7 @@
 // also keeps the engine view current: what it changed is read again (or
 // dropped) before the next pass plans.
 #include "actors/apps/app_state.hpp"
+#include "actors/apps/chaos_hook.hpp"
 #include "actors/apps/service_supervisor.hpp"
 
 #include <algorithm>
@@ -79,6 +80,7 @@ struct executor {
     self->request(st.deps.images, caf::infinite, f)
       .then(
         [me, image](const image_fetched& r) {
+          chaos::reached("fetch", chaos::phase::after);
           auto& st = me->state;
           st.books.downloading.erase(image);
           view_changed(me);
@@ -425,7 +427,8 @@ void execute(self_ptr self, const std::vector<step>& batch,
   auto fan = make_fan_in(std::move(k));
   for (auto& s : batch) {
     fan->add();
-    std::visit(executor{self, fan}, s);
+    chaos::reached(chaos::kind_of(s), chaos::phase::before);
+    std::visit(executor{self, chaos_after(fan, s)}, s);
   }
   fan->seal();
 }

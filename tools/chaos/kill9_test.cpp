@@ -12,6 +12,7 @@
 //                          BOSUN_CHAOS_SEED=<seed> BOSUN_CHAOS_TRIALS=1
 //                          replays it.
 #include "tests/support/bosun.hpp"
+#include "tests/support/registry.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -427,23 +428,6 @@ void run_trial(const trial_plan& p, const images& im, figures& fig) {
           took.count(), " ms");
 }
 
-// A second image in the registry (the test image plus one layer), for the
-// changes that need a fetch.
-std::string push_second_image(const std::string& base) {
-  auto registry = bosun::test::required_env("BOSUN_TEST_REGISTRY");
-  auto name = registry + "/bosun/chaos-b:1";
-  docker("pull -q " + base);
-  auto built = bosun::test::run_command(
-    "printf 'FROM " + base
-    + "\\nRUN echo b > /image-b\\n' | DOCKER_BUILDKIT=0 docker build -q -t "
-    + name + " -");
-  REQUIRE_MESSAGE(built.status == 0, built.out);
-  auto pushed = docker("push -q " + name);
-  REQUIRE_MESSAGE(pushed.status == 0, pushed.out);
-  docker("rmi -f " + name);
-  return name;
-}
-
 long env_long(const char* name, long dflt) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::stol(v) : dflt;
@@ -456,7 +440,8 @@ TEST_SUITE("chaos") {
             "no duplicates, its data, a sound db and no lock left") {
     images im;
     im.a = bosun::test::required_env("BOSUN_TEST_IMAGE");
-    im.b = push_second_image(im.a);
+    im.b = bosun::test::push_layered_image(im.a, "bosun/chaos-b:1",
+                                           "echo b > /image-b");
     auto first = static_cast<unsigned>(env_long("BOSUN_CHAOS_SEED", 0));
     auto trials = env_long("BOSUN_CHAOS_TRIALS", long(kinds.size()));
     bool every_point_required = std::getenv("BOSUN_CHAOS_TRIALS") == nullptr;

@@ -96,7 +96,11 @@ void reached(const char* kind, phase when) {
   ::raise(SIGKILL);
 }
 
+#endif
+
 } // namespace bosun::chaos
+
+#ifdef BOSUN_CHAOS_HOOKS
 
 namespace bosun::appmgr {
 

@@ -20,6 +20,9 @@
 //                    (service_supervisor.cpp): after = created, not started
 //   db               a write of the apps' bookkeeping (commit record,
 //                    stopped services; app_common.cpp): after = stored
+//   pull             a progress line of a pull from the engine
+//                    (actors/images): after = the nth line arrived, a kill
+//                    in the middle of a download
 #include "messages/apps.hpp"
 
 #include <memory>

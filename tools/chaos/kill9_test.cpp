@@ -69,6 +69,7 @@ const std::vector<kind_info> kinds = {
   {"lock-release", {env_change, remove_service, image_change, stop_service}},
   {"commit", {from_empty, env_change, add_service, release_only}},
   {"db", {from_empty, env_change, remove_service, release_only}},
+  {"pull", {from_empty, image_change}, true},
 };
 
 // One service of the app: "main" always (volume data, maybe scratch),
@@ -240,6 +241,8 @@ struct trial_plan {
   int change = 0;
   int nth = 1;
   bool after = false;
+  // A second kill, in the bosun that recovers ("" = none).
+  std::string again;
 
   std::string point() const {
     return std::string(kind->kind) + ":" + std::to_string(nth) + ":"
@@ -255,6 +258,21 @@ trial_plan plan_for(unsigned seed) {
   p.change = p.kind->changes[rng() % p.kind->changes.size()];
   p.after = rng() % 2 == 1;
   p.nth = p.kind->twice && rng() % 2 == 1 ? 2 : 1;
+  if (p.kind->kind == std::string("pull")) {
+    p.nth = 1 + static_cast<int>(rng() % 4); // the nth progress line
+    p.after = true;                          // its only point
+  }
+  // Every other trial (not the per-kind set CI runs) kills the recovery
+  // too, at a point of a kind the same change passes.
+  if (seed >= kinds.size() && rng() % 2 == 1) {
+    std::vector<const kind_info*> fits;
+    for (auto& k : kinds)
+      if (std::count(k.changes.begin(), k.changes.end(), p.change) != 0)
+        fits.push_back(&k);
+    auto& k = *fits[rng() % fits.size()];
+    bool after = rng() % 2 == 1 || k.kind == std::string("pull");
+    p.again = std::string(k.kind) + ":1:" + (after ? "after" : "before");
+  }
   return p;
 }
 
@@ -302,15 +320,16 @@ std::pair<std::optional<app_spec>, app_spec> change_of(int change,
 }
 
 struct figures {
-  int trials = 0, killed = 0, not_reached = 0, converged = 0, duplicates = 0,
-      data_lost = 0, integrity = 0, locks_left = 0;
+  int trials = 0, killed = 0, killed_again = 0, not_reached = 0, converged = 0,
+      duplicates = 0, data_lost = 0, integrity = 0, locks_left = 0;
   std::chrono::milliseconds worst{0};
 };
 
 void run_trial(const trial_plan& p, const images& im, figures& fig) {
   CAPTURE(p.seed);
   MESSAGE("trial seed ", p.seed, ": ", std::string(change_names[p.change]),
-          ", kill at ", p.point());
+          ", kill at ", p.point(),
+          p.again.empty() ? std::string() : ", again at " + p.again);
   auto [before, after] = change_of(p.change, im);
   clean_app();
   // Each trial that fetches finds its image missing.
@@ -378,6 +397,18 @@ void run_trial(const trial_plan& p, const images& im, figures& fig) {
       b.proc().signal(SIGKILL);
       b.proc().wait_exit(10s);
     }
+  }
+  if (!p.again.empty()) {
+    // The recovery dies too, if it passes that point before converging.
+    // (It may die before its API answers: it resumes the apply at once.)
+    running_bosun b2({}, data_dir, "{}", {{"BOSUN_CHAOS_KILL_AT", p.again}});
+    eventually(120s, [&](std::string& last) {
+      last = "the second bosun neither died nor converged";
+      return b2.proc().wait_exit(0ms).has_value()
+             || (applied(b2) && mismatch(after, kept).empty());
+    });
+    if (b2.log().find("chaos: SIGKILL at ") != std::string::npos)
+      ++fig.killed_again;
   }
   auto start = std::chrono::steady_clock::now();
   running_bosun c({}, data_dir);
@@ -450,7 +481,8 @@ TEST_SUITE("chaos") {
       run_trial(plan_for(first + static_cast<unsigned>(i)), im, fig);
     clean_app();
     MESSAGE("kill -9 matrix, seeds ", first, "..", first + trials - 1, ": ",
-            fig.trials, " trials, ", fig.killed, " killed at their point, ",
+            fig.trials, " trials, ", fig.killed, " killed at their point (",
+            fig.killed_again, " killed again while recovering), ",
             fig.not_reached, " point not reached, ", fig.converged,
             " converged, ", fig.duplicates, " with duplicates, ", fig.data_lost,
             " lost data, ", fig.integrity, " integrity failures, ",

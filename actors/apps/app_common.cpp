@@ -2,6 +2,7 @@
 // errors, telling system lines, the spec context, persisting bookkeeping,
 // and the fan-in of asynchronous work.
 #include "actors/apps/app_state.hpp"
+#include "actors/apps/chaos_hook.hpp"
 
 namespace bosun::appmgr {
 
@@ -80,10 +81,11 @@ void request_pass(self_ptr self) {
 
 void persist_kv(self_ptr self, const std::string& key,
                 const std::string& value) {
+  chaos::reached("db", chaos::phase::before);
   self
     ->request(self->state.deps.db, engine_timeout, caf::put_atom_v,
               config_kv_atom_v, key, value)
-    .then([] {},
+    .then([] { chaos::reached("db", chaos::phase::after); },
           [self, key](const caf::error& e) {
             log_of(self).error("apps", "cannot store {}: {}", key,
                                render(self, e));

@@ -4,6 +4,7 @@
 
 #include "actors/apps/service_supervisor.hpp"
 
+#include "actors/apps/chaos_hook.hpp"
 #include "actors/apps/event_lines.hpp"
 #include "actors/telemetry/counters.hpp"
 
@@ -282,11 +283,13 @@ void create_container(self_ptr self, bool show_installing, const done_fn& k) {
   if (show_installing)
     set_phase(self, service_phase::installing);
   tell(self, apps::lines::installing_service);
+  chaos::reached("create", chaos::phase::before);
   self
     ->request(st.engine, call_timeout(self),
               container_create_req{st.spec->container})
     .then(
       [self, before, show_installing, k](std::string& id) {
+        chaos::reached("create", chaos::phase::after);
         auto& st = self->state;
         st.status.container_id = std::move(id);
         st.status.health.clear();

@@ -3,6 +3,7 @@
 // also keeps the engine view current: what it changed is read again (or
 // dropped) before the next pass plans.
 #include "actors/apps/app_state.hpp"
+#include "actors/apps/chaos_hook.hpp"
 #include "actors/apps/service_supervisor.hpp"
 
 #include <algorithm>
@@ -81,6 +82,7 @@ struct executor {
     self->request(st.deps.images, caf::infinite, f)
       .then(
         [me, image](const image_fetched& r) {
+          chaos::reached("fetch", chaos::phase::after);
           auto& st = me->state;
           st.books.downloading.erase(image);
           view_changed(me);
@@ -472,7 +474,8 @@ void run_all(self_ptr self, const std::vector<step>& batch,
              const fan_in_ptr& fan) {
   for (auto& s : batch) {
     fan->add();
-    std::visit(executor{self, fan}, s);
+    chaos::reached(chaos::kind_of(s), chaos::phase::before);
+    std::visit(executor{self, chaos_after(fan, s)}, s);
   }
 }
 
@@ -516,7 +519,8 @@ void execute(self_ptr self, const std::vector<step>& batch,
       });
     after_locks->add();
     one->add();
-    std::visit(executor{self, one}, s);
+    chaos::reached(chaos::kind_of(s), chaos::phase::before);
+    std::visit(executor{self, chaos_after(one, s)}, s);
     one->seal();
   }
   after_locks->seal();

@@ -120,9 +120,11 @@ void pull_tracker::add(const pull_progress& line) {
     l.download_done = true;
     if (line.current)
       l.extracted = std::max(l.extracted, *line.current);
-  } else if (s == "Pull complete" || s == "Already exists") {
+  } else if (s == "Pull complete") {
     l.download_done = true;
     l.done = true;
+  } else if (s == "Already exists") {
+    l.present = true;
   }
   high_ = std::max(high_, compute());
 }
@@ -132,27 +134,25 @@ void pull_tracker::finish() {
 }
 
 int pull_tracker::compute() const {
-  if (layers_.empty())
-    return 0;
   double known = 0;
   int n_known = 0;
   for (auto& [id, l] : layers_)
-    if (l.total) {
+    if (l.total && !l.present) {
       known += static_cast<double>(*l.total);
       ++n_known;
     }
   double fallback = n_known > 0 ? known / n_known : 1.0;
   double sizes = 0;
   double done = 0;
-  bool all_done = true;
   for (auto& [id, l] : layers_) {
+    if (l.present)
+      continue; // on the engine already: no part of the download
     double size = l.total ? static_cast<double>(*l.total) : fallback;
     sizes += size;
     if (l.done) {
       done += size;
       continue;
     }
-    all_done = false;
     if (!l.total)
       continue; // nothing measurable yet
     double t = static_cast<double>(*l.total);
@@ -160,8 +160,7 @@ int pull_tracker::compute() const {
     double ex = std::min(1.0, l.extracted / t);
     done += size * (dl + ex) / 2;
   }
-  if (all_done)
-    return 100;
+  // 100 only once the pull ended (finish()): more layers may be told yet.
   int pct = sizes > 0 ? static_cast<int>(100 * done / sizes) : 0;
   return std::clamp(pct, 0, 99);
 }

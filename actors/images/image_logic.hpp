@@ -45,14 +45,17 @@ std::string fetch_failure_message(std::string_view image, std::string_view why);
 
 // Aggregates the per-layer lines of one pull stream into one percent.
 //
-// Each layer counts with its size (the total of its Downloading/Extracting
-// lines; a layer whose size is not known yet counts with the mean of the
-// known sizes, or 1 when none is known). A layer is half done when its
-// download is ("Download complete", "Verifying Checksum", or current ==
-// total), fully done on "Pull complete" or "Already exists"; in between,
-// download and extraction each give half of current/total. The result is
-// floor(100 * done / sizes), at most 99 until every layer is complete (or
-// finish() is called), and never goes down during one pull.
+// Each layer to download counts with its size (the total of its
+// Downloading/Extracting lines; a layer whose size is not known yet counts
+// with the mean of the known sizes, or 1 when none is known); a layer that
+// "Already exists" on the engine is no part of the download and does not
+// count. A layer is half done when its download is ("Download complete",
+// "Verifying Checksum", or current == total), fully done on "Pull
+// complete"; in between, download and extraction each give half of
+// current/total. The result is floor(100 * done / sizes), at most 99 until
+// finish() is called (the engine tells the layers one by one: those told so
+// far being complete does not make the pull done), and never goes down
+// during one pull.
 class pull_tracker {
 public:
   void add(const pull_progress& line);
@@ -75,6 +78,7 @@ private:
     int64_t extracted = 0;
     bool download_done = false;
     bool done = false;
+    bool present = false; // "Already exists"
   };
   int compute() const;
 

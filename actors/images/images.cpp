@@ -1,5 +1,6 @@
 #include "actors/images/images.hpp"
 
+#include "actors/apps/chaos_hook.hpp"
 #include "actors/images/image_logic.hpp"
 #include "actors/telemetry/counters.hpp"
 
@@ -423,6 +424,7 @@ impl_actor::behavior_type images_impl(self_ptr self, engine_actor engine,
       auto i = st.jobs.find(key);
       if (i == st.jobs.end() || i->second.ph != phase::pulling)
         return;
+      chaos::reached("pull", chaos::phase::after); // a kill mid-pull
       i->second.tracker.add(ev.progress);
       publish(self, key, i->second);
     },

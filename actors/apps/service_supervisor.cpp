@@ -44,6 +44,17 @@ bool engine_away(const caf::error& e) {
          || e == caf::sec::request_receiver_down;
 }
 
+// The engine kept the task of the container's last run across its own
+// restart ("task <id>: already exists"): that container cannot start again,
+// a fresh one from the same spec can (as `docker rm -f` then `docker run`).
+bool stale_task(self_ptr self, const caf::error& e) {
+  if (e != engine_errc::server_error)
+    return false;
+  auto text = self->system().render(e);
+  return text.find("task ") != std::string::npos
+         && text.find("already exists") != std::string::npos;
+}
+
 // Docker's zero time, as State.FinishedAt of a container that never exited.
 bool never(const std::string& stamp) {
   return stamp.empty() || stamp.rfind("0001-01-01", 0) == 0;
@@ -315,6 +326,8 @@ void create_container(self_ptr self, bool show_installing, const done_fn& k) {
       });
 }
 
+void remove_container(self_ptr self, bool volumes, const done_fn& k);
+
 // Starts the container (creating it first when it is gone). On failure the
 // policy (or the engine's absence) decides what happens next; k gets the
 // error for the command that asked.
@@ -368,6 +381,17 @@ void start_container(self_ptr self, bool counted, bool may_create,
         if (e == engine_errc::not_found && may_create) {
           st.status.container_id.clear();
           return start_container(self, counted, false, phase, k);
+        }
+        if (stale_task(self, e) && st.spec) {
+          tell(self, apps::lines::start_failed, e);
+          return remove_container(
+            self, false, [self, counted, phase, k](const caf::error& re) {
+              if (re) {
+                start_failed(self, re);
+                return k(re);
+              }
+              start_container(self, counted, true, phase, k);
+            });
         }
         // The engine's absence is the engine's news, not the service's:
         // the start is retried when it is back.

@@ -68,8 +68,11 @@ log() { echo "soak: $(date -u +%H:%M:%S) $*" | tee -a "$out/soak.log" >&2; }
 now_s() { date +%s; }
 
 cleanup() {
-  for p in "${loops[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait "${loops[@]}" 2>/dev/null || true
+  # (`wait` with no pid would wait for bosun too.)
+  if [ ${#loops[@]} -gt 0 ]; then
+    for p in "${loops[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait "${loops[@]}" 2>/dev/null || true
+  fi
   if [ -n "$bosun_pid" ]; then
     kill "$bosun_pid" 2>/dev/null || true
     wait "$bosun_pid" 2>/dev/null || true
@@ -246,9 +249,10 @@ while [ $(( $(now_s) - start )) -lt "$duration" ]; do
   if ! kill -0 "$bosun_pid" 2>/dev/null; then died=1; log "bosun died"; break; fi
   sleep 2
 done
-for p in "${loops[@]}"; do kill "$p" 2>/dev/null || true; done
-wait "${loops[@]}" 2>/dev/null || true
+cleanup_loops=("${loops[@]}")
 loops=()
+for p in "${cleanup_loops[@]}"; do kill "$p" 2>/dev/null || true; done
+wait "${cleanup_loops[@]}" 2>/dev/null || true
 kill -0 "$bosun_pid" 2>/dev/null || died=1
 
 # -- the verdict -------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct fake_world {
   std::vector<std::string> calls; // "create <name>", "start <id>", ...
   std::vector<engine_listener_actor> subscribers;
   bool down = false;
+  // Containers whose last run's task the engine kept across its own
+  // restart: starting them fails ("task <id>: already exists").
+  std::set<std::string> stale_tasks;
   int next_id = 1;
   int exits = 0;
 
@@ -163,6 +167,9 @@ fake_engine(engine_actor::pointer, const std::shared_ptr<fake_world>& w) {
         return no_such(r.id);
       if (i->second.running)
         return caf::make_error(engine_errc::not_modified, "already started");
+      if (w->stale_tasks.count(r.id) != 0)
+        return caf::make_error(engine_errc::server_error,
+                               "task " + r.id + ": already exists");
       i->second.running = true;
       if (!i->second.health.empty())
         i->second.health = "starting";

@@ -44,6 +44,26 @@ TEST_SUITE("service_supervisor") {
   }
 
   TEST_CASE_FIXTURE(deterministic,
+                    "a container whose task the engine kept across its restart "
+                    "is made again, not backed off") {
+    // Found by the soak: after dockerd restarted, the start of a container
+    // it had killed failed with "task <id>: already exists" every time, and
+    // the service backed off to 64 s and more.
+    auto id = apply(spec());
+    exit_container(id, 128);
+    w->stale_tasks.insert(id);
+    advance(100ms); // the first restart
+    auto s = status();
+    CHECK(s.phase == service_phase::running);
+    CHECK(s.container_id != id);
+    CHECK(w->containers.count(id) == 0);
+    CHECK(w->count("remove " + id) == 1);
+    CHECK(w->count("create web_1_1_abc") == 2);
+    CHECK(w->containers.at(s.container_id).running);
+    CHECK(s.consecutive_restarts <= 1);
+  }
+
+  TEST_CASE_FIXTURE(deterministic,
                     "doubles the backoff after each quick exit up to 5 min") {
     auto id = apply(spec());
     const std::vector<milliseconds> delays

@@ -189,6 +189,11 @@ void stages_table(std::ostream& md, const value& doc) {
                              + num(doc, "apply_estimate_s"))
      << ".\n\n";
   for (const auto& s : arr(doc, "stages").GetArray()) {
+    const auto& cl = arr(s, "crash_looping");
+    if (!cl.Empty())
+      md << "\"" << str(s, "name") << "\": " << cl.Size()
+         << " devices had a crash-looping service when the stage closed "
+            "(their app managers were at the release, restarting it).\n\n";
     const auto& nc = arr(s, "not_converged");
     if (nc.Empty())
       continue;

@@ -66,6 +66,11 @@ void write_stage(writer& w, const stage_result& s, double scale) {
   for (double x : xs)
     w.Double(x);
   w.EndArray();
+  w.Key("crash_looping");
+  w.StartArray();
+  for (const auto& u : s.crash_looping)
+    json::string(w, u);
+  w.EndArray();
   w.Key("not_converged");
   w.StartArray();
   for (const auto& n : s.not_converged) {

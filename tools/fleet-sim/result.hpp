@@ -26,6 +26,7 @@ struct stage_result {
   size_t superseded = 0;       // moved on to a later stage before converging
   std::vector<double> times_s; // wall seconds from t0, as they converged
   std::vector<lagging> not_converged;
+  std::vector<std::string> crash_looping; // devices, when the stage closed
   double min_percent = 100;
   bool ok = false;
   uint64_t rss_before = 0;

@@ -284,16 +284,24 @@ void runner::probe() {
 }
 
 void runner::close_all(double min_percent) {
-  // The reasons of the ones that did not converge, as they say now.
   for (auto& os : open_) {
     auto& sr = res_.stages[os.index];
+    // Every device of the stage as it is now: the reasons of the ones that
+    // did not converge, and services crash-looping on converged ones (an
+    // app manager at its target may still restart a failing service).
     std::vector<device*> ask;
-    for (size_t p = 0; p < os.devices.size(); ++p)
-      if (!os.done[p])
-        ask.push_back(&agents_.all()[os.devices[p]]);
+    std::vector<bool> done;
+    for (size_t p = 0; p < os.devices.size(); ++p) {
+      ask.push_back(&agents_.all()[os.devices[p]]);
+      done.push_back(os.done[p]);
+    }
     auto rs = agents_.probe(ask, 10s);
     for (size_t k = 0; k < rs.size(); ++k) {
       const auto& r = rs[k];
+      if (r.crash_looping > 0)
+        sr.crash_looping.push_back(ask[k]->uuid);
+      if (done[k])
+        continue;
       std::string why;
       if (!ask[k]->running)
         why = "not running";

@@ -49,8 +49,8 @@ double statuses(const rapidjson::Value& counts, const char* route,
 } // namespace
 
 TEST_SUITE("fleet-sim") {
-  TEST_CASE("the CI fleet run: 200 agents register, install A and converge "
-            "on B; cloud-sim saw what the scenario implies") {
+  TEST_CASE("the CI fleet run: 200 agents register and install A then "
+            "converge on B with the cloud requests the scenario implies") {
     bosun::test::temp_dir out;
     bosun::test::child_process sim(
       FLEET_SIM_BINARY,

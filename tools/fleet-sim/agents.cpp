@@ -183,6 +183,17 @@ sim::sim_engine_actor agents::engine_of(device& d) {
   return d.engine;
 }
 
+std::optional<telemetry_snapshot> agents::telemetry_of(device& d) {
+  auto t = caf::actor_cast<telemetry_actor>(child_of(d, "telemetry"));
+  std::optional<telemetry_snapshot> out;
+  if (!t || !d.running)
+    return out;
+  self_->request(t, 10s, collect_telemetry{d.running->root})
+    .receive([&](telemetry_snapshot& s) { out = std::move(s); },
+             [](caf::error&) {});
+  return out;
+}
+
 size_t agents::stop(const std::vector<device*>& ds, caf::timespan deadline) {
   size_t waiting = 0;
   for (auto* d : ds) {

@@ -9,6 +9,7 @@
 // helper actor), and reaches their simulated engines for control messages.
 #include "actors/agent.hpp"
 #include "messages/app_manager.hpp"
+#include "messages/telemetry.hpp"
 #include "tools/fleet-sim/scenario.hpp"
 #include "tools/fleet-sim/sim_engine.hpp"
 
@@ -74,6 +75,9 @@ public:
   // The agent's simulated engine as root runs it now (looked up once per
   // start); an invalid handle when the agent does not run.
   sim::sim_engine_actor engine_of(device& d);
+  // The agent's telemetry snapshot (its tree's mailboxes, handled counts);
+  // nullopt when it does not run or did not answer in time.
+  std::optional<telemetry_snapshot> telemetry_of(device& d);
 
 private:
   caf::actor child_of(device& d, const std::string& name);

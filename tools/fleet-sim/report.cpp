@@ -189,6 +189,20 @@ void stages_table(std::ostream& md, const value& doc) {
                              + num(doc, "apply_estimate_s"))
      << ".\n\n";
   for (const auto& s : arr(doc, "stages").GetArray()) {
+    if (auto* mb = cloud_sim::json::member(s, "mailboxes");
+        mb != nullptr && mb->IsObject() && mb->MemberCount() > 0) {
+      md << "\"" << str(s, "name") << "\": mailboxes of "
+         << num(s, "mailbox_agents")
+         << " agents' actors when the stage closed (deepest now / deepest "
+            "seen behind one message): ";
+      bool first = true;
+      for (auto& m : mb->GetObject()) {
+        md << (first ? "" : ", ") << m.name.GetString() << " "
+           << m.value[0].GetUint64() << "/" << m.value[1].GetUint64();
+        first = false;
+      }
+      md << ".\n\n";
+    }
     const auto& cl = arr(s, "crash_looping");
     if (!cl.Empty())
       md << "\"" << str(s, "name") << "\": " << cl.Size()
@@ -238,6 +252,30 @@ void cloud_table(std::ostream& md, const value& doc) {
         "client ended.)\n\n";
 }
 
+// Where the memory is when each stage closed: the process's RSS and heap
+// over the agents' baseline, SQLite's share, actors per agent.
+void memory_table(std::ostream& md, const value& doc) {
+  const auto& rss = doc["rss"];
+  double rss0 = num(rss, "before_agents");
+  double heap0 = num(rss, "heap_before_agents");
+  md << "\nMemory when each stage closed, per running agent (over the "
+        "process before the agents):\n\n"
+        "| stage | agents | RSS | heap in use | SQLite (of the heap) | "
+        "actors per agent |\n|---|---|---|---|---|---|\n";
+  double agents = 0;
+  for (const auto& s : arr(doc, "stages").GetArray()) {
+    agents += num(s, "started");
+    if (agents <= 0)
+      continue;
+    md << "| " << str(s, "name") << " | " << agents << " | "
+       << kb((num(s, "rss_after") - rss0) / agents) << " | "
+       << kb((num(s, "heap_bytes") - heap0) / agents) << " | "
+       << kb(num(s, "sqlite_bytes") / agents) << " | "
+       << fmt("%.1f", num(s, "actors") / agents) << " |\n";
+  }
+  md << "\n";
+}
+
 } // namespace
 
 bool write_report(const std::string& result_json, const std::string& dir,
@@ -265,10 +303,22 @@ bool write_report(const std::string& result_json, const std::string& dir,
      << fmt("%.0f", num(doc, "wall_s") * num(doc, "scale") / 60)
      << " fleet minutes). Result: **"
      << (doc["ok"].GetBool() ? "converged as the scenario asks" : "FAILED")
-     << "**.\n\n## Convergence\n\n";
+     << "**.";
+  if (const auto& la = arr(doc, "load_average"); la.Size() == 2)
+    md << " The machine's load average (1 min) was "
+       << fmt("%.1f", la[0].GetDouble()) << " at the start and "
+       << fmt("%.1f", la[1].GetDouble()) << " at the end.";
+  md << "\n\n## Convergence\n\n";
   stages_table(md, doc);
   md << "## Cloud traffic (cloud-sim's counters, whole run)\n\n";
   cloud_table(md, doc);
+  if (const auto& fl = doc["log_flood"]; num(fl, "devices") > 0)
+    md << "Log flood: " << num(fl, "devices")
+       << " devices' engines were asked for "
+       << fmt("%.0f", num(fl, "lines_written")) << " lines; cloud-sim recorded "
+       << fmt("%.0f", num(fl, "lines_received"))
+       << " lines from those devices (their own lines and the agents' "
+          "included).\n\n";
   const auto& rss = doc["rss"];
   double wall_h = num(doc, "wall_s") / 3600;
   md << "## Cost\n\n"
@@ -295,7 +345,11 @@ bool write_report(const std::string& result_json, const std::string& dir,
     md << "| cloud-sim CPU, RSS at the end | "
        << fmt("%.1f s", num(doc["cloud_sim"], "cpu_s")) << ", "
        << mb(num(doc["cloud_sim"], "rss")) << " |\n";
+  md << "| open files (peak) | " << num(doc, "fds_peak")
+     << fmt(" (%.1f per agent)", num(doc, "fds_peak") / std::max(n, 1.0))
+     << " |\n";
   md << "\n(" << fmt("%.3f", n * wall_h) << " agent-hours of wall time.)\n\n";
+  memory_table(md, doc);
   md << "## Errors\n\n";
   const auto& errs = arr(doc, "errors");
   if (errs.Empty())

@@ -61,11 +61,29 @@ void write_stage(writer& w, const stage_result& s, double scale) {
   w.Uint64(s.rss_before);
   w.Key("rss_after");
   w.Uint64(s.rss_after);
+  w.Key("heap_bytes");
+  w.Uint64(s.heap_bytes);
+  w.Key("sqlite_bytes");
+  w.Uint64(s.sqlite_bytes);
+  w.Key("actors");
+  w.Uint64(s.actors);
   w.Key("times_s");
   w.StartArray();
   for (double x : xs)
     w.Double(x);
   w.EndArray();
+  w.Key("mailbox_agents");
+  w.Uint64(s.mailbox_agents);
+  w.Key("mailboxes");
+  w.StartObject();
+  for (const auto& [kind, m] : s.mailboxes) {
+    json::key(w, kind);
+    w.StartArray();
+    w.Uint64(m.first);
+    w.Uint64(m.second);
+    w.EndArray();
+  }
+  w.EndObject();
   w.Key("crash_looping");
   w.StartArray();
   for (const auto& u : s.crash_looping)
@@ -189,6 +207,11 @@ std::string to_json(const result& r) {
   w.Double(r.apply_estimate_s);
   w.Key("wall_s");
   w.Double(r.wall_s);
+  w.Key("load_average");
+  w.StartArray();
+  w.Double(r.load_before);
+  w.Double(r.load_end);
+  w.EndArray();
   w.Key("cpu_s");
   w.Double(r.cpu_s);
   w.Key("cpu_s_per_agent_hour");
@@ -202,6 +225,8 @@ std::string to_json(const result& r) {
   w.Uint64(r.rss_before_agents);
   w.Key("end");
   w.Uint64(r.rss_end);
+  w.Key("heap_before_agents");
+  w.Uint64(r.heap_before_agents);
   w.Key("per_agent");
   w.Uint64(r.rss_end > r.rss_before_agents ? (r.rss_end - r.rss_before_agents)
                                                / std::max<size_t>(r.devices, 1)
@@ -234,6 +259,8 @@ std::string to_json(const result& r) {
   w.Key("rss");
   w.Uint64(r.cloud_sim_rss);
   w.EndObject();
+  w.Key("fds_peak");
+  w.Uint64(r.fds_peak);
   w.Key("agents_running");
   w.Uint64(r.agents_running);
   w.Key("restarts");
@@ -243,6 +270,15 @@ std::string to_json(const result& r) {
   for (const auto& u : r.behaving)
     json::string(w, u);
   w.EndArray();
+  w.Key("log_flood");
+  w.StartObject();
+  w.Key("devices");
+  w.Uint64(r.flood_devices.size());
+  w.Key("lines_written");
+  w.Uint64(r.flood_lines_written);
+  w.Key("lines_received");
+  w.Uint64(r.flood_lines_received);
+  w.EndObject();
   w.Key("stages");
   w.StartArray();
   for (const auto& s : r.stages)

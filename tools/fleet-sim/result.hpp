@@ -6,6 +6,7 @@
 #include "tools/fleet-sim/cloud.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,10 +28,17 @@ struct stage_result {
   std::vector<double> times_s; // wall seconds from t0, as they converged
   std::vector<lagging> not_converged;
   std::vector<std::string> crash_looping; // devices, when the stage closed
+  // From the telemetry of a sample of the stage's agents when it closed,
+  // by actor kind: the deepest mailbox now, and the deepest seen.
+  size_t mailbox_agents = 0;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> mailboxes;
   double min_percent = 100;
   bool ok = false;
   uint64_t rss_before = 0;
   uint64_t rss_after = 0;
+  uint64_t heap_bytes = 0;   // malloc'd and in use, when it closed
+  uint64_t sqlite_bytes = 0; // of that, SQLite's (sqlite3_memory_used)
+  size_t actors = 0;         // running in the actor system
 };
 
 struct sample_point {
@@ -70,13 +78,20 @@ struct result {
   double max_jitter_s = 0;     // wall
   double apply_estimate_s = 0; // wall: pull + create + start + stop + remove
   double wall_s = 0;
+  double load_before = -1; // the machine's load average, 1 min
+  double load_end = -1;
   double cpu_s = 0;
   uint64_t rss_before_agents = 0;
+  uint64_t heap_before_agents = 0;
   uint64_t rss_end = 0;
   std::vector<rss_checkpoint> rss_checkpoints;
   size_t agents_running = 0;
+  size_t fds_peak = 0; // open files of this process, sampled
   size_t restarts = 0;
   std::vector<std::string> behaving; // devices told to misbehave
+  std::vector<std::string> flood_devices;
+  uint64_t flood_lines_written = 0;  // asked of their simulated engines
+  uint64_t flood_lines_received = 0; // recorded by cloud-sim, theirs
   std::vector<stage_result> stages;
   std::vector<sample_point> samples;
   std::vector<event_record> events;

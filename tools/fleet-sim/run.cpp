@@ -22,7 +22,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <malloc.h>
 #include <random>
+#include <sqlite3.h>
 #include <sstream>
 #include <sys/resource.h>
 #include <thread>
@@ -45,8 +47,49 @@ double cpu_seconds() {
   return s(ru.ru_utime) + s(ru.ru_stime);
 }
 
+size_t open_fds() {
+  size_t n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+       it.increment(ec))
+    ++n;
+  return n;
+}
+
+// Each agent holds about 6 files open: its SQLite database in WAL mode (3)
+// and its connections to the cloud (the log stream, polls, reports). Raises
+// the soft limit to the hard one; "" when `devices` fit, else why not.
+std::string check_open_files(size_t devices) {
+  constexpr size_t per_agent = 6;
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  auto need = devices * per_agent + 64;
+  if (rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+    return {};
+  return std::to_string(devices) + " agents need about " + std::to_string(need)
+         + " open files (" + std::to_string(per_agent)
+         + " each: SQLite's database, -wal and -shm, and cloud connections); "
+           "this process may open "
+         + std::to_string(rl.rlim_cur)
+         + " (ulimit -n, hard limit): at most about "
+         + std::to_string((rl.rlim_cur - 64) / per_agent)
+         + " agents here. Raise the hard limit (root with CAP_SYS_RESOURCE, "
+           "or the container's nofile) or split the fleet in shards.";
+}
+
 uint64_t rss_now() {
   return telemetry::read_process_stats().rss_bytes;
+}
+
+// The machine's 1-minute load average (other work on it skews figures).
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double x = -1;
+  in >> x;
+  return x;
 }
 
 std::string app_uuid(int64_t fleet) {
@@ -130,7 +173,7 @@ public:
                                                 : std::string{},
                                app_uuid(fleet_)},
                 s.engine, res.devices),
-        served_(res.devices), own_target_(res.devices, false),
+        sys_(sys), served_(res.devices), own_target_(res.devices, false),
         stage_of_(res.devices, -1) {}
 
   bool setup(std::string& err);
@@ -140,6 +183,17 @@ public:
 private:
   double since_start() const {
     return std::chrono::duration<double>(clock_type::now() - t_start_).count();
+  }
+  // A step's duration: its wall_seconds as they are, else its seconds of
+  // fleet time scaled down.
+  clock_type::duration length(const step& st, double fallback = 0) const {
+    if (st.wall_seconds >= 0)
+      return std::chrono::duration_cast<clock_type::duration>(
+        std::chrono::duration<double>(st.wall_seconds));
+    return wall(st.seconds > 0 ? st.seconds : fallback);
+  }
+  bool timed(const step& st) const {
+    return st.wall_seconds > 0 || st.seconds > 0;
   }
   clock_type::duration wall(double fleet_seconds) const {
     return std::chrono::duration_cast<clock_type::duration>(
@@ -159,6 +213,7 @@ private:
   void pump_until(clock_type::time_point until, bool stop_when_converged);
   void probe();
   void sample();
+  void mailboxes(stage_result& sr, const std::vector<size_t>& ds);
   void tick();
   void do_start(const step& st);
   void do_release(const step& st);
@@ -175,6 +230,7 @@ private:
   double scale_;
   int64_t fleet_;
   agents agents_;
+  caf::actor_system& sys_;
   std::vector<std::string> served_; // release each device is served
   std::vector<bool> own_target_;    // a device target is set
   std::vector<int> stage_of_;       // open stage index, -1 none
@@ -217,7 +273,10 @@ bool runner::setup(std::string& err) {
   }
   cloud_.call("POST", "/reset"); // counters from here on
   res_.fleet = fleet_;
+  res_.load_before = load_average();
   res_.rss_before_agents = rss_now();
+  auto mi = ::mallinfo2();
+  res_.heap_before_agents = mi.uordblks + mi.hblkhd;
   cpu0_ = cpu_seconds();
   t_start_ = clock_type::now();
   last_sample_ = t_start_;
@@ -316,7 +375,14 @@ void runner::close_all(double min_percent) {
     }
     for (auto i : os.devices)
       stage_of_[i] = -1;
+    mailboxes(sr, os.devices);
     sr.rss_after = rss_now();
+    // Where the memory is: the heap in use, SQLite's share of it (every
+    // connection in the process), and how many actors run.
+    auto mi = ::mallinfo2();
+    sr.heap_bytes = mi.uordblks + mi.hblkhd;
+    sr.sqlite_bytes = static_cast<uint64_t>(::sqlite3_memory_used());
+    sr.actors = sys_.registry().running();
     sr.min_percent = min_percent;
     auto need
       = static_cast<double>(sr.devices - sr.superseded) * min_percent / 100.0;
@@ -330,11 +396,34 @@ void runner::close_all(double min_percent) {
   open_.clear();
 }
 
+void runner::mailboxes(stage_result& sr, const std::vector<size_t>& ds) {
+  // Up to 100 of the stage's agents, a fixed choice.
+  std::vector<size_t> pick;
+  for (auto i : order(n_, o_.seed, 5))
+    if (pick.size() < 100 && agents_.all()[i].running
+        && std::find(ds.begin(), ds.end(), i) != ds.end())
+      pick.push_back(i);
+  for (auto i : pick) {
+    auto t = agents_.telemetry_of(agents_.all()[i]);
+    if (!t)
+      continue;
+    ++sr.mailbox_agents;
+    for (const auto& a : t->actors) {
+      if (!a.sampled)
+        continue;
+      auto& m = sr.mailboxes[a.kind];
+      m.first = std::max(m.first, a.sample.mailbox);
+      m.second = std::max(m.second, a.sample.mailbox_max);
+    }
+  }
+}
+
 void runner::sample() {
   sample_point sp;
   sp.t_s = since_start();
   sp.rss = rss_now();
   sp.cpu_s = cpu_seconds() - cpu0_;
+  res_.fds_peak = std::max(res_.fds_peak, open_fds());
   std::string body;
   if (cloud_.call("GET", "/counts", "", &body) == 200)
     if (auto c = parse_counts(body))
@@ -365,8 +454,10 @@ void runner::tick() {
       f.lines_per_s * std::chrono::duration<double>(until - f.last).count());
     f.last = until;
     for (auto i : f.devices)
-      if (auto e = agents_.engine_of(agents_.all()[i]))
+      if (auto e = agents_.engine_of(agents_.all()[i])) {
         caf::anon_send(e, sim::sim_write_logs{f.service, lines, false});
+        res_.flood_lines_written += lines;
+      }
   }
 }
 
@@ -523,7 +614,9 @@ void runner::do_flood(const step& st) {
   f.service = st.service;
   f.lines_per_s = st.lines_per_s;
   f.last = clock_type::now();
-  f.until = f.last + wall(st.seconds);
+  f.until = f.last + length(st);
+  for (auto i : ord)
+    res_.flood_devices.push_back(agents_.all()[i].uuid);
   floods_.push_back(f);
   event(std::to_string(ord.size()) + " devices flood logs ("
         + std::to_string(static_cast<int>(st.lines_per_s))
@@ -538,10 +631,10 @@ void runner::do_fault(const step& st) {
     return;
   }
   event("fault " + st.fault_json);
-  if (st.seconds > 0) {
+  if (timed(st)) {
     auto route = st.route;
     auto target = route == "all" ? std::string{"/faults"} : "/faults/" + route;
-    due_.push_back({clock_type::now() + wall(st.seconds),
+    due_.push_back({clock_type::now() + length(st),
                     "fault on " + route + " cleared",
                     [this, target] { cloud_.call("DELETE", target); }});
   }
@@ -557,13 +650,12 @@ void runner::steps() {
         do_release(st);
         break;
       case step_kind::wait: {
-        auto timeout = st.seconds > 0 ? st.seconds : 3600.0;
-        pump_until(clock_type::now() + wall(timeout), true);
+        pump_until(clock_type::now() + length(st, 3600), true);
         close_all(st.min_converged_percent);
         break;
       }
       case step_kind::sleep:
-        pump_until(clock_type::now() + wall(st.seconds), false);
+        pump_until(clock_type::now() + length(st), false);
         break;
       case step_kind::fault:
         do_fault(st);
@@ -592,12 +684,22 @@ void runner::finish() {
   res_.wall_s = since_start();
   res_.cpu_s = cpu_seconds() - cpu0_;
   res_.rss_end = rss_now();
+  res_.load_end = load_average();
   std::string counts;
   if (cloud_.call("GET", "/counts", "", &counts) == 200)
     res_.cloud_counts = counts;
   if (auto u = cloud_.child_usage()) {
     res_.cloud_sim_cpu_s = u->first;
     res_.cloud_sim_rss = u->second;
+  }
+  // The lines cloud-sim recorded from the flooding devices.
+  for (const auto& u : res_.flood_devices) {
+    std::string body;
+    if (cloud_.call("GET", "/devices/" + u, "", &body) != 200)
+      continue;
+    auto at = body.find("\"log_lines\":");
+    if (at != std::string::npos)
+      res_.flood_lines_received += std::stoull(body.substr(at + 12));
   }
   size_t running = 0;
   for (auto& d : agents_.all())
@@ -645,6 +747,10 @@ int run_scenario(const run_options& opts) {
        + static_cast<double>(m.create_ms + m.start_ms + m.stop_ms + m.remove_ms)
            / 1000.0)
       / res.scale;
+  if (auto why = check_open_files(res.devices); !why.empty()) {
+    std::cerr << "fleet-sim: " << why << "\n";
+    return 2;
+  }
   if (o.dir.empty())
     o.dir = (fs::temp_directory_path()
              / ("fleet-sim-" + std::to_string(::getpid())))

@@ -83,6 +83,9 @@ std::string read_step(const rapidjson::Value& v, const scenario& s, step& st) {
     return "stage must be a string";
   if (!number(v, "seconds", st.seconds) || st.seconds < 0)
     return "seconds must be a number >= 0";
+  if (!number(v, "wall_seconds", st.wall_seconds)
+      || (json::member(v, "wall_seconds") != nullptr && st.wall_seconds < 0))
+    return "wall_seconds must be a number >= 0";
   if (!number(v, "min_converged_percent", st.min_converged_percent))
     return "min_converged_percent must be a number";
   if (!text(v, "service", st.service) || !text(v, "behaviour", st.behaviour))

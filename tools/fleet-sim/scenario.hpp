@@ -8,10 +8,10 @@
 // of the devices, wait for convergence, sleep, cloud faults, kill and
 // restart agents, crash-looping services, log floods.
 //
-// Durations in a scenario are fleet time (divided by --scale to get wall
-// time), except log rates and the fault parameters passed on to cloud-sim
-// (a delay's ms), which are wall time: the network and the CPU are not
-// scaled.
+// Durations in a scenario are fleet time (`seconds`, divided by --scale to
+// get wall time) or wall time (`wall_seconds`); log rates and the fault
+// parameters passed on to cloud-sim (a delay's ms) are wall time: the
+// network, the CPU and cloud_sync's retry backoff are not scaled.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -54,6 +54,10 @@ struct step {
   std::string stage;   // start/release: the stage's name in the report
   std::string release; // release
   double seconds = 0;  // sleep, fault, log_flood; wait: the timeout
+  // Instead of `seconds`: wall time, not scaled (cloud_sync's retry backoff
+  // and HTTP timeouts are not scaled, so an outage is best given in wall
+  // time); -1: not given.
+  double wall_seconds = -1;
   // wait: the share of a stage's devices that must converge for the run
   // to pass (crash-looping devices may never settle).
   double min_converged_percent = 100;

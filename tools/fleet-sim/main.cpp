@@ -5,7 +5,7 @@
 //   fleet-sim --scenario tools/fleet-sim/scenarios/rollout.json
 //             [--devices N] [--scale S] [--seed N] [--out DIR] [--dir DIR]
 //             [--cloud URL --admin URL | --cloud-sim PATH]
-//             [--probe-ms MS] [--keep] [--no-plots]
+//             [--probe-ms MS] [--activity-s S] [--keep] [--no-plots]
 //   fleet-sim --report OUT/result.json [--out DIR]
 //
 // Without --cloud it starts cloud-sim (by default the one built beside it)
@@ -23,7 +23,8 @@ namespace {
 int usage() {
   std::cerr << "usage: fleet-sim --scenario FILE [--devices N] [--scale S] "
                "[--seed N] [--out DIR] [--dir DIR] [--cloud URL --admin URL | "
-               "--cloud-sim PATH] [--probe-ms MS] [--keep] [--no-plots]\n"
+               "--cloud-sim PATH] [--probe-ms MS] [--activity-s S] [--keep] "
+               "[--no-plots]\n"
                "       fleet-sim --report RESULT.json [--out DIR]\n";
   return 2;
 }
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
         o.cloud_sim = next();
       else if (a == "--probe-ms")
         o.probe_ms = std::stoi(next());
+      else if (a == "--activity-s")
+        o.activity_s = std::stoi(next());
       else if (a == "--keep")
         o.keep = true;
       else if (a == "--no-plots")
@@ -88,7 +91,7 @@ int main(int argc, char** argv) {
     return bosun::fleet::write_report(report, out.empty() ? "." : out) ? 0 : 1;
   }
   if (o.scenario.empty() || o.cloud.empty() != o.admin.empty()
-      || o.probe_ms <= 0 || o.scale < 0)
+      || o.probe_ms <= 0 || o.scale < 0 || o.activity_s < 0)
     return usage();
   return bosun::fleet::run_scenario(o);
 }

@@ -350,6 +350,19 @@ bool write_report(const std::string& result_json, const std::string& dir,
      << " |\n";
   md << "\n(" << fmt("%.3f", n * wall_h) << " agent-hours of wall time.)\n\n";
   memory_table(md, doc);
+  if (const auto& act = doc["activity"]; num(act, "seconds") > 0) {
+    double secs = num(act, "seconds");
+    md << "Idle activity at the end (" << fmt("%.0f s", secs)
+       << " wall): the process used " << fmt("%.2f CPU-s", num(act, "cpu_s"))
+       << ", "
+       << fmt("%.3f s per agent-hour",
+              num(act, "cpu_s") * 3600 / (secs * std::max(n, 1.0)))
+       << "; messages handled per agent and second, by actor kind:";
+    for (auto& m : act["messages_per_agent_s"].GetObject())
+      md << " " << m.name.GetString() << " "
+         << fmt("%.2f", m.value.GetDouble());
+    md << ".\n\n";
+  }
   md << "## Errors\n\n";
   const auto& errs = arr(doc, "errors");
   if (errs.Empty())

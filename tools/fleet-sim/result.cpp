@@ -298,6 +298,20 @@ std::string to_json(const result& r) {
   for (const auto& e : r.errors)
     json::string(w, e);
   w.EndArray();
+  w.Key("activity");
+  w.StartObject();
+  w.Key("seconds");
+  w.Double(r.activity_s);
+  w.Key("cpu_s");
+  w.Double(r.activity_cpu_s);
+  w.Key("messages_per_agent_s");
+  w.StartObject();
+  for (const auto& [kind, x] : r.activity) {
+    json::key(w, kind);
+    w.Double(x);
+  }
+  w.EndObject();
+  w.EndObject();
   w.Key("agent_log");
   w.StartObject();
   w.Key("warn");

@@ -97,6 +97,11 @@ struct result {
   std::vector<event_record> events;
   std::vector<std::string> errors;
   log_summary agent_log;
+  // --activity-s: messages per agent and second by actor kind, and the
+  // process's CPU seconds over activity_s of wall time.
+  std::map<std::string, double> activity;
+  double activity_s = 0;
+  double activity_cpu_s = 0;
   std::string cloud_counts; // cloud-sim's GET /counts at the end (JSON)
   double cloud_sim_cpu_s = -1;
   uint64_t cloud_sim_rss = 0;

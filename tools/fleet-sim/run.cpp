@@ -5,7 +5,9 @@
 // runs what is due (faults to clear, log flood ticks).
 #include "tools/fleet-sim/run.hpp"
 
+#include "actors/engine/engine.hpp"
 #include "actors/telemetry/process_stats.hpp"
+#include "persistence/db.hpp"
 #include "tools/fleet-sim/agents.hpp"
 #include "tools/fleet-sim/cloud.hpp"
 #include "tools/fleet-sim/report.hpp"
@@ -214,6 +216,8 @@ private:
   void probe();
   void sample();
   void mailboxes(stage_result& sr, const std::vector<size_t>& ds);
+  std::map<std::string, uint64_t> handled(const std::vector<size_t>& pick);
+  void activity();
   void tick();
   void do_start(const step& st);
   void do_release(const step& st);
@@ -679,7 +683,45 @@ void runner::steps() {
     close_all(100);
 }
 
+std::map<std::string, uint64_t>
+runner::handled(const std::vector<size_t>& pick) {
+  std::map<std::string, uint64_t> out;
+  for (auto i : pick)
+    if (auto t = agents_.telemetry_of(agents_.all()[i]))
+      for (const auto& a : t->actors)
+        if (a.sampled)
+          out[a.kind] += a.sample.handled;
+  return out;
+}
+
+// What idle agents do: messages handled per agent and second by actor kind
+// (from the telemetry of up to 100 agents), and the process's CPU, over
+// --activity-s of wall time at the end of the run.
+void runner::activity() {
+  std::vector<size_t> pick;
+  for (auto i : order(n_, o_.seed, 5))
+    if (pick.size() < 100 && agents_.all()[i].running)
+      pick.push_back(i);
+  if (pick.empty())
+    return;
+  auto before = handled(pick);
+  auto cpu = cpu_seconds();
+  auto t0 = clock_type::now();
+  pump_until(t0 + std::chrono::seconds(o_.activity_s), false);
+  auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  res_.activity_cpu_s = cpu_seconds() - cpu;
+  res_.activity_s = secs;
+  auto after = handled(pick);
+  for (const auto& [kind, n] : after)
+    res_.activity[kind] = static_cast<double>(n - before[kind])
+                          / (static_cast<double>(pick.size()) * secs);
+  event("activity of " + std::to_string(pick.size()) + " agents over "
+        + std::to_string(secs) + " s");
+}
+
 void runner::finish() {
+  if (o_.activity_s > 0)
+    activity();
   sample();
   res_.wall_s = since_start();
   res_.cpu_s = cpu_seconds() - cpu0_;
@@ -779,9 +821,16 @@ int run_scenario(const run_options& opts) {
   auto work = asio::make_work_guard(io);
   int rc = 0;
   {
+    // The actor system as bosun's main.cpp sets it up (two workers, the
+    // sharing policy whose idle workers sleep, max-throughput 100), so an
+    // agent here costs what it costs on a device.
     caf::actor_system_config cfg;
     cfg.set("scheduler.max-threads", 2);
+    cfg.set("scheduler.max-throughput", 100);
+    cfg.set("scheduler.policy", caf::atom("sharing"));
     cfg.set("logger.verbosity", caf::atom("quiet"));
+    add_db_error_category(cfg);
+    add_engine_error_renderer(cfg);
     caf::actor_system sys{cfg};
     std::thread io_thread([&io] { io.run(); });
     agent_deps deps{io, std::make_shared<const logger>(

@@ -20,6 +20,7 @@ struct run_options {
   std::string cloud_sim; // the binary to start when `cloud` is ""
   int probe_ms = 250;    // how often unconverged agents are asked
   bool keep = false;     // keep the data dirs
+  int activity_s = 0;    // at the end: what idle agents do for this long
   bool plots = true;
 };
 

@@ -501,6 +501,9 @@ void runner::do_start(const step& st) {
   open(st.stage, s_.initial, fresh, fresh.size());
   res_.stages.back().rss_before = rss;
   open_.back().t0 = t0;
+  size_t before = 0; // agents started by earlier steps
+  for (const auto& d : agents_.all())
+    before += d.starts > 0 ? 1 : 0;
   for (auto i : fresh) {
     if (auto why = agents_.start(agents_.all()[i]); !why.empty()) {
       error("agent " + std::to_string(i) + ": " + why);
@@ -508,8 +511,7 @@ void runner::do_start(const step& st) {
     }
     ++started;
     if (started % 1000 == 0) {
-      res_.rss_checkpoints.push_back(
-        {started + (n_ - fresh.size()), rss_now()});
+      res_.rss_checkpoints.push_back({started + before, rss_now()});
       tick();
     }
   }

@@ -104,13 +104,15 @@ TEST_SUITE("fleet-sim") {
     CHECK(statuses(c, "v7", "201") == 2 * devices);
     // Target polls: each device got a document for A, for B and, when its
     // config variables landed after its first poll, for A with them; 304
-    // otherwise; at most one poll per poll interval each (plus the first)
-    // over the run.
+    // otherwise; at most one poll per poll interval each over the run, plus
+    // the first poll and the initial config report's own read of the target
+    // (actors/cloud/initial_config.cpp). With the jitter scaled the run is
+    // about 1.2 poll intervals, so that read is no longer hidden in slack.
     CHECK(statuses(c, "state-get", "200") >= 2 * devices);
     CHECK(statuses(c, "state-get", "200") <= 3 * devices);
     auto polls = number(at(c, "state-get"), "requests");
     auto per_device
-      = 1 + std::floor(number(r, "wall_s") / number(r, "poll_interval_s"));
+      = 2 + std::floor(number(r, "wall_s") / number(r, "poll_interval_s"));
     CHECK(polls >= 2 * devices);
     CHECK(polls <= devices * per_device);
     // Every device reported its state on each release at least.

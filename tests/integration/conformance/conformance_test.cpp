@@ -41,6 +41,12 @@ namespace fs = std::filesystem;
 constexpr int64_t app_id = 7314;
 const std::string app_label = std::to_string(app_id);
 
+// The app's volumes are "<appId>_<name>", its networks "<appUuid>_<name>".
+bool ours(const std::string& name) {
+  return name.rfind(app_label + "_", 0) == 0
+         || name.rfind("conformance_", 0) == 0;
+}
+
 using engine_factory = std::function<engine_actor(caf::actor_system&)>;
 
 // The 2-service app: `a` and `b` sleep; `b_env` is b's V, `commit` the
@@ -173,18 +179,39 @@ struct run {
     std::vector<std::string> lines;
     for (auto& c : containers()) {
       auto in = ask<container_inspect>(eng, container_inspect_req{c.id});
+      if (!in)
+        continue; // removed meanwhile
       std::string v = "-";
-      if (in)
-        for (auto& e : in->config.env)
-          if (e.rfind("V=", 0) == 0)
-            v = e.substr(2);
-      std::string name = c.names.empty() ? "?" : c.names[0];
+      for (auto& e : in->config.env)
+        if (e.rfind("V=", 0) == 0)
+          v = e.substr(2);
+      const auto& s = in->state;
       lines.push_back(
-        "container " + name + " app-id=" + c.labels["io.balena.app-id"]
+        "container " + in->name + " app-id=" + c.labels["io.balena.app-id"]
         + " service-name=" + c.labels["io.balena.service-name"]
         + " supervised=" + c.labels["io.balena.supervised"] + " V=" + v + " "
-        + (c.state == "running" ? "running" : "not running"));
+        + (c.state == "running" ? "running" : "not running") + " (" + c.state
+        + "/" + s.status + " exit " + std::to_string(s.exit_code)
+        + " engine restarts " + std::to_string(in->restart_count) + ")");
     }
+    // The app's volumes and networks, with their io.balena.* labels.
+    auto balena = [](const string_map& labels) {
+      std::string out;
+      for (auto& [k, v] : labels)
+        if (k.rfind("io.balena.", 0) == 0)
+          out += " " + k + "=" + v;
+      return out;
+    };
+    if (auto vs = ask<volume_list>(eng, volume_list_req{}))
+      for (auto& v : vs->volumes)
+        if (ours(v.name))
+          lines.push_back("volume " + v.name + " " + v.driver
+                          + balena(v.labels));
+    if (auto ns = ask<network_infos>(eng, network_list_req{}))
+      for (auto& n : *ns)
+        if (ours(n.name))
+          lines.push_back("network " + n.name + " " + n.driver
+                          + balena(n.labels));
     std::sort(lines.begin(), lines.end());
     auto st = ask<apps_status>(core().app_manager, caf::get_atom_v);
     std::string out
@@ -192,8 +219,10 @@ struct run {
     if (st) {
       std::vector<std::string> svcs;
       for (auto& s : st->services)
-        svcs.push_back("service " + s.service_name + " " + to_string(s.phase)
-                       + " restarts " + std::to_string(s.restart_count));
+        svcs.push_back(
+          "service " + s.service_name + " " + to_string(s.phase) + " restarts "
+          + std::to_string(s.restart_count) + " last exit "
+          + (s.last_exit_code ? std::to_string(*s.last_exit_code) : "-"));
       std::sort(svcs.begin(), svcs.end());
       for (auto& s : svcs)
         out += s + "\n";
@@ -311,11 +340,11 @@ std::vector<std::string> scenario(const std::string& tag,
     r.done(eng, container_remove_req{c.id, true, true});
   if (auto vs = r.ask<volume_list>(eng, volume_list_req{}))
     for (auto& v : vs->volumes)
-      if (v.name.rfind(app_label + "_", 0) == 0)
+      if (ours(v.name))
         r.done(eng, volume_remove_req{v.name, true});
   if (auto ns = r.ask<network_infos>(eng, network_list_req{}))
     for (auto& n : *ns)
-      if (n.name.rfind(app_label + "_", 0) == 0)
+      if (ours(n.name))
         r.done(eng, network_remove_req{n.id});
   return r.seen;
 }

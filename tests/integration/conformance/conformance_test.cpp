@@ -11,7 +11,10 @@
 // and restart delays differ between engines by nature (ids are random on
 // dockerd and seeded in the simulation, times are the wall clock's or the
 // simulated clock's), so they are left out; ids are only compared within
-// one run (the agent restart must adopt the same containers).
+// one run (the agent restart must adopt the same containers). Image ids
+// differ too (the simulated registry makes its own), so they are left out;
+// the image's config, which containers inherit (Env PATH=/bin), is given
+// to the simulated registry as the test image has it.
 #include "actors/agent.hpp"
 #include "messages/app_manager.hpp"
 #include "messages/core.hpp"
@@ -193,6 +196,23 @@ struct run {
         + (c.state == "running" ? "running" : "not running") + " (" + c.state
         + "/" + s.status + " exit " + std::to_string(s.exit_code)
         + " engine restarts " + std::to_string(in->restart_count) + ")");
+      // What the agent asked for and the engine made of it, with the
+      // image's config merged in (env order as the engine keeps it).
+      std::string more = "  " + in->name + " command=" + c.command
+                         + " path=" + in->path + " args=";
+      for (auto& x : in->args)
+        more += x + ",";
+      more += " stop-signal=" + in->config.stop_signal
+              + " network-mode=" + in->host.network_mode + " networks=";
+      for (auto& [k, e] : c.networks)
+        more += k + ",";
+      more += " mounts=" + std::to_string(in->mounts.size()) + " labels=";
+      for (auto& [k, e] : in->config.labels)
+        more += k + "=" + e + ",";
+      more += " env=";
+      for (auto& e : in->config.env)
+        more += e + ",";
+      lines.push_back(more);
     }
     // The app's volumes and networks, with their io.balena.* labels.
     auto balena = [](const string_map& labels) {
@@ -363,6 +383,10 @@ TEST_SUITE("conformance") {
     o.registry.latency = 2ms;
     o.registry.bandwidth = 1e9;
     o.registry.image_size = 1'000'000;
+    // The simulated registry's image is the test image (busybox-static
+    // from tools/dev: Env PATH=/bin, Cmd /bin/sh), as dockerd has it.
+    o.registry.image_config.env = {"PATH=/bin"};
+    o.registry.image_config.cmd = string_list{"/bin/sh"};
     // The simulated device outlives the agent, as dockerd does.
     auto device = std::make_shared<sim::world>(o.seed, o.hostname);
     auto simulated

@@ -20,6 +20,7 @@
 #include "messages/core.hpp"
 #include "tests/support/env.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/process.hpp"
 #include "tools/fleet-sim/sim_engine.hpp"
 #include "tools/fleet-sim/sim_world.hpp"
 
@@ -29,9 +30,11 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -84,7 +87,49 @@ target_state app(const std::string& image, const std::string& commit,
   return t;
 }
 
+// The container events of service `a` the engine sent, as
+// "action signal=… exitCode=…" (no ids, no times).
+struct events_seen {
+  std::mutex m;
+  std::vector<std::string> lines;
+};
+
+engine_listener_actor::behavior_type
+listener(engine_listener_actor::pointer, std::shared_ptr<events_seen> out) {
+  return {[out](const engine_event& e) {
+            auto attr = [&](const char* k) {
+              auto i = e.attributes.find(k);
+              return i == e.attributes.end() ? std::string{}
+                                             : " " + i->first + "=" + i->second;
+            };
+            auto svc = e.attributes.find("io.balena.service-name");
+            if (e.type != "container" || svc == e.attributes.end()
+                || svc->second != "a")
+              return;
+            std::lock_guard<std::mutex> g{out->m};
+            out->lines.push_back(e.action + attr("signal") + attr("exitCode"));
+          },
+          [](const engine_status&) {}};
+}
+
+// The agent's log file; closed after the actor system is gone.
+struct log_file {
+  int fd = -1;
+  explicit log_file(const std::string& path)
+      : fd(
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) {}
+  ~log_file() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
 struct run {
+  // Members end in reverse: the actor system, then the io thread, the log
+  // file and the data dir.
+  test::temp_dir tmp;
+  fs::path dir = tmp.path();
+  log_file log{(dir / "agent.log").string()};
   asio::io_context io; // outlives the actor system, as in main
   asio::executor_work_guard<asio::io_context::executor_type> work
     = asio::make_work_guard(io);
@@ -92,29 +137,14 @@ struct run {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg.set("scheduler.max-threads", 2)};
   caf::scoped_actor self{sys};
-  fs::path dir;
-  int log_fd = -1;
   std::optional<agent> a;
   std::vector<std::string> seen; // the observations, in order
-
-  explicit run(const std::string& tag) {
-    dir = fs::temp_directory_path()
-          / ("bosun-conformance-" + std::to_string(::getpid()) + "-" + tag);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    log_fd = ::open((dir / "agent.log").c_str(),
-                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  }
 
   ~run() {
     stop();
     work.reset();
     io.stop();
     io_thread.join();
-    if (log_fd >= 0)
-      ::close(log_fd);
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   void start(const std::string& engine_url, const engine_factory& engine) {
@@ -124,7 +154,7 @@ struct run {
     c.local_mode = true;
     c.engine = engine_url;
     agent_deps deps{io,
-                    std::make_shared<const logger>(log_level::debug, log_fd)};
+                    std::make_shared<const logger>(log_level::debug, log.fd)};
     deps.seed = 3;
     deps.engine = engine; // empty: the real engine actor at c.engine
     auto started = start_agent(sys, c, deps);
@@ -288,7 +318,7 @@ std::vector<std::string> scenario(const std::string& tag,
                                   const std::string& engine_url,
                                   const engine_factory& engine) {
   auto image = test::required_env("BOSUN_TEST_IMAGE");
-  run r{tag};
+  run r;
   r.start(engine_url, engine);
 
   // 1. apply the 2-service app.
@@ -309,7 +339,11 @@ std::vector<std::string> scenario(const std::string& tag,
 
   // 3. crash: the engine kills a's process (not bosun: its supervisor sees
   // the container exit) and the supervisor starts it again.
-  r.self->send(r.core().engine, container_kill_req{a_id, "SIGKILL"});
+  auto seen = std::make_shared<events_seen>();
+  auto l = r.sys.spawn(listener, seen);
+  auto eng = r.core().engine;
+  r.ask<engine_status>(eng, engine_subscribe{l});
+  r.self->send(eng, container_kill_req{a_id, "SIGKILL"});
   r.settle(2, tag + ": a restarted by its supervisor",
            [&](const apps_status& st) {
              for (auto& s : st.services)
@@ -318,7 +352,16 @@ std::vector<std::string> scenario(const std::string& tag,
              return false;
            });
   CHECK(r.id_of("a") == a_id);
-  r.seen.push_back("crash\n" + r.observe());
+  r.self->send(eng, engine_unsubscribe{l});
+  r.self->send_exit(l, caf::exit_reason::user_shutdown);
+  std::string events;
+  {
+    std::lock_guard<std::mutex> g{seen->m};
+    for (auto& e : seen->lines)
+      events += "event " + e + "\n";
+  }
+  CHECK(events.find("die exitCode=137") != std::string::npos);
+  r.seen.push_back("crash\n" + r.observe() + events);
 
   // 4. the agent stops and starts again on the same data dir: it adopts
   // the same containers and recreates nothing.
@@ -355,7 +398,7 @@ std::vector<std::string> scenario(const std::string& tag,
   r.seen.push_back("removed\n" + r.observe());
 
   // Whatever the agent left of the app on the engine (and of a failed step).
-  auto eng = r.core().engine;
+  eng = r.core().engine;
   for (auto& c : r.containers())
     r.done(eng, container_remove_req{c.id, true, true});
   if (auto vs = r.ask<volume_list>(eng, volume_list_req{}))

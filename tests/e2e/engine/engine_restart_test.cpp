@@ -10,6 +10,7 @@
 #include "tests/support/registry.hpp"
 #include "tests/support/tcp_proxy.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <fstream>
@@ -30,19 +31,27 @@ long ms_since(steady::time_point t) {
       .count());
 }
 
-// One service `name` of app `app_id` running `script`, with `env` (a JSON
-// object) and the default restart policy (always).
-std::string one_service(int app_id, const std::string& name,
-                        const std::string& image, const std::string& script,
-                        const std::string& env) {
+// Services `names` (ids 1, 2, ...) of app `app_id`, each running
+// `script`, with `env` (a JSON object) and the default restart policy
+// (always).
+std::string services(int app_id, const std::vector<std::string>& names,
+                     const std::string& image, const std::string& script,
+                     const std::string& env) {
+  std::string svcs;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto id = std::to_string(i + 1);
+    svcs += std::string(i ? "," : "") + '"' + id + R"(":{"serviceName":")"
+            + names[i] + R"(","serviceId":)" + id + R"(,"imageId":)" + id
+            + R"(,"image":")" + image + R"(","environment":)" + env
+            + R"(,"labels":{},"command":["/bin/sh","-c",")" + script + R"("]})";
+  }
   return R"({"local":{"name":"engine","config":{},"apps":{")"
          + std::to_string(app_id)
-         + R"(":{"name":"eng","commit":"c1","releaseId":"1","services":{"1":{)"
-         + R"("serviceName":")" + name + R"(","serviceId":1,"imageId":1,)"
-         + R"("image":")" + image + R"(","environment":)" + env
-         + R"(,"labels":{},"command":["/bin/sh","-c",")" + script
-         + R"("]}},"volumes":{},"networks":{}}}}})";
+         + R"(":{"name":"eng","commit":"c1","releaseId":"1","services":{)"
+         + svcs + R"(},"volumes":{},"networks":{}}}}})";
 }
+
+const std::string sleeper = "trap \\\"exit 0\\\" TERM; sleep 100000 & wait";
 
 void clean_app(int app_id) {
   auto ids
@@ -151,6 +160,42 @@ std::string describe(const app_sample& s) {
          + opt(s.progress);
 }
 
+// The app has converged: appState "applied", updateStatus "done", each
+// service "Running" in the API and one running container per service (no
+// other container of the app) whose env holds `env_entry`.
+bool converged(running_bosun& b, int app_id,
+               const std::vector<std::string>& names,
+               const std::string& env_entry, std::string& last) {
+  std::string ids;
+  for (auto& n : names) {
+    auto s = sample_of(b, n);
+    last = n + ": " + describe(s);
+    if (s.app_state != "applied" || s.update_status != "done"
+        || s.status != "Running")
+      return false;
+    auto id = container_of(app_id, n);
+    if (id.empty() || id.find('\n') != std::string::npos)
+      return false;
+    auto got
+      = docker("inspect -f '{{.State.Running}} {{range .Config.Env}}{{.}} "
+               "{{end}}' "
+               + id)
+          .out;
+    last += ", container " + got.substr(0, 5);
+    if (got.rfind("true ", 0) != 0
+        || (!env_entry.empty()
+            && got.find(" " + env_entry + " ") == std::string::npos))
+      return false;
+    ids += ids.empty() ? id : " " + id;
+  }
+  auto all
+    = docker("ps -aq --filter label=io.balena.app-id=" + std::to_string(app_id))
+        .out;
+  last += "; " + std::to_string(std::count(all.begin(), all.end(), '\n') + 1)
+          + " containers of the app";
+  return all.size() == ids.size();
+}
+
 // Prints "<run> n=<i>" for i = 0, 1, ... every 20 ms, <run> new each time
 // the container starts. (Inside a JSON string in the target.)
 const std::string counter
@@ -198,12 +243,11 @@ TEST_SUITE("engine") {
     running_bosun b;
     REQUIRE(b.wait_ready());
     auto pid = b.proc().pid();
-    REQUIRE(b.post("/v2/local/target-state",
-                   one_service(app_id, "big", image,
-                               "trap \\\"exit 0\\\" TERM; sleep 100000 & wait",
-                               R"({"MODE":"after-restart"})"))
-              .status
-            == 200);
+    REQUIRE(
+      b.post("/v2/local/target-state", services(app_id, {"big"}, image, sleeper,
+                                                R"({"MODE":"after-restart"})"))
+        .status
+      == 200);
     std::vector<app_sample> samples;
     auto observe = [&] {
       samples.push_back(sample_of(b, "big"));
@@ -226,34 +270,19 @@ TEST_SUITE("engine") {
     engine.start();
     auto started = steady::now();
     auto connections_before = proxy.connections();
-    std::string id;
-    bool converged = eventually(
+    bool ok = eventually(
       300s,
       [&](std::string& last) {
-        auto s = observe();
-        last = describe(s);
-        if (s.app_state != "applied" || s.update_status != "done"
-            || s.status != "Running")
-          return false;
-        id = container_of(app_id, "big");
-        return !id.empty()
-               && docker("inspect -f '{{.State.Running}}' " + id).out == "true";
+        observe();
+        return converged(b, app_id, {"big"}, "MODE=after-restart", last);
       },
       "the service to run after the engine came back");
     auto recovery = ms_since(started);
-    REQUIRE_MESSAGE(converged, b.log());
+    REQUIRE_MESSAGE(ok, b.log());
     CHECK(b.proc().running());
     CHECK(b.proc().pid() == pid);
     CHECK(proxy.connections() > connections_before); // pulled again
     CHECK(docker("image inspect " + image).status == 0);
-    auto env
-      = docker("inspect -f '{{range .Config.Env}}{{println .}}{{end}}' " + id)
-          .out;
-    CHECK(env.find("MODE=after-restart") != std::string::npos);
-    CHECK(
-      docker("ps -aq --filter label=io.balena.app-id=" + std::to_string(app_id))
-        .out
-      == id); // one container, no leftover
     std::string shown, prev;
     for (size_t i = 0; i < samples.size(); ++i) {
       auto& s = samples[i];
@@ -280,6 +309,57 @@ TEST_SUITE("engine") {
     docker("rmi -f " + image);
   }
 
+  TEST_CASE("dockerd stopped and started during an apply: bosun reconnects "
+            "and converges, each service once with the target's env") {
+    constexpr int app_id = 9302;
+    const std::vector<std::string> names{"one", "two", "three", "four"};
+    engine_control engine;
+    auto base = required_env("BOSUN_TEST_IMAGE");
+    clean_app(app_id);
+    running_bosun b;
+    REQUIRE(b.wait_ready());
+    auto pid = b.proc().pid();
+    REQUIRE(
+      b.post("/v2/local/target-state", services(app_id, names, base, sleeper,
+                                                R"({"MODE":"applied-across"})"))
+        .status
+      == 200);
+    // Stopped as soon as the first container of the app exists: the other
+    // services are still to be made.
+    REQUIRE(eventually(
+      60s,
+      [&] {
+        return !docker("ps -aq --filter label=io.balena.app-id="
+                       + std::to_string(app_id))
+                  .out.empty();
+      },
+      "the apply's first container"));
+    auto made = docker("ps -aq --filter label=io.balena.app-id="
+                       + std::to_string(app_id))
+                  .out;
+    engine.stop([] {});
+    CHECK(sample_of(b, "one").app_state != "applied");
+    engine.start();
+    auto started = steady::now();
+    bool ok = eventually(
+      180s,
+      [&](std::string& last) {
+        return converged(b, app_id, names, "MODE=applied-across", last);
+      },
+      "the app to converge after the engine came back");
+    auto recovery = ms_since(started);
+    CHECK_MESSAGE(ok, b.log());
+    CHECK(b.proc().running());
+    CHECK(b.proc().pid() == pid);
+    MESSAGE("engine stopped with ",
+            std::count(made.begin(), made.end(), '\n') + 1, " of ",
+            names.size(), " containers made; converged ", recovery,
+            " ms after dockerd was started again");
+    b.proc().signal(SIGTERM);
+    b.proc().wait_exit(30s);
+    clean_app(app_id);
+  }
+
   TEST_CASE("dockerd stopped and started under a followed /v2/local/logs: "
             "each line once, contiguous within each run of the container") {
     constexpr int app_id = 9301;
@@ -294,7 +374,7 @@ TEST_SUITE("engine") {
       "the reader's first line"));
     REQUIRE(reader.status() == 200);
     REQUIRE(b.post("/v2/local/target-state",
-                   one_service(app_id, "counter", base, counter, "{}"))
+                   services(app_id, {"counter"}, base, counter, "{}"))
               .status
             == 200);
     auto runs_now = [&](std::vector<std::string>& order) {
@@ -351,6 +431,13 @@ TEST_SUITE("engine") {
                + ", " + std::to_string(repeats) + " repeated, "
                + std::to_string(gaps) + " gaps; ";
     }
+    // Idle before the restart, converged after it.
+    CHECK(eventually(
+      60s,
+      [&](std::string& last) {
+        return converged(b, app_id, {"counter"}, "", last);
+      },
+      "the app converged after the restart"));
     MESSAGE("a new run's 100 lines ", recovery,
             " ms after dockerd was started again; ", shown);
     b.proc().signal(SIGTERM);

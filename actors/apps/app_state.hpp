@@ -6,6 +6,7 @@
 //   app_common.cpp       the helpers they share
 //   engine_reads.cpp     reading the engine into the engine view
 //   step_executor.cpp    running a batch of planner steps
+//   supervisor_network.cpp supervisor0, the device API's bridge
 //   supervisor_table.cpp the service supervisors (spawn, adopt, forget,
 //                        respawn)
 //   device_actions.cpp   the device API's service and app actions, the
@@ -177,11 +178,15 @@ void fetch_failed(self_ptr self, const std::string& image,
                   const std::string& why);
 // Removes the images this agent pulled that nothing uses any more.
 void cleanup_images(self_ptr self);
+// A handover's old container may go: its successor said so, or it timed out.
+void on_handover_tick(self_ptr self, const handover_tick& t);
+
+// -- supervisor_network.cpp
+// ------------------------------------------------------
+
 // Makes supervisor0 when a target service needs it and it is missing.
 void ensure_supervisor_network(
   self_ptr self, const std::function<void(std::vector<std::string>)>& k);
-// A handover's old container may go: its successor said so, or it timed out.
-void on_handover_tick(self_ptr self, const handover_tick& t);
 
 // -- supervisor_table.cpp
 // --------------------------------------------------------

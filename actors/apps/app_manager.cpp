@@ -341,9 +341,13 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
     [self](const engine_status& s) {
       auto& st = self->state;
       bool up = s.state == engine_state::up;
-      // Back after being away: what happened meanwhile is unknown.
-      if (up && !st.engine_up)
+      // Back after being away: what happened meanwhile is unknown, and a
+      // fetch that failed with the engine is tried again now, not after
+      // the delay meant for a failing registry.
+      if (up && !st.engine_up) {
         st.engine.invalidate();
+        st.fetch_retry_at.clear();
+      }
       st.engine_up = up;
       if (up)
         request_pass(self);

@@ -108,6 +108,27 @@ TEST_CASE("a failed fetch is retried by itself after 30 s") {
   CHECK(t.status().state == apps_state::idle);
 }
 
+TEST_CASE("a failed fetch is tried again as soon as the engine is back") {
+  // Found by e2e.engine: a pull cut by an engine restart waited out the
+  // 30 s meant for a failing registry once the engine was back.
+  deterministic t;
+  const std::string image = "registry.local/web:1";
+  t.img->fail[image] = "engine restarted";
+  t.apply(target_of({service("web")}));
+  t.run();
+  REQUIRE(t.status().fetch_errors.count(image) == 1);
+  t.img->fail.clear();
+  for (auto s : {engine_state::down, engine_state::up}) {
+    engine_status es;
+    es.state = s;
+    caf::anon_send(t.am, es);
+    t.run();
+  }
+  t.settle(); // 20 s of virtual time: before the 30 s retry
+  CHECK(t.status().fetch_errors.empty());
+  CHECK(t.running("web"));
+}
+
 namespace {
 
 target_state two_apps() {

@@ -8,24 +8,37 @@ namespace bosun::log_json {
 struct gzip_stream::impl {
   z_stream z{};
   int level = 1;
+  int window_bits = 12;
+  int mem_level = 5;
   bool finished = false;
 };
 
 namespace {
 
-void init(z_stream& z, int level) {
+void init(z_stream& z, int level, int window_bits, int mem_level) {
   z = z_stream{};
-  // 15 + 16: a 32 KiB window with a gzip header and trailer.
-  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
+  // + 16: a gzip header and trailer around the deflate stream.
+  if (deflateInit2(&z, level, Z_DEFLATED, window_bits + 16, mem_level,
+                   Z_DEFAULT_STRATEGY)
       != Z_OK)
     throw std::bad_alloc();
 }
 
 } // namespace
 
-gzip_stream::gzip_stream(int level) : impl_(std::make_unique<impl>()) {
+gzip_stream::gzip_stream(int level, int window_bits, int mem_level)
+    : impl_(std::make_unique<impl>()) {
   impl_->level = level;
-  init(impl_->z, level);
+  impl_->window_bits = window_bits;
+  impl_->mem_level = mem_level;
+  init(impl_->z, level, window_bits, mem_level);
+}
+
+size_t gzip_stream::memory_bytes(int window_bits, int mem_level) {
+  // zconf.h: (1 << (windowBits + 2)) + (1 << (memLevel + 9)), plus the
+  // deflate_state itself (about 6 KiB).
+  return (size_t{1} << (window_bits + 2)) + (size_t{1} << (mem_level + 9))
+         + sizeof(z_stream) + 6 * 1024;
 }
 
 gzip_stream::~gzip_stream() {
@@ -34,7 +47,7 @@ gzip_stream::~gzip_stream() {
 
 void gzip_stream::reset() {
   deflateEnd(&impl_->z);
-  init(impl_->z, impl_->level);
+  init(impl_->z, impl_->level, impl_->window_bits, impl_->mem_level);
   impl_->finished = false;
   total_in_ = 0;
 }

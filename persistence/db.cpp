@@ -111,11 +111,16 @@ const std::string* sentence(const caf::error& err) {
 
 } // namespace
 
-caf::expected<store> open_db(const std::string& path) {
-  return store::open(path);
+caf::expected<store> open_db(const std::string& path,
+                             store::options::journal_kind journal) {
+  store::options o;
+  o.journal = journal;
+  return store::open(path, o);
 }
 
-db_actor spawn_db(caf::actor_system& sys, store db) {
+db_actor spawn_db(caf::actor_system& sys, store db, bool detached) {
+  if (!detached)
+    return sys.spawn(db_impl, std::make_shared<store>(std::move(db)));
   return sys.spawn<caf::detached>(db_impl,
                                   std::make_shared<store>(std::move(db)));
 }

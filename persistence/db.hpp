@@ -32,10 +32,14 @@ namespace bosun {
 
 // Opens and migrates the database file (":memory:" for tests); see
 // store::open. The error's context is a complete sentence for the operator.
-caf::expected<store> open_db(const std::string& path);
+// `journal`: WAL (a device) or rollback (store::options::journal).
+caf::expected<store> open_db(const std::string& path,
+                             store::options::journal_kind journal
+                             = store::options::journal_kind::wal);
 
-// Spawns the detached db actor, which takes `db` over.
-db_actor spawn_db(caf::actor_system& sys, store db);
+// Spawns the db actor, which takes `db` over: detached (a device), or on the
+// scheduler (fleet-sim: its SQLite calls then block a worker while they run).
+db_actor spawn_db(caf::actor_system& sys, store db, bool detached = true);
 
 // The sentence inside a db_errc error, e.g. "database /var/lib/bosun/
 // bosun.sqlite has schema version 7; this bosun knows up to 1 — refusing to

@@ -25,12 +25,19 @@ public:
     std::vector<std::string_view> migrations = schema_migrations();
     // How long a statement waits for another connection's lock.
     std::chrono::milliseconds busy_timeout{5000};
+    // WAL (a device): fewer fsyncs, readers never wait for the writer; three
+    // open files (the database, -wal, -shm) for as long as it is open.
+    // rollback: journal_mode=DELETE, one open file at rest (the -journal
+    // exists only during a write), for many databases in one process
+    // (fleet-sim's simulated devices). Both synchronous=FULL.
+    enum class journal_kind { wal, rollback };
+    journal_kind journal = journal_kind::wal;
   };
 
   // Opens (creating it and its directory if needed) the database at `path`,
-  // or an in-memory one for ":memory:". Sets journal_mode=WAL,
-  // synchronous=FULL, foreign_keys=ON and the busy timeout, then migrates
-  // (see migrate()). Fails with open_failed, schema_too_new or
+  // or an in-memory one for ":memory:". Sets journal_mode=WAL (or DELETE,
+  // options::journal), synchronous=FULL, foreign_keys=ON and the busy timeout,
+  // then migrates (see migrate()). Fails with open_failed, schema_too_new or
   // migration_failed; the context says which file and why.
   static caf::expected<store> open(const std::string& path,
                                    const options& opts);
@@ -45,7 +52,8 @@ public:
   // What open() found and did.
   const migration_report& migrated() const;
 
-  // Diagnostics: "wal" for a file database ("memory" for ":memory:").
+  // Diagnostics: "wal" for a file database ("delete" with
+  // journal_kind::rollback; "memory" for ":memory:").
   caf::expected<std::string> journal_mode();
   caf::expected<int> schema_version();
 

@@ -66,7 +66,94 @@ int count_rows(const std::string& path, const std::string& table) {
   return n;
 }
 
+// This process's open files whose path starts with `prefix` (the database
+// and its -wal, -shm, -journal).
+int open_files_under(const std::string& prefix) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind(prefix, 0) == 0)
+      ++n;
+  }
+  return n;
+}
+
 } // namespace
+
+TEST_SUITE("store: memory") {
+  // Without configure_sqlite_once the first read of a connection allocates
+  // SQLite's bulk page cache (about 85 KiB) and this grows by ~110 KiB.
+  TEST_CASE("a connection holds what it read, not a preallocated cache") {
+    temp_dir tmp;
+    auto path = file_in(tmp, "bosun.sqlite");
+    { opened(path); } // created and migrated
+    auto before = sqlite_api::sqlite3_memory_used();
+    auto db = opened(path);
+    REQUIRE(db.put_config("localMode", "true"));
+    CHECK(got(db, "localMode") == std::optional<std::string>("true"));
+    auto held = sqlite_api::sqlite3_memory_used() - before;
+    MESSAGE("one open connection holds " << held << " bytes of SQLite's");
+    CHECK(held < 64 * 1024);
+  }
+
+  // Without the cache_size cap, every page read stays cached (~45 KiB here).
+  TEST_CASE("a connection that read and wrote every page keeps two of them") {
+    temp_dir tmp;
+    auto path = file_in(tmp, "bosun.sqlite");
+    { opened(path); }
+    auto before = sqlite_api::sqlite3_memory_used();
+    auto db = opened(path);
+    for (int i = 0; i < 40; ++i)
+      REQUIRE(db.put_config("key" + std::to_string(i), std::string(500, 'v')));
+    auto all = db.all_config();
+    REQUIRE(all);
+    CHECK(all->size() >= 40);
+    auto held = sqlite_api::sqlite3_memory_used() - before;
+    MESSAGE("after 40 writes and a read of all: " << held << " bytes");
+    CHECK(held < 32 * 1024);
+  }
+
+  // Without the release after migrating, a new database's connection keeps
+  // every page the migrations wrote (~36 KiB more).
+  TEST_CASE("a new database's connection does not keep what migrating read") {
+    temp_dir tmp;
+    auto before = sqlite_api::sqlite3_memory_used();
+    auto db = opened(file_in(tmp, "bosun.sqlite"));
+    auto held = sqlite_api::sqlite3_memory_used() - before;
+    MESSAGE("a new database's connection holds " << held << " bytes");
+    CHECK(held < 32 * 1024);
+  }
+}
+
+TEST_SUITE("store: journal") {
+  TEST_CASE("WAL holds three files open, rollback one at rest") {
+    temp_dir tmp;
+    for (auto kind : {store::options::journal_kind::wal,
+                      store::options::journal_kind::rollback}) {
+      bool wal = kind == store::options::journal_kind::wal;
+      CAPTURE(wal);
+      auto path = file_in(tmp, wal ? "wal.sqlite" : "rollback.sqlite");
+      store::options opts;
+      opts.journal = kind;
+      auto r = store::open(path, opts);
+      REQUIRE_MESSAGE(r, caf::to_string(r.error()));
+      REQUIRE(r->put_config("a", "1"));
+      REQUIRE(r->put_config({{"b", "2"}, {"c", "3"}}));
+      CHECK(got(*r, "b") == std::string("2"));
+      CHECK(r->journal_mode() == std::string(wal ? "wal" : "delete"));
+      CHECK(open_files_under(path) == (wal ? 3 : 1));
+      CHECK(std::filesystem::exists(path + "-journal") == false);
+    }
+    // Reopened as rollback, a WAL database switches and keeps its data.
+    store::options opts;
+    opts.journal = store::options::journal_kind::rollback;
+    auto again = store::open(file_in(tmp, "wal.sqlite"), opts);
+    REQUIRE(again);
+    CHECK(got(*again, "c") == std::string("3"));
+    CHECK(again->journal_mode() == std::string("delete"));
+  }
+}
 
 TEST_SUITE("store: migrations") {
   TEST_CASE("a new file gets the whole schema, in WAL mode") {

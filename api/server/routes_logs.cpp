@@ -2,7 +2,9 @@
 // reader actor per request. The reader pulls batches from the logs actor
 // only when its previous write is on the wire, so a slow client costs its
 // own bounded queue in the logs actor (which drops and counts), never
-// memory here and never time anywhere else.
+// memory here and never time anywhere else. A paused client keeps its
+// stream until one write has waited for it longer than the server's write
+// limit (5 minutes, server.cpp).
 // GET /v2/logs/history (bosun's): the persistent log, filtered. The query
 // becomes a log_history_read; the logs actor answers the lines (or why not).
 #include "api/logs/history.hpp"
@@ -46,7 +48,7 @@ using response_t = restinio::response_builder_t<restinio::chunked_output_t>;
 using reader_actor = log_reader_actor::extend<caf::reacts_to<reader_written>,
                                               caf::reacts_to<reader_keepalive>>;
 
-// Under the server's handle_request_timeout (10 s), which RESTinio re-arms
+// Under the server's handle_request_timeout (120 s), which RESTinio re-arms
 // after every write of an unfinished response.
 constexpr auto keepalive_interval = 4s;
 constexpr size_t reader_queue_bytes = 512 * 1024;

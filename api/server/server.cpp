@@ -159,7 +159,16 @@ public:
             // stop timeout) before they answer.
             .handle_request_timeout(120s)
             .read_next_http_message_timelimit(60s)
-            .write_http_response_timelimit(10s)
+            // How long one write may wait for a client that does not read.
+            // It is the server's, not a response's (RESTinio 0.6), and the
+            // /v2/local/logs stream needs it long: a follower paused for
+            // minutes (`balena logs` in a suspended terminal) keeps its
+            // stream, as with the Supervisor; meanwhile bosun holds one
+            // write (a batch of its 512 KiB queue) and the queue, which
+            // drops and counts. Other responses are held whole as long by a
+            // client that never reads them: that costs a connection and
+            // one answer's bytes for 5 minutes.
+            .write_http_response_timelimit(5min)
             .incoming_http_msg_limits(
               restinio::incoming_http_msg_limits_t{}.max_body_size(
                 max_read_body))

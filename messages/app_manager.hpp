@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace bosun {
@@ -112,6 +113,9 @@ struct apps_status {
   // what changed.
   uint64_t engine_full_reads = 0;
   uint64_t engine_partial_reads = 0;
+  // apps_view_changed: the subscribers, and the views sent to them.
+  uint32_t listeners = 0;
+  uint64_t views_sent = 0;
 };
 
 // -- the device API ------------------------------------------------------
@@ -164,6 +168,50 @@ struct apps_view {
 struct apps_view_request {
   bool env = false; // fill service_view::env (GET /v1/apps/:appId)
 };
+
+inline bool operator==(const service_view& a, const service_view& b) {
+  return std::tie(a.app_id, a.app_uuid, a.service_name, a.service_id,
+                  a.image_id, a.release_id, a.image, a.docker_image_id,
+                  a.container_id, a.created_at, a.status, a.image_status,
+                  a.download_progress, a.env, a.in_target)
+         == std::tie(b.app_id, b.app_uuid, b.service_name, b.service_id,
+                     b.image_id, b.release_id, b.image, b.docker_image_id,
+                     b.container_id, b.created_at, b.status, b.image_status,
+                     b.download_progress, b.env, b.in_target);
+}
+inline bool operator==(const app_view& a, const app_view& b) {
+  return std::tie(a.app_id, a.uuid, a.name, a.commit, a.release_id,
+                  a.current_commit, a.update_status, a.services)
+         == std::tie(b.app_id, b.uuid, b.name, b.commit, b.release_id,
+                     b.current_commit, b.update_status, b.services);
+}
+inline bool operator==(const apps_view& a, const apps_view& b) {
+  return std::tie(a.applying, a.update_failed, a.device_name, a.apps)
+         == std::tie(b.applying, b.update_failed, b.device_name, b.apps);
+}
+inline bool operator!=(const apps_view& a, const apps_view& b) {
+  return !(a == b);
+}
+
+// The apps view (without env) changed: sent to every subscriber, at most
+// one per app_manager_options::notify_interval (the last change is never
+// lost, an unchanged view is not sent), and at once to a new subscriber.
+// A new target is always followed by one.
+struct apps_view_changed {
+  apps_view view;
+};
+
+using apps_listener_actor = caf::typed_actor<caf::reacts_to<apps_view_changed>>;
+
+// Subscribes `listener` (cloud_sync) to apps_view_changed; dropped when it
+// terminates. A subscriber of an app_manager that restarts subscribes again
+// (root restarts it too: rest-for-one).
+struct apps_subscribe {
+  apps_listener_actor listener;
+};
+
+// Internal: the coalesced apps_view_changed is due.
+struct apps_notify_due {};
 
 // What the agent knows about the device (GET /v2/local/device-info, ...).
 struct device_details {
@@ -232,12 +280,13 @@ using app_manager_actor = caf::typed_actor<
   caf::replies_to<service_action>::with<service_action_done>,
   caf::replies_to<app_action>::with<void>,
   caf::replies_to<volumes_cleanup_request>::with<volume_removal>,
+  caf::reacts_to<apps_subscribe>, // cloud_sync
   // from service supervisors, the images actor and the engine
   caf::reacts_to<service_status>, caf::reacts_to<image_progress>,
   caf::reacts_to<engine_event>, caf::reacts_to<engine_status>,
   // internal: run a pass now (coalesced); poll a hand-over
   caf::reacts_to<pass_atom>, caf::reacts_to<pass_wait_over>,
-  caf::reacts_to<handover_tick>>;
+  caf::reacts_to<handover_tick>, caf::reacts_to<apps_notify_due>>;
 
 } // namespace bosun
 
@@ -250,6 +299,9 @@ BOSUN_MESSAGE(bosun::service_view)
 BOSUN_MESSAGE(bosun::app_view)
 BOSUN_MESSAGE(bosun::apps_view)
 BOSUN_MESSAGE(bosun::apps_view_request)
+BOSUN_MESSAGE(bosun::apps_view_changed)
+BOSUN_MESSAGE(bosun::apps_subscribe)
+BOSUN_MESSAGE(bosun::apps_notify_due)
 BOSUN_MESSAGE(bosun::device_details)
 BOSUN_MESSAGE(bosun::service_action)
 BOSUN_MESSAGE(bosun::service_action_done)

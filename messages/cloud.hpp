@@ -11,6 +11,7 @@
 //
 // The state report's data model lives here too, so that api/cloud can
 // encode it and actors can diff it without JSON.
+#include "messages/app_manager.hpp" // apps_view_changed
 #include "messages/message.hpp"
 #include "messages/root.hpp" // health_atom, agent_health
 
@@ -142,6 +143,8 @@ using cloud_sync_actor
   = caf::typed_actor<caf::replies_to<update_request>::with<bool>,
                      caf::replies_to<health_atom>::with<agent_health>,
                      caf::replies_to<caf::get_atom>::with<cloud_status>,
+                     // from app_manager (apps_subscribe)
+                     caf::reacts_to<apps_view_changed>,
                      // internal
                      caf::reacts_to<cloud_reply>, caf::reacts_to<cloud_timer>>;
 

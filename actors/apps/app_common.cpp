@@ -4,6 +4,8 @@
 #include "actors/apps/app_state.hpp"
 #include "actors/apps/chaos_hook.hpp"
 
+#include <algorithm>
+
 namespace bosun::appmgr {
 
 namespace {
@@ -16,8 +18,79 @@ bool truthy(const std::map<std::string, std::string>& cfg,
 
 } // namespace
 
+namespace {
+
+constexpr auto view_max_age = std::chrono::milliseconds(250);
+
+} // namespace
+
 void view_changed(self_ptr self) {
-  self->state.view.reset();
+  auto& st = self->state;
+  st.view.reset();
+  if (st.listeners.empty() || st.notify_scheduled)
+    return;
+  // Never within the message that changed it (more may change before it
+  // ends), and at most one per notify_interval: the changes meanwhile go
+  // out together, the last one included.
+  st.notify_scheduled = true;
+  auto now = self->clock().now();
+  auto due = st.notified_at ? *st.notified_at + st.opts.notify_interval : now;
+  if (due <= now)
+    return self->send(self, apps_notify_due{});
+  self->delayed_send(self,
+                     std::chrono::ceil<std::chrono::milliseconds>(due - now),
+                     apps_notify_due{});
+}
+
+std::shared_ptr<const apps_view> cached_view(self_ptr self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (!st.view || now - st.view_at >= view_max_age) {
+    st.view = std::make_shared<const apps_view>(make_view(self, false));
+    st.view_at = now;
+  }
+  return st.view;
+}
+
+void on_notify_due(self_ptr self) {
+  auto& st = self->state;
+  st.notify_scheduled = false;
+  if (st.listeners.empty())
+    return;
+  auto v = cached_view(self);
+  if (st.sent && *st.sent == *v)
+    return; // changed and changed back, or nothing the view shows
+  st.sent = v;
+  st.notified_at = self->clock().now();
+  for (auto& l : st.listeners) {
+    ++st.status.views_sent;
+    self->send(l, apps_view_changed{*v});
+  }
+}
+
+void on_subscribe(self_ptr self, apps_subscribe& s) {
+  auto& st = self->state;
+  if (!s.listener)
+    return;
+  auto& ls = st.listeners;
+  auto same = [&](const apps_listener_actor& l) {
+    return l.address() == s.listener.address();
+  };
+  if (std::none_of(ls.begin(), ls.end(), same)) {
+    self->monitor(s.listener);
+    ls.push_back(s.listener);
+  }
+  ++st.status.views_sent;
+  self->send(s.listener, apps_view_changed{*cached_view(self)});
+}
+
+void on_listener_down(self_ptr self, const caf::down_msg& dm) {
+  auto& ls = self->state.listeners;
+  ls.erase(std::remove_if(ls.begin(), ls.end(),
+                          [&](const apps_listener_actor& l) {
+                            return l.address() == dm.source;
+                          }),
+           ls.end());
 }
 
 std::string key_of(const std::string& uuid, const std::string& service) {

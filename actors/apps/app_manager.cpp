@@ -18,12 +18,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto view_max_age = std::chrono::milliseconds(250);
-
-} // namespace
-
-namespace {
-
 // -- status
 // ---------------------------------------------------------------------
 
@@ -49,6 +43,7 @@ apps_status snapshot_status(self_ptr self) {
   out.commits = st.books.commits;
   out.engine_full_reads = st.engine.full_reads();
   out.engine_partial_reads = st.engine.partial_reads();
+  out.listeners = static_cast<uint32_t>(st.listeners.size());
   return out;
 }
 
@@ -230,6 +225,7 @@ void load(self_ptr self) {
     .then(
       [self, fan](const std::map<std::string, std::string>& kv) {
         apps::read_bookkeeping(kv, self->state.books);
+        view_changed(self); // the releases the apps run
         fan->done();
       },
       [self, fan](const caf::error& e) { fan->done(render(self, e)); });
@@ -250,6 +246,8 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
   self->send(st.deps.engine,
              engine_subscribe{caf::actor_cast<engine_listener_actor>(self)});
   self->set_exit_handler([self](caf::exit_msg& dm) { on_exit(self, dm); });
+  self->set_down_handler(
+    [self](caf::down_msg& dm) { on_listener_down(self, dm); });
   load(self);
   telemetry::hooks hooks{
     "app_manager", [self] { return self->state.status.last_error; },
@@ -273,6 +271,10 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
             auto& st = self->state;
             st.target = std::move(*target);
             view_changed(self);
+            // The subscribers see the view after each target they gave,
+            // even when it looks the same (cloud_sync's report is built
+            // from the two).
+            st.sent.reset();
             st.force = st.force || force;
             ++st.generation;
             st.status.failures = 0;
@@ -297,15 +299,9 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
     [self](const apps_view_request& req) -> apps_view {
       // Built again only when something in it changed (or it is
       // view_max_age old): the device API asks often.
-      auto& st = self->state;
       if (req.env)
         return make_view(self, true);
-      auto now = self->clock().now();
-      if (!st.view || now - st.view_at >= view_max_age) {
-        st.view = std::make_shared<const apps_view>(make_view(self, false));
-        st.view_at = now;
-      }
-      return *st.view;
+      return *cached_view(self);
     },
     [self](caf::get_atom, device_atom) { return make_device_facts(self); },
     [self](const service_action& a) { return on_service_action(self, a); },
@@ -337,7 +333,15 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
       dl[p.image] = p.percent;
       view_changed(self);
     },
-    [self](const engine_event& ev) { self->state.engine.on_event(ev); },
+    [self](const engine_event& ev) {
+      auto& view = self->state.engine;
+      auto before = view.snapshot().containers.size();
+      view.on_event(ev);
+      // Only a destroyed container leaves the view at once; other events
+      // are read by the next pass.
+      if (view.snapshot().containers.size() != before)
+        view_changed(self);
+    },
     [self](const engine_status& s) {
       auto& st = self->state;
       bool up = s.state == engine_state::up;
@@ -353,6 +357,8 @@ app_manager_actor::behavior_type app_manager_impl(self_ptr self,
         request_pass(self);
     },
     [self](const handover_tick& t) { on_handover_tick(self, t); },
+    [self](apps_subscribe& s) { on_subscribe(self, s); },
+    [self](apps_notify_due) { on_notify_due(self); },
     [self](pass_wait_over) {
       self->state.wait_scheduled = false;
       self->send(self, pass_atom_v);

@@ -14,6 +14,8 @@
 // is left. A failed pass keeps what runs, reports why and is retried after
 // 500 ms doubling up to a cap. Image pulls run in the background: a pass
 // never waits for one, it only sees "downloading".
+// Tells: its subscribers (cloud_sync, apps_subscribe) the apps view when it
+// changed, coalesced (messages/app_manager.hpp apps_view_changed).
 // Answers: apply_target, the stored target, apps_status; for the device
 // API: its view of the apps, device facts, service actions (start, stop,
 // restart), app actions (restart, purge; run between passes, never during
@@ -52,6 +54,9 @@ struct app_manager_options {
   std::chrono::milliseconds retry_max{std::chrono::minutes(5)};
   // Re-plan this often while a pass only waits (downloads, health).
   std::chrono::milliseconds wait_interval{std::chrono::seconds(1)};
+  // apps_view_changed goes to the subscribers at most this often (a pull's
+  // progress changes the view many times a second).
+  std::chrono::milliseconds notify_interval{250};
   std::shared_ptr<const logger> log;
 };
 

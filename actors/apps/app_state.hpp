@@ -94,6 +94,12 @@ struct app_manager_state {
   // never older than view_max_age.
   std::shared_ptr<const apps_view> view;
   caf::actor_clock::time_point view_at;
+  // apps_view_changed's subscribers (monitored), the view last sent to
+  // them and when, and whether a send is scheduled.
+  std::vector<apps_listener_actor> listeners;
+  std::shared_ptr<const apps_view> sent;
+  bool notify_scheduled = false;
+  std::optional<caf::actor_clock::time_point> notified_at;
   // The app-scoped API keys of supervisor-api services (from api_keys).
   std::map<service_ref, std::string> scoped_keys;
   // Why the running pass could not take an app's update lock ("" if it
@@ -110,8 +116,17 @@ using self_ptr = app_manager_actor::stateful_pointer<app_manager_state>;
 // -- shared helpers (app_manager.cpp)
 // ------------------------------------------
 
-// Something the device API's view shows changed.
+// Something the device API's view shows changed: the cached view is
+// dropped and the subscribers will be told (coalesced).
 void view_changed(self_ptr self);
+// The view without env: cached until something changes, and never older
+// than view_max_age.
+std::shared_ptr<const apps_view> cached_view(self_ptr self);
+// apps_view_changed: a new subscriber gets the view at once; the scheduled
+// send is due; a subscriber went down.
+void on_subscribe(self_ptr self, apps_subscribe& s);
+void on_notify_due(self_ptr self);
+void on_listener_down(self_ptr self, const caf::down_msg& dm);
 std::string key_of(const std::string& uuid, const std::string& service);
 const logger& log_of(self_ptr self);
 std::string render(self_ptr self, const caf::error& e);

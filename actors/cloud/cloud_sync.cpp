@@ -205,6 +205,7 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
 
   host_tick(self);
   status_tick(self);
+  watch_apps(self); // after the target's read: its answer comes first
   provision(self);
   return telemetry::instrument(
     self, {"cloud_sync", [self] { return self->state.stats.last_error; }, {}},
@@ -223,6 +224,7 @@ cloud_sync_actor::behavior_type cloud_sync_impl(cloud_sync_ptr self,
     },
     [self](health_atom) { return health_of(self); },
     [self](caf::get_atom) { return status_of(self); },
+    [self](apps_view_changed& v) { on_view(self, std::move(v.view)); },
     [self](cloud_reply& r) {
       auto& st = self->state;
       auto it = st.pending.find(r.id);

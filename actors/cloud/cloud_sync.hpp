@@ -8,8 +8,10 @@
 // backoff on failures, POST /v1/update), handing new targets to
 // app_manager (which stores them before applying), and state reports
 // (diffed against the last accepted one, throttled, retried).
-// Reads: app_manager's apps_view every status_interval (the source of the
-// apps section), the host's addresses and metrics every host_interval.
+// Reads: app_manager's apps view, which app_manager sends when it changed
+// (apps_subscribe at start; the source of the apps section), the target
+// app_manager holds (once, at start), the host's addresses and metrics
+// every host_interval.
 // Hands the target's config to device_config (also in local mode: cloud
 // config still applies there), and reports the device's current config to
 // the cloud once per apiEndpoint before the first poll (host.md §7).
@@ -53,6 +55,7 @@ struct cloud_sync_options {
   std::function<uint64_t()> random;       // jitter, new identities
   std::function<int64_t()> wall_clock_ms; // registered_at
   std::function<host_facts()> host;       // addresses and metrics
+  // Retries the first read of app_manager's target (not answered).
   std::chrono::milliseconds status_interval{1000};
   std::chrono::milliseconds host_interval{30000};
   std::chrono::milliseconds backoff_base{15000};

@@ -97,7 +97,15 @@ void report_initial_config(cloud_sync_ptr self, std::function<void()> then);
 void configure(cloud_sync_ptr self, const target_state& t, bool force);
 
 // reporting.cpp
+// Reads the target app_manager holds, every status_interval until it did.
 void status_tick(cloud_sync_ptr self);
+// Subscribes to app_manager's view (apps_subscribe): it comes at once and
+// after each change, as apps_view_changed, handed to on_view.
+void watch_apps(cloud_sync_ptr self);
+void on_view(cloud_sync_ptr self, apps_view view);
+// The apps section from the view and the target (once both are known),
+// then a report when one is due.
+void update_apps_section(cloud_sync_ptr self);
 void host_tick(cloud_sync_ptr self);
 void maybe_report(cloud_sync_ptr self);
 // A target was handed over: remember its images for old-release entries.

@@ -1,6 +1,7 @@
 // State reports (reference/state.md "State report v3"): the apps section
-// from app_manager's view, device fields from the host, diffed against the
-// last accepted report and sent through report_gate's throttle.
+// from app_manager's view (pushed to cloud_sync when it changes), device fields
+// from the host, diffed against the last accepted report and sent through
+// report_gate's throttle.
 #include "actors/cloud/cloud_sync_state.hpp"
 #include "api/cloud/device_http.hpp"
 
@@ -27,28 +28,10 @@ void load_target(cloud_sync_ptr self) {
           apply_settings(self, *t);
         }
         st.gate.changed();
+        if (st.view) // it came first: its apps section can be built now
+          update_apps_section(self);
       },
-      [](const caf::error&) {}); // app_manager restarting: next tick
-}
-
-void on_view(cloud_sync_ptr self, apps_view view) {
-  auto& st = self->state;
-  auto now = self->clock().now();
-  if (!view.applying)
-    st.applying_since.reset();
-  else if (!st.applying_since)
-    st.applying_since = now;
-  st.view = std::move(view);
-  if (st.target_loaded) {
-    auto apps = st.target
-                  ? cloud_report::build_apps(*st.view, *st.target, st.images)
-                  : report_apps{};
-    if (apps != st.built) {
-      st.built = std::move(apps);
-      st.gate.changed();
-    }
-  }
-  maybe_report(self);
+      [](const caf::error&) {}); // app_manager busy: the next status tick
 }
 
 void report_done(cloud_sync_ptr self, const device_report& patch,
@@ -120,13 +103,42 @@ void remember_images(cloud_sync_ptr self, const target_state& t) {
 
 void status_tick(cloud_sync_ptr self) {
   auto& st = self->state;
+  if (st.target_loaded)
+    return;
   arm(self, cloud_timer_kind::status, st.opts.status_interval);
-  if (!st.target_loaded)
-    load_target(self);
-  self->request(st.deps.apps, 5s, apps_view_request{})
-    .then([self](apps_view& v) { on_view(self, std::move(v)); },
-          // app_manager restarting: the next tick asks again.
-          [self](const caf::error&) { maybe_report(self); });
+  load_target(self);
+}
+
+void watch_apps(cloud_sync_ptr self) {
+  auto& st = self->state;
+  if (st.deps.apps)
+    self->send(st.deps.apps,
+               apps_subscribe{caf::actor_cast<apps_listener_actor>(self)});
+}
+
+void on_view(cloud_sync_ptr self, apps_view view) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  if (!view.applying)
+    st.applying_since.reset();
+  else if (!st.applying_since)
+    st.applying_since = now;
+  st.view = std::move(view);
+  update_apps_section(self);
+}
+
+void update_apps_section(cloud_sync_ptr self) {
+  auto& st = self->state;
+  if (st.target_loaded && st.view) {
+    auto apps = st.target
+                  ? cloud_report::build_apps(*st.view, *st.target, st.images)
+                  : report_apps{};
+    if (apps != st.built) {
+      st.built = std::move(apps);
+      st.gate.changed();
+    }
+  }
+  maybe_report(self);
 }
 
 void host_tick(cloud_sync_ptr self) {
@@ -163,17 +175,16 @@ void maybe_report(cloud_sync_ptr self) {
   bool apps_known = st.target_loaded && st.view;
   if (!apps_known && now - st.started < st.opts.report_spacing) {
     arm(self, cloud_timer_kind::report,
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-          st.started + st.opts.report_spacing - now)
-          + 1ms);
+        std::chrono::ceil<std::chrono::milliseconds>(
+          st.started + st.opts.report_spacing - now));
     return;
   }
   auto d = st.gate.decide(now);
   if (!d.collect) {
     if (d.wake)
+      // At the due time, not a tick later: nothing else wakes it.
       arm(self, cloud_timer_kind::report,
-          std::chrono::duration_cast<std::chrono::milliseconds>(*d.wake - now)
-            + 1ms);
+          std::chrono::ceil<std::chrono::milliseconds>(*d.wake - now));
     return;
   }
   st.gate.collecting(now);

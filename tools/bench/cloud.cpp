@@ -156,7 +156,14 @@ struct device_world {
   std::optional<target_state> target;
   apps_view view;
   std::chrono::milliseconds download; // how long a release takes to install
+  std::vector<apps_listener_actor> listeners; // apps_subscribe
 };
+
+// As app_manager does: the view to the subscribers when it changed.
+void tell_view(caf::event_based_actor* self, const device_world& w) {
+  for (auto& l : w.listeners)
+    self->send(l, apps_view_changed{w.view});
+}
 
 CAF_ADD_ATOM(bench, bench, installed_atom, "installed")
 
@@ -192,7 +199,7 @@ void set_view(device_world& w, const std::string& status,
 caf::behavior fake_app_manager(caf::event_based_actor* self,
                                const std::shared_ptr<device_world>& w) {
   return {
-    [self, w](apply_target& t) -> uint64_t {
+    [self, w](apply_target& t) -> caf::typed_response_promise<uint64_t> {
       bool fresh = !w->target || w->target->apps != t.target.apps;
       w->target = std::move(t.target);
       if (fresh) {
@@ -200,12 +207,25 @@ caf::behavior fake_app_manager(caf::event_based_actor* self,
         self->delayed_send(self, w->download / 2, caf::tick_atom_v);
         self->delayed_send(self, w->download, bench::installed_atom_v);
       }
-      return 1;
+      auto rp = self->make_response_promise<uint64_t>();
+      rp.deliver(uint64_t{1});
+      tell_view(self, *w); // after each target, after the answer
+      return rp;
     },
-    [w](caf::tick_atom) { set_view(*w, "Downloading", 50, false); },
-    [w](bench::installed_atom) { set_view(*w, "Running", std::nullopt, true); },
+    [self, w](caf::tick_atom) {
+      set_view(*w, "Downloading", 50, false);
+      tell_view(self, *w);
+    },
+    [self, w](bench::installed_atom) {
+      set_view(*w, "Running", std::nullopt, true);
+      tell_view(self, *w);
+    },
     [w](caf::get_atom, target_atom) { return w->target; },
     [w](const apps_view_request&) { return w->view; },
+    [self, w](apps_subscribe& s) {
+      w->listeners.push_back(s.listener);
+      self->send(s.listener, apps_view_changed{w->view});
+    },
   };
 }
 

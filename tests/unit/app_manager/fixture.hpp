@@ -69,19 +69,23 @@ inline db_actor::behavior_type fake_db(db_actor::pointer,
 
 // Images: a fetch puts the image on the fake engine at once, or fails with
 // the reason scripted in `fail`.
+// With `hold`, those images' fetches are never answered (downloading).
 struct images_script {
   std::map<std::string, std::string> fail; // image → why
+  std::set<std::string> hold;
   std::vector<std::string> fetches;
 };
 
 inline images_actor::behavior_type
-fake_images(images_actor::pointer, std::shared_ptr<world> w,
+fake_images(images_actor::pointer self, std::shared_ptr<world> w,
             std::shared_ptr<images_script> s) {
   return {
-    [w, s](image_fetch& f) -> caf::result<image_fetched> {
+    [self, w, s](image_fetch& f) -> caf::result<image_fetched> {
       s->fetches.push_back(f.image);
       if (auto i = s->fail.find(f.image); i != s->fail.end())
         return caf::make_error(images_errc::fetch_failed, i->second);
+      if (s->hold.count(f.image) != 0)
+        return self->make_response_promise<image_fetched>();
       image_inspect ii;
       ii.id = "sha256:" + f.image;
       ii.repo_tags = {f.image};

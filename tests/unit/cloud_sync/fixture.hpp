@@ -50,7 +50,22 @@ struct apps_world {
   // ok_atom (release_applies()): an apply that takes its time.
   bool hold_applies = false;
   std::vector<caf::typed_response_promise<uint64_t>> held;
+  // Subscribed to the view (apps_subscribe), and the views they were sent;
+  // views asked for (apps_view_request: cloud_sync should not ask).
+  std::vector<apps_listener_actor> listeners;
+  size_t views_sent = 0;
+  size_t view_requests = 0;
 };
+
+// As app_manager does: the view to every subscriber (after a new target
+// too).
+void tell_view(caf::event_based_actor* self,
+               const std::shared_ptr<apps_world>& w) {
+  for (auto& l : w->listeners) {
+    ++w->views_sent;
+    self->send(l, apps_view_changed{w->view});
+  }
+}
 
 caf::behavior fake_app_manager(caf::event_based_actor* self,
                                const std::shared_ptr<apps_world>& w) {
@@ -59,27 +74,43 @@ caf::behavior fake_app_manager(caf::event_based_actor* self,
       w->target = t.target;
       w->applied.push_back(std::move(t));
       auto rp = self->make_response_promise<uint64_t>();
-      if (w->hold_applies)
+      if (w->hold_applies) {
         w->held.push_back(rp);
-      else
+      } else {
         rp.deliver(uint64_t{w->applied.size()});
+        tell_view(self, w);
+      }
       return rp;
     },
-    [w](caf::ok_atom) {
+    [self, w](caf::ok_atom) {
       w->hold_applies = false;
       for (auto& rp : w->held)
         rp.deliver(uint64_t{w->applied.size()});
+      if (!w->held.empty())
+        tell_view(self, w);
       w->held.clear();
     },
     [w](caf::get_atom, target_atom) { return w->target; },
-    [w](const apps_view_request&) { return w->view; },
+    [w](const apps_view_request&) {
+      ++w->view_requests;
+      return w->view;
+    },
+    [self, w](apps_subscribe& s) {
+      w->listeners.push_back(s.listener);
+      ++w->views_sent;
+      self->send(s.listener, apps_view_changed{w->view});
+    },
+    // The view changed (set_web).
+    [self, w](apps_view&) { tell_view(self, w); },
   };
 }
 
-// An app_manager that takes targets but cannot show its apps.
+// An app_manager that takes targets but cannot show its apps: it takes
+// the subscription and never sends a view.
 [[maybe_unused]] caf::behavior mute_app_manager(caf::event_based_actor*) {
   return {
     [](apply_target&) -> uint64_t { return 1; },
+    [](apps_subscribe&) {},
   };
 }
 
@@ -152,6 +183,7 @@ struct deterministic {
     web.container_id = "abc";
     av.services.push_back(web);
     apps->view.apps = {av};
+    self->send(fake_apps, apps->view); // app_manager tells its subscribers
   }
 
   ~deterministic() {

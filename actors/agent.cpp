@@ -110,7 +110,7 @@ apps::spec_context device_facts(const config& cfg, const agent& a,
 
 std::variant<agent, std::string>
 start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
-  auto opened = open_db(cfg.db_file());
+  auto opened = open_db(cfg.db_file(), deps.db_journal);
   if (!opened)
     return db_error_message(opened.error());
   agent out;
@@ -163,21 +163,23 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   auto first = std::make_shared<std::optional<store>>(std::move(*opened));
   auto path = cfg.db_file();
   auto log = deps.log;
-  opts.children.push_back(core_child(
-    &core_actors::db,
-    [first, path, log](caf::actor_system& s, const core_actors&) -> db_actor {
-      if (*first) {
-        auto db = std::move(**first);
-        first->reset();
-        return spawn_db(s, std::move(db));
-      }
-      auto db = open_db(path);
-      if (!db) {
-        log->error("db", "{}", db_error_message(db.error()));
-        return {};
-      }
-      return spawn_db(s, std::move(*db));
-    }));
+  const bool detached = deps.blocking_detached;
+  opts.children.push_back(
+    core_child(&core_actors::db,
+               [first, path, log, detached, journal = deps.db_journal](
+                 caf::actor_system& s, const core_actors&) -> db_actor {
+                 if (*first) {
+                   auto db = std::move(**first);
+                   first->reset();
+                   return spawn_db(s, std::move(db), detached);
+                 }
+                 auto db = open_db(path, journal);
+                 if (!db) {
+                   log->error("db", "{}", db_error_message(db.error()));
+                   return {};
+                 }
+                 return spawn_db(s, std::move(*db), detached);
+               }));
   opts.children.push_back(core_child(
     &core_actors::api_keys, [log](caf::actor_system& s, const core_actors& c) {
       return spawn_api_keys(s, c.db, log);
@@ -216,6 +218,11 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     lo.file_dir = cfg.data_dir + "/logs";
   lo.file_max_bytes = cfg.persistent_log_size;
   lo.log = deps.log;
+  lo.now_ms = deps.wall_clock_ms;
+  lo.history_detached = detached;
+  // The log stream closes after a minute without lines (as the balena
+  // Supervisor's KEEPALIVE_TIMEOUT); fleet-sim's minute is shorter.
+  lo.shipper.idle_close = scaled_by(lo.shipper.idle_close, deps.time_scale);
   opts.children.push_back(core_child(
     &core_actors::logs, [lo](caf::actor_system& s, const core_actors& c) {
       return spawn_logs(s, c.engine, c.db, lo);
@@ -255,6 +262,8 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   ho.journalctl = cfg.journalctl;
   ho.log = deps.log;
   ho.facts = deps.host;
+  ho.no_bus = deps.no_bus;
+  ho.detached = detached;
   opts.children.push_back(core_child(
     &core_actors::host, [ho](caf::actor_system& s, const core_actors& c) {
       host_deps d;
@@ -280,11 +289,11 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     dc.initial[v.name] = v.value;
   dc.log = deps.log;
   dc.facts = deps.host;
-  opts.children.push_back(
-    core_child(&core_actors::device_config,
-               [dc](caf::actor_system& s, const core_actors& c) {
-                 return spawn_device_config(s, {c.db, c.logs, c.host}, dc);
-               }));
+  opts.children.push_back(core_child(
+    &core_actors::device_config,
+    [dc, detached](caf::actor_system& s, const core_actors& c) {
+      return spawn_device_config(s, {c.db, c.logs, c.host}, dc, detached);
+    }));
   if (cfg.managed()) {
     cloud_child_args ca;
     ca.cfg = device_cfg;
@@ -294,6 +303,7 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     ca.log = deps.log;
     ca.seed = deps.seed;
     ca.time_scale = deps.time_scale;
+    ca.wall_clock_ms = deps.wall_clock_ms;
     ca.host = deps.host;
     ca.proxy_env = deps.proxy_env;
     ca.transport = deps.cloud_transport;
@@ -301,8 +311,11 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
   }
   // Last: it needs no sibling, and its failure restarts nobody else.
   opts.children.push_back(core_child(
-    &core_actors::telemetry, [](caf::actor_system& s, const core_actors&) {
-      return spawn_telemetry(s);
+    &core_actors::telemetry,
+    [wall = deps.wall_clock_ms](caf::actor_system& s, const core_actors&) {
+      telemetry_options to;
+      to.wall_clock_ms = wall;
+      return spawn_telemetry(s, to);
     }));
   out.root = spawn_root(sys, std::move(opts));
   return out;

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "messages/engine.hpp"
 #include "messages/root.hpp"
+#include "persistence/store.hpp"
 
 #include <asio/io_context.hpp>
 #include <caf/actor_system.hpp>
@@ -37,6 +38,11 @@ struct agent_deps {
   // poll jitter, failure backoff, report spacing, metrics hold): fleet-sim's
   // --scale. The config's intervals (appUpdatePollInterval) are the caller's.
   double time_scale = 1;
+  // The wall clock, unix ms: cloud_sync's registered_at, the timestamps of
+  // the agent's own log lines, telemetry's collected_at. Empty: the system
+  // clock. fleet-sim passes fleet time (its start + elapsed × --scale).
+  // The actors' timers run on CAF's clock, scaled by time_scale instead.
+  std::function<int64_t()> wall_clock_ms = {};
   // os-release, uname, hostname, interfaces, /proc figures. Null: the real
   // machine (real_host_provider()).
   std::shared_ptr<const host_provider> host = nullptr;
@@ -47,6 +53,22 @@ struct agent_deps {
   // Every line of the agent's log names it: "[<first 7 of its uuid>] "
   // (fleet-sim: thousands of agents share one stderr).
   bool log_prefix = false;
+  // Where the agent's blocking actors run (db, the host actor's worker
+  // host_io, device_config, the logs' history reads, journal runs): on
+  // threads of their own (a device: their waits on disk and D-Bus never hold
+  // up another actor), or, false, as ordinary actors on the scheduler's
+  // workers (fleet-sim: three threads per agent would not fit 10,000 agents
+  // in one process; its SQLite is on tmpfs and its host simulated, so their
+  // calls are short).
+  bool blocking_detached = true;
+  // The system D-Bus: std::nullopt, the one at cfg.dbus_address (a device);
+  // a reason, none (fleet-sim: "simulated device"): the host actor reports
+  // the bus unavailable with it and never connects or retries.
+  std::optional<std::string> no_bus = std::nullopt;
+  // SQLite's journal (store::options::journal): WAL on a device (fewer
+  // fsyncs, readers welcome; three open files), rollback in fleet-sim (one
+  // open file per agent at rest). synchronous=FULL either way.
+  store::options::journal_kind db_journal = store::options::journal_kind::wal;
 };
 
 struct agent {

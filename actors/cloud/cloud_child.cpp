@@ -35,9 +35,13 @@ child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
       std::string why;
       auto ua
         = cloud_user_agent(BOSUN_VERSION, a.os_version, a.cfg.development_mode);
-      auto transport = a.transport ? a.transport(a.cfg.api_endpoint, ua, &why)
-                                   : make_http_transport(io, a.cfg.api_endpoint,
-                                                         ua, &why, a.proxy_env);
+      // Idle connections close sooner when time is compressed, so that
+      // they do not idle between scaled polls.
+      auto transport
+        = a.transport
+            ? a.transport(a.cfg.api_endpoint, ua, &why)
+            : make_http_transport(io, a.cfg.api_endpoint, ua, &why, a.proxy_env,
+                                  scaled_by(cloud_idle_timeout, a.time_scale));
       if (!transport) {
         a.log->error("cloud", "apiEndpoint {}: {}", a.cfg.api_endpoint, why);
         return {};
@@ -51,7 +55,7 @@ child_spec cloud_sync_child(asio::io_context& io, cloud_child_args args) {
       auto rng = std::make_shared<std::mt19937_64>(
         a.seed ? (*seeds)() : std::random_device{}());
       o.random = [rng] { return (*rng)(); };
-      o.wall_clock_ms = [] {
+      o.wall_clock_ms = a.wall_clock_ms ? a.wall_clock_ms : [] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
           .count();

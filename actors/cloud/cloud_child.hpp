@@ -37,6 +37,7 @@ struct cloud_child_args {
   // Divides cloud_sync's own timings: poll jitter, failure backoff, report
   // spacing and the metrics hold (the config's intervals are the caller's).
   double time_scale = 1;
+  std::function<int64_t()> wall_clock_ms;    // empty: the system clock
   std::shared_ptr<const host_provider> host; // null: the real machine
   http::env_lookup proxy_env = http::process_env;
   cloud_transport_factory transport; // empty: make_http_transport

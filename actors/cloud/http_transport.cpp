@@ -33,7 +33,8 @@ std::string cloud_user_agent(std::string_view bosun_version,
 std::optional<cloud_transport>
 make_http_transport(asio::io_context& io, std::string_view api_endpoint,
                     std::string user_agent, std::string* why,
-                    const http::env_lookup& env) {
+                    const http::env_lookup& env,
+                    std::chrono::milliseconds idle_timeout) {
   auto base = api_base(api_endpoint);
   if (!base) {
     if (why != nullptr)
@@ -46,6 +47,7 @@ make_http_transport(asio::io_context& io, std::string_view api_endpoint,
   http::client_options opts;
   opts.user_agent = std::move(user_agent);
   opts.max_idle_connections = 2;
+  opts.idle_timeout = idle_timeout;
   opts.proxy = http::proxy_for(*ep, env); // https_proxy, …
   auto client = http::client::make(io, *ep, opts);
   return cloud_transport{

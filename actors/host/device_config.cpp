@@ -452,7 +452,10 @@ device_config_impl(device_config_ptr self, device_config_deps deps,
 
 device_config_actor spawn_device_config(caf::actor_system& sys,
                                         device_config_deps deps,
-                                        device_config_options opts) {
+                                        device_config_options opts,
+                                        bool detached) {
+  if (!detached)
+    return sys.spawn(device_config_impl, std::move(deps), std::move(opts));
   return sys.spawn<caf::detached>(device_config_impl, std::move(deps),
                                   std::move(opts));
 }

@@ -67,8 +67,11 @@ struct device_config_deps {
   host_actor host;
 };
 
+// `detached`: on a thread of its own (a device); false: on the scheduler
+// (fleet-sim: its file I/O then blocks a worker while it runs).
 device_config_actor spawn_device_config(caf::actor_system& sys,
                                         device_config_deps deps,
-                                        device_config_options opts);
+                                        device_config_options opts,
+                                        bool detached = true);
 
 } // namespace bosun

@@ -93,9 +93,10 @@ void connect(self_ptr self) {
 
 // A worker call failed: a broken bus goes down and reconnects.
 void on_io_error(self_ptr self, const caf::error& e) {
-  if (e != host_errc::bus_unavailable)
-    return;
   auto& st = self->state;
+  // Without a bus there is nothing to reconnect (and it stays the reason).
+  if (e != host_errc::bus_unavailable || st.opts.no_bus)
+    return;
   st.bus.connected = false;
   st.bus.last_error = message_of(self, e);
   st.opts.log->warn("host", "{}; reconnecting", st.bus.last_error);
@@ -377,14 +378,19 @@ host_actor::behavior_type host_impl(self_ptr self, host_options opts,
   paths.led_file = st.opts.led_file;
   paths.vpn_status = st.opts.vpn_status;
   paths.facts = st.opts.facts ? st.opts.facts : real_host_provider();
-  st.io = spawn_host_io(self->system(), std::move(paths));
+  st.io = spawn_host_io(self->system(), std::move(paths), st.opts.detached);
   // The worker lives and dies with this actor.
   self->link_to(st.io);
   self->set_down_handler([self](caf::down_msg&) {
     // A journal runner ended (it reaped its journalctl).
     --self->state.journal_runs;
   });
-  connect(self);
+  if (st.opts.no_bus) {
+    st.bus.last_error = "no D-Bus: " + *st.opts.no_bus;
+    st.opts.log->info("host", "{}; not connecting", st.bus.last_error);
+  } else {
+    connect(self);
+  }
   return telemetry::instrument(
     self,
     {"host",
@@ -440,7 +446,7 @@ host_actor::behavior_type host_impl(self_ptr self, host_options opts,
                             + "); try again later");
       auto runner = spawn_journal_runner(
         self->system(), journal_argv(st.opts.journalctl, j.query),
-        std::move(j.sink));
+        std::move(j.sink), st.opts.detached);
       self->monitor(runner);
       ++st.journal_runs;
       return caf::unit;

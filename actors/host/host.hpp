@@ -10,7 +10,8 @@
 // one makes the bus "down" with a reason, requests that need it fail with
 // host_errc::bus_unavailable (the device API answers 503 with the reason),
 // and the actor reconnects after 1 s, doubling to 60 s. Telemetry shows
-// the bus state as the actor's last error.
+// the bus state as the actor's last error. A host without a bus
+// (host_options::no_bus) never connects.
 //
 // Never does: JSON, HTTP, SQL; never talks to the engine.
 #include "actors/host/host_provider.hpp"
@@ -22,12 +23,22 @@
 #include <caf/actor_system.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace bosun {
 
 struct host_options {
   std::string dbus_address;
+  // Set: this host has no system D-Bus, for this reason (fleet-sim: a
+  // simulated device). The bus is reported unavailable with it, once, and
+  // never connected to or retried; requests that need the bus fail with
+  // bus_unavailable and the reason.
+  std::optional<std::string> no_bus;
+  // The worker (host_io) and journal runs on threads of their own (a
+  // device), or on the scheduler's workers (fleet-sim; their calls then
+  // block a worker while they run).
+  bool detached = true;
   std::string state_mount;
   std::string boot_mount;
   std::string host_root; // "" = bosun runs on the host itself

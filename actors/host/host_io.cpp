@@ -365,7 +365,10 @@ host_io_actor::behavior_type host_io_impl(self_ptr self, host_paths paths) {
 
 } // namespace
 
-host_io_actor spawn_host_io(caf::actor_system& sys, host_paths paths) {
+host_io_actor spawn_host_io(caf::actor_system& sys, host_paths paths,
+                            bool detached) {
+  if (!detached)
+    return sys.spawn(host_io_impl, std::move(paths));
   return sys.spawn<caf::detached>(host_io_impl, std::move(paths));
 }
 

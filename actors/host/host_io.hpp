@@ -98,7 +98,10 @@ using host_io_actor = caf::typed_actor<
   caf::replies_to<config_hostname>::with<void>,
   caf::replies_to<caf::get_atom, addrs_atom>::with<host_addresses>>;
 
-host_io_actor spawn_host_io(caf::actor_system& sys, host_paths paths);
+// `detached`: on a thread of its own (a device); false: on the scheduler
+// (fleet-sim: its calls then block a worker while they run).
+host_io_actor spawn_host_io(caf::actor_system& sys, host_paths paths,
+                            bool detached = true);
 
 } // namespace bosun
 

@@ -3,6 +3,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +18,8 @@ namespace bosun {
 namespace {
 
 constexpr int poll_ms = 1000;
+// On the scheduler: how long until an empty pipe is looked at again.
+constexpr auto scheduled_poll = std::chrono::milliseconds{50};
 constexpr size_t chunk_bytes = 64 * 1024;
 
 struct runner_state {
@@ -25,6 +28,7 @@ struct runner_state {
   pid_t pid = -1;
   int fd = -1;
   bool waiting_ack = false;
+  bool detached = true; // false: never wait in poll (a scheduler worker)
 };
 
 using runner_ptr = journal_runner_actor::stateful_pointer<runner_state>;
@@ -75,8 +79,10 @@ bool start(runner_ptr self, const std::vector<std::string>& argv) {
 
 journal_runner_actor::behavior_type runner_impl(runner_ptr self,
                                                 std::vector<std::string> argv,
-                                                journal_sink_actor sink) {
+                                                journal_sink_actor sink,
+                                                bool detached) {
   self->state.sink = std::move(sink);
+  self->state.detached = detached;
   if (!start(self, argv)) {
     // A journalctl that cannot start gives an empty stream.
     self->send(self->state.sink, journal_end{});
@@ -93,10 +99,13 @@ journal_runner_actor::behavior_type runner_impl(runner_ptr self,
       if (st.fd < 0 || st.waiting_ack)
         return;
       pollfd p{st.fd, POLLIN, 0};
-      int n = ::poll(&p, 1, poll_ms);
+      int n = ::poll(&p, 1, st.detached ? poll_ms : 0);
       if (n == 0 || (n < 0 && errno == EINTR)) {
         // Nothing yet: look at the mailbox (a stop), then wait again.
-        self->send(self, journal_poll{});
+        if (st.detached)
+          self->send(self, journal_poll{});
+        else
+          self->delayed_send(self, scheduled_poll, journal_poll{});
         return;
       }
       std::string buf(chunk_bytes, '\0');
@@ -146,9 +155,12 @@ std::vector<std::string> journal_argv(const std::string& binary,
 
 journal_runner_actor spawn_journal_runner(caf::actor_system& sys,
                                           std::vector<std::string> argv,
-                                          journal_sink_actor sink) {
-  return sys.spawn<caf::detached>(runner_impl, std::move(argv),
-                                  std::move(sink));
+                                          journal_sink_actor sink,
+                                          bool detached) {
+  if (!detached)
+    return sys.spawn(runner_impl, std::move(argv), std::move(sink), false);
+  return sys.spawn<caf::detached>(runner_impl, std::move(argv), std::move(sink),
+                                  true);
 }
 
 } // namespace bosun

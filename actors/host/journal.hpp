@@ -19,8 +19,12 @@ namespace bosun {
 std::vector<std::string> journal_argv(const std::string& binary,
                                       const journal_query& q);
 
+// `detached`: on a thread of its own, waiting on the pipe (a device); false:
+// on the scheduler, looking at the pipe without waiting and again after
+// a short delay (fleet-sim).
 journal_runner_actor spawn_journal_runner(caf::actor_system& sys,
                                           std::vector<std::string> argv,
-                                          journal_sink_actor sink);
+                                          journal_sink_actor sink,
+                                          bool detached = true);
 
 } // namespace bosun

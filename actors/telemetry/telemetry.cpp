@@ -97,9 +97,12 @@ void finish(self_ptr self, const walk_ptr& w) {
   w->snap.actors.clear();
   flatten(*w, 0, w->snap.actors);
   w->snap.collection_time = std::chrono::steady_clock::now() - w->start;
-  w->snap.collected_at = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  auto& wall = self->state.opts.wall_clock_ms;
+  w->snap.collected_at
+    = wall ? static_cast<double>(wall()) / 1000
+           : std::chrono::duration<double>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
   for (auto& p : w->promises)
     p.deliver(w->snap);
   self->state.last = w->snap;

@@ -38,6 +38,8 @@ struct telemetry_options {
   std::chrono::milliseconds max_age{100};
   // Where the process figures come from (tests inject their own).
   std::function<process_stats()> process = telemetry::read_process_stats;
+  // collected_at's clock, unix ms; empty: the system clock.
+  std::function<int64_t()> wall_clock_ms;
 };
 
 telemetry_actor spawn_telemetry(caf::actor_system& sys,

@@ -762,15 +762,18 @@ public:
   // May run on any thread: everything that touches sockets moves to the io
   // thread, where the exchanges are cancelled as close() would.
   ~client_impl() override {
-    if (inflight_.empty() && idle_.empty())
+    if (inflight_.empty() && idle_.empty() && !reaper_)
       return;
     asio::post(ctx_->io,
-               [inflight = std::move(inflight_), idle = std::move(idle_)] {
+               [inflight = std::move(inflight_), idle = std::move(idle_),
+                reaper = std::move(reaper_)] {
                  for (const auto& [id, weak] : inflight)
                    if (auto ex = weak.lock())
                      ex->cancel("client destroyed");
                  for (const auto& c : idle)
-                   c->close();
+                   c.conn->close();
+                 if (reaper)
+                   reaper->cancel();
                });
   }
 
@@ -809,8 +812,11 @@ public:
       if (auto ex = weak.lock())
         ex->cancel("client closed");
     for (const auto& c : idle_)
-      c->close();
+      c.conn->close();
     idle_.clear();
+    if (reaper_)
+      reaper_->cancel();
+    reaping_ = false;
   }
 
   const endpoint& where() const override {
@@ -818,10 +824,13 @@ public:
   }
 
   void put_idle(std::shared_ptr<connection> c) {
-    if (idle_.size() < ctx_->opts.max_idle_connections)
-      idle_.push_back(std::move(c));
-    else
+    if (idle_.size() >= ctx_->opts.max_idle_connections) {
       c->close();
+      return;
+    }
+    idle_.push_back({std::move(c), clock::now()});
+    if (!reaping_ && ctx_->opts.idle_timeout.count() > 0)
+      reap_after(ctx_->opts.idle_timeout);
   }
 
   void forget(uint64_t id) {
@@ -843,7 +852,7 @@ private:
   // closed by the peer for idleness.
   std::shared_ptr<connection> take_idle() {
     while (!idle_.empty()) {
-      auto c = std::move(idle_.back());
+      auto c = std::move(idle_.back().conn);
       idle_.pop_back();
       if (c->idle_usable())
         return c;
@@ -852,8 +861,50 @@ private:
     return nullptr;
   }
 
+  // Closes the pooled connections idle for idle_timeout, `d` from now and
+  // then when the oldest one left is due. The oldest are first (put_idle
+  // appends; take_idle takes the newest).
+  void reap_after(std::chrono::milliseconds d) {
+    if (!reaper_)
+      reaper_ = std::make_shared<asio::steady_timer>(ctx_->io);
+    reaping_ = true;
+    reaper_->expires_after(d);
+    std::weak_ptr<client_impl> weak
+      = std::static_pointer_cast<client_impl>(shared_from_this());
+    reaper_->async_wait([weak](const std::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self)
+        return;
+      self->reap();
+    });
+  }
+
+  void reap() {
+    reaping_ = false;
+    auto timeout = ctx_->opts.idle_timeout;
+    auto now = clock::now();
+    auto due = idle_.begin();
+    while (due != idle_.end() && now - due->since >= timeout)
+      (due++)->conn->close();
+    idle_.erase(idle_.begin(), due);
+    if (!idle_.empty())
+      reap_after(std::chrono::duration_cast<std::chrono::milliseconds>(
+                   idle_.front().since + timeout - now)
+                 + std::chrono::milliseconds{1});
+  }
+
+  using clock = std::chrono::steady_clock;
+  struct idle_conn {
+    std::shared_ptr<connection> conn;
+    clock::time_point since; // when it went back to the pool
+  };
+
   ctx_ptr ctx_;
-  std::vector<std::shared_ptr<connection>> idle_;
+  std::vector<idle_conn> idle_;
+  // Closes idle connections (client_options::idle_timeout); created on the
+  // io thread when first needed.
+  std::shared_ptr<asio::steady_timer> reaper_;
+  bool reaping_ = false;
   std::unordered_map<uint64_t, std::weak_ptr<exchange>> inflight_;
   uint64_t next_id_ = 1;
 };

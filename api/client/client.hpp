@@ -138,6 +138,10 @@ private:
 
 struct client_options {
   std::size_t max_idle_connections = 4; // keep-alive pool size
+  // A pooled keep-alive connection idle this long is closed (0: kept until
+  // the peer closes it or it is taken). The cloud client sets one
+  // (actors/cloud/http_transport.hpp says why).
+  std::chrono::milliseconds idle_timeout{0};
   // Resolve + connect (+ TLS handshake); 0 = only the request timeout.
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   bool verify_tls = true; // system CA store

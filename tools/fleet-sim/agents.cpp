@@ -111,6 +111,15 @@ void prober(caf::event_based_actor* self, std::shared_ptr<probe_job> job) {
 agents::agents(caf::actor_system& sys, agent_deps base, agents_options opts,
                const engine_model& engine, size_t n)
     : sys_(sys), base_(std::move(base)), opts_(std::move(opts)), self_(sys) {
+  using namespace std::chrono;
+  fleet_clock_ =
+    [start = steady_clock::now(),
+     epoch = duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+               .count(),
+     scale = opts_.scale] {
+      auto real = duration<double, std::milli>(steady_clock::now() - start);
+      return epoch + static_cast<int64_t>(real.count() * scale);
+    };
   devices_.resize(n);
   for (size_t k = 0; k < n; ++k) {
     auto& d = devices_[k];
@@ -161,8 +170,15 @@ std::string agents::start(device& d) {
   auto deps = base_;
   deps.seed = d.engine_opts.seed;
   deps.time_scale = opts_.scale;
+  deps.wall_clock_ms = fleet_clock_;
   deps.host = d.host;
   deps.log_prefix = true;
+  // What 10,000 agents in one process need (docs/FLEET.md): no threads of
+  // their own (their SQLite is on tmpfs, their host simulated), no D-Bus,
+  // one open file for the database at rest.
+  deps.blocking_detached = false;
+  deps.no_bus = "simulated device";
+  deps.db_journal = store::options::journal_kind::rollback;
   deps.proxy_env = [](std::string_view) -> std::optional<std::string> {
     return std::nullopt; // cloud-sim is local: no proxy
   };

@@ -93,6 +93,9 @@ private:
   agents_options opts_;
   std::vector<device> devices_;
   caf::scoped_actor self_;
+  // Fleet time, every agent's wall clock: the real time when fleet-sim
+  // started, then --scale times faster.
+  std::function<int64_t()> fleet_clock_;
 };
 
 } // namespace bosun::fleet

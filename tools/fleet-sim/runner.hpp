@@ -119,6 +119,8 @@ private:
   void close_all(double min_percent);
   void pump_until(clock_type::time_point until, bool stop_when_converged);
   void probe();
+  clock_type::time_point converged_at(size_t i, clock_type::time_point t0,
+                                      clock_type::time_point probed);
   void sample();
   void mailboxes(stage_result& sr, const std::vector<size_t>& ds);
   std::map<std::string, uint64_t> handled(const std::vector<size_t>& pick);

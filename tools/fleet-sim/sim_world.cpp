@@ -228,6 +228,11 @@ void world::emit(const container_rec& c, const std::string& action,
   for (auto& [k, v] : extra)
     attrs[k] = v;
   emit("container", action, c.id, std::move(attrs));
+  last_container_change_ns_.store(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::steady_clock::now().time_since_epoch())
+      .count(),
+    std::memory_order_relaxed);
 }
 
 // -------------------------------------------------------- containers --

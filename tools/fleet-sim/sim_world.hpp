@@ -26,6 +26,7 @@
 // disk (only sizes), build.
 #include "messages/engine.hpp"
 
+#include <atomic>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <cstdint>
@@ -148,6 +149,15 @@ public:
 
   engine_info info() const;
 
+  // When a container last changed (created, started, stopped, renamed,
+  // removed, …: any container event), on the steady clock in ns since its
+  // epoch; 0 before the first. Written on the engine actor's thread, read
+  // by fleet-sim's runner on its own: the moment a device's containers
+  // reached the state a probe later finds converged.
+  int64_t last_container_change_ns() const {
+    return last_container_change_ns_.load(std::memory_order_relaxed);
+  }
+
 private:
   std::string new_id();
   std::string timestamp(int64_t ns) const;
@@ -172,6 +182,7 @@ private:
   std::map<std::string, volume_info> volumes_;      // by name
   std::map<std::string, network_rec> networks_;     // by id
   uint32_t next_subnet_ = 18;                       // 172.<n>.0.0/16
+  std::atomic<int64_t> last_container_change_ns_{0};
 };
 
 // RFC 3339 with nanoseconds, as Docker writes log timestamps:

@@ -3,6 +3,7 @@
 // the fleet: start, release, restart, behave, log flood, fault.
 #include "actors/telemetry/process_stats.hpp"
 #include "tools/fleet-sim/runner.hpp"
+#include "tools/fleet-sim/sim_world.hpp"
 
 #include <algorithm>
 #include <malloc.h>
@@ -45,6 +46,28 @@ void runner::open(const std::string& name, const std::string& rel,
   event("stage \"" + name + "\": " + std::to_string(sr.devices) + " devices");
 }
 
+// When device i converged, as far as can be told: its containers' last
+// change (the simulated engine records it), if that came between the
+// stage's start and the probe that found its app manager idle at the
+// release; else the probe's own time. Probes go through the same CAF
+// workers as the agents, so when thousands apply at once a probe answers
+// late and would see a whole stage converge at once; the engine's record
+// does not wait for them. (A crash-looping service keeps changing its
+// containers: the probe's time stands.)
+clock_type::time_point runner::converged_at(size_t i, clock_type::time_point t0,
+                                            clock_type::time_point probed) {
+  const auto& w = agents_.all()[i].world;
+  if (!w)
+    return probed;
+  auto ns = w->last_container_change_ns();
+  auto changed
+    = clock_type::time_point(std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::nanoseconds(ns)));
+  if (ns == 0 || changed > probed)
+    return probed;
+  return std::max(changed, t0);
+}
+
 void runner::probe() {
   std::vector<device*> ask;
   std::vector<std::pair<size_t, size_t>> where; // (open stage, position)
@@ -67,7 +90,8 @@ void runner::probe() {
         && r.commit == commit_of(*s_.find(served_[i]))) {
       os.done[p] = true;
       res_.stages[os.index].times_s.push_back(
-        std::chrono::duration<double>(now - os.t0).count());
+        std::chrono::duration<double>(converged_at(i, os.t0, now) - os.t0)
+          .count());
     }
   }
 }

@@ -394,6 +394,31 @@ TEST_SUITE("http client: keep-alive") {
     REQUIRE(run_until(io, [&] { return srv.client_closes() == 1; }));
   }
 
+  TEST_CASE("a pooled connection idle for idle_timeout is closed") {
+    for (auto kind : {test_server::kind::unix_socket, test_server::kind::tcp}) {
+      CAPTURE(static_cast<int>(kind));
+      asio::io_context io;
+      test_server srv(io, kind);
+      srv.on_request([](const conn_ptr& c, const std::string&) {
+        c->send(ok_response("OK"));
+        c->next();
+      });
+      client_options opts;
+      opts.idle_timeout = std::chrono::milliseconds{100};
+      auto cl = client::make(io, srv.ep(), opts);
+      // Back to back: the pool's connection is reused.
+      REQUIRE(send_wait(io, *cl, get()));
+      REQUIRE(send_wait(io, *cl, get()));
+      CHECK(srv.accepts() == 1);
+      // Then idle: the client closes it (the server sees EOF) ...
+      CHECK(run_until(io, [&] { return srv.client_closes() == 1; }));
+      // ... and the next request has a new one.
+      REQUIRE(send_wait(io, *cl, get()));
+      CHECK(srv.accepts() == 2);
+      CHECK(run_until(io, [&] { return srv.client_closes() == 2; }));
+    }
+  }
+
   TEST_CASE("max_idle_connections = 0 disables reuse") {
     asio::io_context io;
     test_server srv(io);

@@ -26,14 +26,23 @@ struct managed_agents : agents {
 
   managed_agents() {
     start(alpha, "alpha", 1, 11,
-          {cloud, "a1a1a1a1000000000000000000000001", scale,
-           facts(1, "balenaOS 6.1.1 alpha")});
+          {cloud,
+           "a1a1a1a1000000000000000000000001",
+           scale,
+           facts(1, "balenaOS 6.1.1 alpha"),
+           {}});
     start(beta, "beta", 2, 22,
-          {cloud, "b2b2b2b2000000000000000000000002", scale,
-           facts(2, "balenaOS 6.2.2 beta")});
+          {cloud,
+           "b2b2b2b2000000000000000000000002",
+           scale,
+           facts(2, "balenaOS 6.2.2 beta"),
+           {}});
     start(gamma, "gamma", 3, 11,
-          {cloud, "c3c3c3c3000000000000000000000003", scale,
-           facts(3, "balenaOS 6.3.3 gamma")});
+          {cloud,
+           "c3c3c3c3000000000000000000000003",
+           scale,
+           facts(3, "balenaOS 6.3.3 gamma"),
+           {}});
   }
 
   // cloud_sync's status once it has polled and chosen its next wait.
@@ -117,6 +126,25 @@ TEST_SUITE("agent dependencies") {
       }
       CHECK(lines > 0);
     }
+  }
+}
+
+TEST_SUITE("agent dependencies") {
+  TEST_CASE_FIXTURE(agents, "the wall clock: the agent's own log lines and "
+                            "telemetry's collected_at are on its clock") {
+    constexpr int64_t fixed = 1234567890123; // 2009-02-13, not today
+    auto& o = add();
+    agent_setup setup;
+    setup.wall_clock_ms = [] { return fixed; };
+    start(o, "clocked", 4, 44, setup);
+    apply(o); // "Installing service …" and the like: system lines
+    std::lock_guard<std::mutex> g{o.lines->m};
+    REQUIRE(!o.lines->system_stamps.empty());
+    for (auto ts : o.lines->system_stamps)
+      CHECK(ts == fixed);
+    auto snap
+      = ask<telemetry_snapshot>(core(o).telemetry, collect_telemetry{o.a.root});
+    CHECK(snap.collected_at == doctest::Approx(fixed / 1000.0));
   }
 }
 

@@ -41,6 +41,7 @@ namespace fs = std::filesystem;
 struct lines_seen {
   std::mutex m;
   std::vector<std::string> messages;
+  std::vector<int64_t> system_stamps; // timestamp_ms of the agent's own lines
 
   std::vector<std::string> copy() {
     std::lock_guard<std::mutex> g{m};
@@ -56,8 +57,11 @@ inline log_reader_actor::behavior_type reader(log_reader_actor::pointer self,
   return {[self, logs, out](log_batch& b) {
     {
       std::lock_guard<std::mutex> g{out->m};
-      for (const auto& e : b.entries)
+      for (const auto& e : b.entries) {
         out->messages.push_back(e->message);
+        if (e->is_system)
+          out->system_stamps.push_back(e->timestamp_ms);
+      }
     }
     self->send(logs, log_pull{self});
   }};
@@ -148,6 +152,7 @@ struct agent_setup {
   std::string uuid;
   double scale = 1;
   std::optional<sim::sim_host_facts> host;
+  std::function<int64_t()> wall_clock_ms; // empty: the system clock
 };
 
 inline std::string slurp(const fs::path& p) {
@@ -163,6 +168,11 @@ struct agents {
   caf::actor_system sys{cfg.set("scheduler.max-threads", 2)};
   caf::scoped_actor self{sys};
   size_t baseline = sys.registry().running(); // the test's own actors
+  // For the agents started next: fleet-sim's footprint (tools/fleet-sim/
+  // agents.cpp: blocking actors on the scheduler, no D-Bus, the rollback
+  // journal), and the D-Bus address ("": the config's default).
+  bool lean = false;
+  std::string dbus_address;
 
   struct one {
     std::string service;
@@ -246,8 +256,16 @@ struct agents {
                     std::make_shared<const logger>(log_level::debug, o.log_fd)};
     deps.seed = seed;
     deps.log_prefix = true;
+    deps.wall_clock_ms = setup.wall_clock_ms;
     if (setup.host)
       deps.host = sim::make_sim_host(*setup.host);
+    if (lean) {
+      deps.blocking_detached = false;
+      deps.no_bus = "simulated device";
+      deps.db_journal = store::options::journal_kind::rollback;
+    }
+    if (!dbus_address.empty())
+      c.dbus_address = dbus_address;
     if (setup.cloud) {
       c.local_mode = false;
       // Cloud requests go to the stub; the log stream is refused (loopback).

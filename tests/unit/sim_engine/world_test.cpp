@@ -46,6 +46,29 @@ struct fresh {
 } // namespace
 
 TEST_SUITE("sim world: containers") {
+  // fleet-sim times convergence by it (the moment a device's containers
+  // last changed), not by its probes, which wait behind busy workers.
+  TEST_CASE_FIXTURE(fresh, "the last container change is recorded; other "
+                           "objects' changes leave it") {
+    CHECK(w.last_container_change_ns() == 0);
+    auto id = w.create(spec_of("web"));
+    REQUIRE(id);
+    auto created = w.last_container_change_ns();
+    CHECK(created > 0);
+    REQUIRE(!w.start(*id));
+    auto started = w.last_container_change_ns();
+    CHECK(started >= created);
+    volume_create v;
+    v.name = "data";
+    REQUIRE(w.create_volume(v));
+    container_config img;
+    w.add_image("reg.local/other:1", 10, img);
+    CHECK(w.last_container_change_ns() == started);
+    REQUIRE(!w.stop(*id));
+    CHECK(w.last_container_change_ns() >= started);
+    CHECK(w.last_container_change_ns() > created);
+  }
+
   TEST_CASE_FIXTURE(fresh, "a container goes created, running, exited with "
                            "the events dockerd emits") {
     auto id = w.create(spec_of("web"));

@@ -48,11 +48,17 @@ enum change_kind {
   volume_change,
   stop_service,
   release_only,
+  handover_change,
 };
-const char* change_names[] = {"from empty",     "env change",
-                              "add a service",  "remove a service",
-                              "image change",   "volume config change",
-                              "stop a service", "new release, same config"};
+const char* change_names[] = {"from empty",
+                              "env change",
+                              "add a service",
+                              "remove a service",
+                              "image change",
+                              "volume config change",
+                              "stop a service",
+                              "new release, same config",
+                              "env change, hand-over strategy"};
 
 const std::vector<kind_info> kinds = {
   {"fetch", {from_empty, image_change}},
@@ -73,6 +79,9 @@ const std::vector<kind_info> kinds = {
   {"commit", {from_empty, env_change, add_service, release_only}},
   {"db", {from_empty, env_change, remove_service, release_only}},
   {"pull", {from_empty, image_change}, true},
+  // The old container renamed old_<name> and kept running until the new one
+  // is up and the hand-over timeout passed; then killed.
+  {"handover", {handover_change}},
 };
 
 // One service of the app: "main" always (volume data, maybe scratch),
@@ -83,6 +92,7 @@ struct service_spec {
   std::string image;
   std::string env_v = "1";
   bool running = true;
+  bool handover = false; // io.balena.update.strategy: hand-over
 };
 
 struct app_spec {
@@ -127,8 +137,12 @@ std::string local_target(const app_spec& a) {
     o << (first ? "" : ",") << '"' << s.id << R"(":{"serviceName":")" << s.name
       << R"(","serviceId":)" << s.id << R"(,"imageId":)" << s.id
       << R"(,"image":")" << s.image << R"(","environment":{"V":")" << s.env_v
-      << R"("},"labels":{"chaos":"yes"},"command":)" << sleeper
-      << R"(,"running":)" << (s.running ? "true" : "false") << R"(,"volumes":[)"
+      << R"("},"labels":{"chaos":"yes")"
+      << (s.handover ? R"(,"io.balena.update.strategy":"hand-over",)"
+                       R"("io.balena.update.handover-timeout":"2000")"
+                     : "")
+      << R"(},"command":)" << sleeper << R"(,"running":)"
+      << (s.running ? "true" : "false") << R"(,"volumes":[)"
       << (main ? R"("data:/data")" : R"("keep:/keep")")
       << (main && a.scratch_gen != 0 ? R"(,"scratch:/scratch")" : "") << "]"
       << (main ? "" : R"(,"networks":["backend"])") << "}";
@@ -315,6 +329,11 @@ std::pair<std::optional<app_spec>, app_spec> change_of(int change,
       break;
     case stop_service:
       after.services.back().running = false;
+      break;
+    case handover_change:
+      before.services.front().handover = true;
+      after.services.front().handover = true;
+      after.services.front().env_v = "2";
       break;
     default: // release_only
       break;

@@ -6,6 +6,7 @@
 // honest progress; a followed /v2/local/logs must carry each line of a
 // service once, contiguous within each run of its container.
 #include "tests/e2e/logs/harness.hpp"
+#include "tests/support/api_sample.hpp"
 #include "tests/support/bosun.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/tcp_proxy.hpp"
@@ -15,7 +16,6 @@
 #include <doctest/doctest.h>
 #include <fstream>
 #include <map>
-#include <rapidjson/document.h>
 #include <sstream>
 
 using namespace std::chrono_literals;
@@ -113,53 +113,6 @@ private:
   std::string pidfile_, cmd_;
 };
 
-// What /v2/applications/state says of one service.
-struct app_sample {
-  std::string update_status; // the app's updateStatus ("done" at the end)
-  std::string status;        // the service's status
-  std::optional<int> progress;
-  std::optional<double> overall; // /v2/state/status overallDownloadProgress
-  std::string app_state;         // /v2/state/status appState
-};
-
-app_sample sample_of(running_bosun& b, const std::string& service) {
-  app_sample s;
-  rapidjson::Document a;
-  a.Parse(b.get("/v2/applications/state").body.c_str());
-  if (a.IsObject())
-    for (auto& m : a.GetObject()) {
-      auto& app = m.value;
-      if (!app.IsObject() || !app.HasMember("services")
-          || !app["services"].IsObject()
-          || !app["services"].HasMember(service.c_str()))
-        continue;
-      if (app.HasMember("updateStatus") && app["updateStatus"].IsString())
-        s.update_status = app["updateStatus"].GetString();
-      auto& svc = app["services"][service.c_str()];
-      if (svc.HasMember("status") && svc["status"].IsString())
-        s.status = svc["status"].GetString();
-      if (svc.HasMember("downloadProgress") && svc["downloadProgress"].IsInt())
-        s.progress = svc["downloadProgress"].GetInt();
-    }
-  rapidjson::Document d;
-  d.Parse(b.get("/v2/state/status").body.c_str());
-  if (d.IsObject()) {
-    if (d.HasMember("appState") && d["appState"].IsString())
-      s.app_state = d["appState"].GetString();
-    if (d.HasMember("overallDownloadProgress")
-        && d["overallDownloadProgress"].IsNumber())
-      s.overall = d["overallDownloadProgress"].GetDouble();
-  }
-  return s;
-}
-
-std::string describe(const app_sample& s) {
-  auto opt = [](auto& o) { return o ? std::to_string(*o) : "null"; };
-  return "appState " + s.app_state + ", overall " + opt(s.overall)
-         + ", updateStatus " + s.update_status + ", service " + s.status + " "
-         + opt(s.progress);
-}
-
 // The app has converged: appState "applied", updateStatus "done", each
 // service "Running" in the API and one running container per service (no
 // other container of the app) whose env holds `env_entry`.
@@ -168,7 +121,7 @@ bool converged(running_bosun& b, int app_id,
                const std::string& env_entry, std::string& last) {
   std::string ids;
   for (auto& n : names) {
-    auto s = sample_of(b, n);
+    auto s = sample_api(b, n);
     last = n + ": " + describe(s);
     if (s.app_state != "applied" || s.update_status != "done"
         || s.status != "Running")
@@ -248,9 +201,9 @@ TEST_SUITE("engine") {
                                                 R"({"MODE":"after-restart"})"))
         .status
       == 200);
-    std::vector<app_sample> samples;
+    std::vector<api_sample> samples;
     auto observe = [&] {
-      samples.push_back(sample_of(b, "big"));
+      samples.push_back(sample_api(b, "big"));
       return samples.back();
     };
     REQUIRE(eventually(
@@ -338,7 +291,7 @@ TEST_SUITE("engine") {
                        + std::to_string(app_id))
                   .out;
     engine.stop([] {});
-    CHECK(sample_of(b, "one").app_state != "applied");
+    CHECK(sample_api(b, "one").app_state != "applied");
     engine.start();
     auto started = steady::now();
     bool ok = eventually(

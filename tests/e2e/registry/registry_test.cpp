@@ -3,19 +3,21 @@
 // the test registry; the proxy is cut mid-pull and comes back slow. The
 // pull must be retried or resumed until the service runs, the progress the
 // device API reports must stay honest, and the running service untouched.
+#include "tests/support/api_sample.hpp"
 #include "tests/support/bosun.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/tcp_proxy.hpp"
 
 #include <csignal>
 #include <doctest/doctest.h>
-#include <rapidjson/document.h>
 #include <sstream>
 
 using namespace std::chrono_literals;
+using bosun::test::api_sample;
 using bosun::test::docker;
 using bosun::test::eventually;
 using bosun::test::running_bosun;
+using bosun::test::sample_api;
 
 namespace {
 
@@ -49,63 +51,6 @@ void clean_app() {
   while (in >> id)
     docker("rm -f " + id);
   docker("network rm " + std::to_string(app_id) + "_default");
-}
-
-// What the device API said about the big image at one moment.
-struct sample {
-  std::string app_state;           // /v2/state/status appState
-  std::optional<double> overall;   // overallDownloadProgress
-  std::string status;              // the big image's status
-  std::optional<int> progress;     // its downloadProgress
-  std::optional<int> app_progress; // /v2/applications/state download_progress
-  std::string app_status;          // /v2/applications/state status
-};
-
-sample take_sample(running_bosun& b) {
-  sample s;
-  rapidjson::Document d;
-  d.Parse(b.get("/v2/state/status").body.c_str());
-  if (d.IsObject()) {
-    if (d.HasMember("appState") && d["appState"].IsString())
-      s.app_state = d["appState"].GetString();
-    if (d.HasMember("overallDownloadProgress")
-        && d["overallDownloadProgress"].IsNumber())
-      s.overall = d["overallDownloadProgress"].GetDouble();
-    if (d.HasMember("images") && d["images"].IsArray())
-      for (auto& i : d["images"].GetArray())
-        if (i.IsObject() && i.HasMember("serviceName")
-            && std::string(i["serviceName"].GetString()) == "big") {
-          s.status = i["status"].GetString();
-          if (i["downloadProgress"].IsInt())
-            s.progress = i["downloadProgress"].GetInt();
-        }
-  }
-  rapidjson::Document a;
-  a.Parse(b.get("/v2/applications/state").body.c_str());
-  auto app = std::to_string(app_id);
-  if (a.IsObject()) {
-    for (auto& m : a.GetObject()) {
-      if (!m.value.IsObject() || !m.value.HasMember("services"))
-        continue;
-      auto& svcs = m.value["services"];
-      if (svcs.IsObject() && svcs.HasMember("big")) {
-        auto& big = svcs["big"];
-        if (big.HasMember("status") && big["status"].IsString())
-          s.app_status = big["status"].GetString();
-        if (big.HasMember("downloadProgress")
-            && big["downloadProgress"].IsInt())
-          s.app_progress = big["downloadProgress"].GetInt();
-      }
-    }
-  }
-  return s;
-}
-
-std::string describe(const sample& s) {
-  auto opt = [](auto& o) { return o ? std::to_string(*o) : "null"; };
-  return "appState " + s.app_state + ", overall " + opt(s.overall)
-         + ", big image " + s.status + " " + opt(s.progress) + ", big service "
-         + s.app_status + " " + opt(s.app_progress);
 }
 
 // The big image's service joins a running app while the registry, behind
@@ -142,9 +87,9 @@ void cut_and_restore(uint64_t cut_after) {
     proxy.cut();
   REQUIRE(b.post("/v2/local/target-state", target("c2", base, big)).status
           == 200);
-  std::vector<sample> samples;
+  std::vector<api_sample> samples;
   auto observe = [&] {
-    samples.push_back(take_sample(b));
+    samples.push_back(sample_api(b, "big"));
     return samples.back();
   };
   REQUIRE(eventually(
@@ -168,7 +113,7 @@ void cut_and_restore(uint64_t cut_after) {
     [&](std::string& last) {
       auto s = observe();
       last = describe(s);
-      bool failed = s.status == "Download failed";
+      bool failed = s.image_status == "Download failed";
       if (cut_after == 0)
         return failed;
       return failed || std::chrono::steady_clock::now() - cut_at > 20s;
@@ -208,10 +153,10 @@ void cut_and_restore(uint64_t cut_after) {
     CAPTURE(i);
     if (s.overall)
       CHECK((*s.overall >= 0 && *s.overall <= 100));
-    for (auto p : {s.progress, s.app_progress})
+    for (auto p : {s.image_progress, s.progress})
       if (p)
         CHECK((*p >= 0 && *p <= 100));
-    if (s.status == "Downloaded" || s.progress == 100) {
+    if (s.image_status == "Downloaded" || s.image_progress == 100) {
       ++claims;
       CHECK(present);
       CHECK(i >= during_cut); // the image was not there at the restore
@@ -232,8 +177,8 @@ void cut_and_restore(uint64_t cut_after) {
   std::string shown, prev;
   for (size_t i = 0; i < samples.size(); ++i) {
     auto& s = samples[i];
-    auto now
-      = s.status + " " + (s.progress ? std::to_string(*s.progress) : "-");
+    auto now = s.image_status + " "
+               + (s.image_progress ? std::to_string(*s.image_progress) : "-");
     if (i == cut_index || i == during_cut)
       shown += "| ";
     if (now != prev)

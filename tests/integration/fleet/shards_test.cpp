@@ -79,6 +79,11 @@ std::vector<std::string> shard_args(const cloud_sim& c, const std::string& i,
           timeout};
 }
 
+// Milliseconds since the epoch, printed whole when a check fails.
+int64_t ms(const rapidjson::Value& v, const char* key) {
+  return static_cast<int64_t>(number(v, key));
+}
+
 // --seed 7 names the fleet 700007 (tools/fleet-sim/run.cpp, fleet_id).
 const std::string fleet = "700007";
 
@@ -154,8 +159,8 @@ TEST_SUITE("fleet-sim shards") {
       // Arriving at barrier k is finishing what came before it; passing it
       // is beginning what comes after. Neither shard began before the
       // other finished (one machine, one clock).
-      CHECK(number(b0[k], "passed_ms") >= number(b1[k], "arrived_ms"));
-      CHECK(number(b1[k], "passed_ms") >= number(b0[k], "arrived_ms"));
+      CHECK(ms(b0[k], "passed_ms") >= ms(b1[k], "arrived_ms"));
+      CHECK(ms(b1[k], "passed_ms") >= ms(b0[k], "arrived_ms"));
     }
     CHECK(std::string(at(b0[0], "name").GetString()) == first);
     CHECK(std::string(at(b0[3], "name").GetString())

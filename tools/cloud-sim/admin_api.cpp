@@ -4,6 +4,7 @@
 #include "tools/cloud-sim/json.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 namespace bosun::cloud_sim {
@@ -370,11 +371,58 @@ void write_faults(writer& w, const fault_table& t, steady::time_point now) {
   w.EndObject();
 }
 
+// {"name","count","tag","arrived":[{"shard","ms","run"}],"missing":[…],
+//  "open","opened_ms"}
+void write_barrier(writer& w, const std::string& name, const barrier& b) {
+  w.StartObject();
+  w.Key("name");
+  json::string(w, name);
+  w.Key("count");
+  w.Uint64(b.count);
+  w.Key("tag");
+  json::string(w, b.tag);
+  w.Key("arrived");
+  w.StartArray();
+  for (auto& [shard, a] : b.arrived) {
+    w.StartObject();
+    w.Key("shard");
+    w.Uint64(shard);
+    w.Key("ms");
+    w.Int64(a.ms);
+    w.Key("run");
+    json::string(w, a.run);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("missing");
+  w.StartArray();
+  for (size_t i = 0; i < b.count; ++i)
+    if (b.arrived.count(i) == 0)
+      w.Uint64(i);
+  w.EndArray();
+  w.Key("open");
+  w.Bool(b.open());
+  w.Key("opened_ms");
+  if (b.opened_ms)
+    w.Int64(*b.opened_ms);
+  else
+    w.Null();
+  w.EndObject();
+}
+
 } // namespace
 
 admin_api::admin_api(model& m, fault_table& faults,
-                     std::function<void()> faults_changed)
-    : m_(m), faults_(faults), faults_changed_(std::move(faults_changed)) {}
+                     std::function<void()> faults_changed,
+                     std::function<int64_t()> wall_ms)
+    : m_(m), faults_(faults), faults_changed_(std::move(faults_changed)),
+      wall_ms_(std::move(wall_ms)) {}
+
+int64_t admin_api::system_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
 std::string admin_api::load_state(const std::string& text) {
   rapidjson::Document doc;
@@ -401,6 +449,18 @@ std::string admin_api::load_state(const std::string& text) {
 admin_reply admin_api::handle(const std::string& method,
                               const std::string& path, const std::string& query,
                               const std::string& body, steady::time_point now) {
+  std::string matched;
+  auto r = dispatch(method, path, query, body, now, matched);
+  if (!matched.empty())
+    ++calls_[matched];
+  return r;
+}
+
+admin_reply admin_api::dispatch(const std::string& method,
+                                const std::string& path,
+                                const std::string& query,
+                                const std::string& body, steady::time_point now,
+                                std::string& matched) {
   auto seg = split_path(path);
   auto q = parse_query(query);
   auto n = seg.size();
@@ -419,6 +479,9 @@ admin_reply admin_api::handle(const std::string& method,
         return false;
       ++i;
     }
+    matched = method + " ";
+    for (auto* p : parts)
+      matched += std::string("/") + p;
     return true;
   };
 
@@ -451,14 +514,64 @@ admin_reply admin_api::handle(const std::string& method,
     return ok_json("{\"ok\":true}");
   }
   if (is("POST", {"reset"})) {
+    // Barriers stay unless everything goes: a shard may reset while
+    // another one waits at one.
     if (q.count("everything") != 0) {
       m_.reset_all();
       faults_.clear_all();
       faults_changed_();
+      barriers_.clear();
     } else {
       m_.reset_records();
     }
+    calls_.clear();
     return ok_json("{\"ok\":true}");
+  }
+  if (is("GET", {"admin-calls"})) {
+    w.StartObject();
+    for (auto& [r, count] : calls_) {
+      json::key(w, r);
+      w.Uint64(count);
+    }
+    w.EndObject();
+    return ok_json(text(sb));
+  }
+
+  // -- barriers (fleet-sim's shards) -----------------------------------------
+  if (is("GET", {"barriers"})) {
+    w.StartObject();
+    for (auto& [name, b] : barriers_.all()) {
+      json::key(w, name);
+      write_barrier(w, name, b);
+    }
+    w.EndObject();
+    return ok_json(text(sb));
+  }
+  if (is("DELETE", {"barriers"})) {
+    barriers_.clear();
+    return ok_json("{\"ok\":true}");
+  }
+  if (is("GET", {"barriers", "*"})) {
+    auto* b = barriers_.find(seg[1]);
+    if (b == nullptr)
+      return fail(404, "no such barrier");
+    write_barrier(w, seg[1], *b);
+    return ok_json(text(sb));
+  }
+  if (is("POST", {"barriers", "*"})) {
+    auto shard = json::get_int(doc, "shard");
+    auto count = json::get_int(doc, "count");
+    if (!shard || !count || *shard < 0 || *count < 1)
+      return fail(400, "shard and count are required (count >= 1)");
+    std::string why;
+    auto o = barriers_.arrive(
+      seg[1], static_cast<size_t>(*shard), static_cast<size_t>(*count),
+      json::get_string(doc, "tag").value_or(""),
+      json::get_string(doc, "run").value_or(""), wall_ms_(), why);
+    if (o != outcome::ok)
+      return fail(status_of(o), why);
+    write_barrier(w, seg[1], *barriers_.find(seg[1]));
+    return ok_json(text(sb));
   }
 
   // -- fleets ----------------------------------------------------------------

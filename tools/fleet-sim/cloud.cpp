@@ -69,6 +69,42 @@ std::optional<route_counts> parse_counts(const std::string& body) {
   return out;
 }
 
+std::optional<barrier_state> parse_barrier(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str(), body.size());
+  auto* open = cloud_sim::json::member(doc, "open");
+  auto* arrived = cloud_sim::json::member(doc, "arrived");
+  auto* missing = cloud_sim::json::member(doc, "missing");
+  if (doc.HasParseError() || open == nullptr || !open->IsBool()
+      || arrived == nullptr || !arrived->IsArray() || missing == nullptr
+      || !missing->IsArray())
+    return std::nullopt;
+  barrier_state b;
+  b.open = open->GetBool();
+  for (const auto& a : arrived->GetArray()) {
+    auto* shard = cloud_sim::json::member(a, "shard");
+    auto* ms = cloud_sim::json::member(a, "ms");
+    if (shard == nullptr || !shard->IsUint64() || ms == nullptr
+        || !ms->IsInt64())
+      return std::nullopt;
+    b.arrived.emplace_back(shard->GetUint64(), ms->GetInt64());
+  }
+  for (const auto& m : missing->GetArray()) {
+    if (!m.IsUint64())
+      return std::nullopt;
+    b.missing.push_back(m.GetUint64());
+  }
+  return b;
+}
+
+std::string error_text(const std::string& body) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str(), body.size());
+  if (doc.HasParseError())
+    return body;
+  return cloud_sim::json::get_string(doc, "error").value_or(body);
+}
+
 cloud::cloud(std::string device_url, std::string admin_url)
     : url_(std::move(device_url)), admin_(std::move(admin_url)) {}
 

@@ -27,6 +27,19 @@ using route_counts = std::array<route_count, route_names.size()>;
 // Parses GET /counts; nullopt when it is not the expected shape.
 std::optional<route_counts> parse_counts(const std::string& body);
 
+// A barrier of the shards as cloud-sim answers POST/GET /barriers/<name>
+// (tools/cloud-sim/barriers.hpp): who arrived when (cloud-sim's clock, ms
+// since the epoch), who is missing, whether it is open.
+struct barrier_state {
+  bool open = false;
+  std::vector<std::pair<size_t, int64_t>> arrived; // shard, ms
+  std::vector<size_t> missing;
+};
+// nullopt when it is not the expected shape.
+std::optional<barrier_state> parse_barrier(const std::string& body);
+// {"error":"..."}'s text, else the body as it is.
+std::string error_text(const std::string& body);
+
 class cloud {
 public:
   // An already running cloud-sim.

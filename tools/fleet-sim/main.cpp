@@ -6,7 +6,7 @@
 //             [--devices N] [--scale S] [--seed N] [--out DIR] [--dir DIR]
 //             [--cloud URL --admin URL | --cloud-sim PATH]
 //             [--probe-ms MS] [--activity-s S] [--keep] [--no-plots]
-//             [--shard i/n] [--inspect ADDR:PORT]
+//             [--shard i/n [--barrier-timeout-s S]] [--inspect ADDR:PORT]
 //   fleet-sim --report OUT/result.json [--out DIR]
 //
 // Without --cloud it starts cloud-sim (by default the one built beside it)
@@ -18,7 +18,9 @@
 // jitter, backoff, report spacing). Each agent has its own seed and
 // simulated host facts, and logs under its short uuid. --shard i/n runs
 // slice i of the devices (the shards share the fleet; start them with the
-// same --seed and --cloud/--admin); --inspect serves /metrics,
+// same --seed and --cloud/--admin; they step together at barriers in
+// cloud-sim, failing after --barrier-timeout-s, default 600, when a shard
+// does not come); --inspect serves /metrics,
 // /agents/<uuid>/telemetry and /unconverged while the agents run.
 #include "tools/fleet-sim/report.hpp"
 #include "tools/fleet-sim/run.hpp"
@@ -33,7 +35,8 @@ int usage() {
   std::cerr << "usage: fleet-sim --scenario FILE [--devices N] [--scale S] "
                "[--seed N] [--out DIR] [--dir DIR] [--cloud URL --admin URL | "
                "--cloud-sim PATH] [--probe-ms MS] [--activity-s S] [--keep] "
-               "[--no-plots] [--shard i/n] [--inspect ADDR:PORT]\n"
+               "[--no-plots] [--shard i/n [--barrier-timeout-s S]] "
+               "[--inspect ADDR:PORT]\n"
                "       fleet-sim --report RESULT.json [--out DIR]\n";
   return 2;
 }
@@ -92,7 +95,9 @@ int main(int argc, char** argv) {
         if (!sh)
           throw std::invalid_argument("--shard: " + why);
         o.part = *sh;
-      } else if (a == "--inspect")
+      } else if (a == "--barrier-timeout-s")
+        o.barrier_timeout_s = std::stod(next());
+      else if (a == "--inspect")
         o.inspect = next();
       else
         return usage();
@@ -113,7 +118,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.scenario.empty() || o.cloud.empty() != o.admin.empty()
-      || o.probe_ms <= 0 || o.scale < 0 || o.activity_s < 0)
+      || o.probe_ms <= 0 || o.scale < 0 || o.activity_s < 0
+      || o.barrier_timeout_s <= 0)
     return usage();
   return bosun::fleet::run_scenario(o);
 }

@@ -276,6 +276,36 @@ void memory_table(std::ostream& md, const value& doc) {
   md << "\n";
 }
 
+// --shard: the barriers this shard waited at, how long, and how far apart
+// the shards arrived (the skew a slower shard or a late start puts on
+// everyone).
+void shards_section(std::ostream& md, const value& doc) {
+  const auto* sh = cloud_sim::json::member(doc, "shard");
+  const auto& bs = arr(doc, "barriers");
+  if (sh == nullptr || num(*sh, "count") <= 1)
+    return;
+  md << "## Shards\n\nShard " << num(*sh, "index") << " of "
+     << num(*sh, "count") << ": fleet devices " << num(*sh, "first_device")
+     << "–" << num(*sh, "first_device") + num(doc, "devices") - 1 << " ("
+     << num(doc, "devices") << " of " << num(*sh, "fleet_devices")
+     << "). Shard 0 set the fleet's target and posted the faults; every "
+        "shard waited at a barrier before each step until all had finished "
+        "the step before.\n\n"
+        "| barrier | waited here | shards arrived within | last to arrive "
+        "|\n|---|---|---|---|\n";
+  double waited = 0;
+  for (const auto& b : bs.GetArray()) {
+    const auto* okv = cloud_sim::json::member(b, "ok");
+    bool ok = okv != nullptr && okv->IsTrue();
+    waited += ok ? num(b, "wait_s") : 0;
+    md << "| " << str(b, "what") << " | "
+       << (ok ? fmt("%.2f s", num(b, "wait_s")) : std::string("**failed**"))
+       << " | " << (ok ? fmt("%.2f s", num(b, "spread_s")) : "—") << " | "
+       << (ok ? fmt("shard %.0f", num(b, "last_shard")) : "—") << " |\n";
+  }
+  md << "\nWaited at barriers: " << fmt("%.1f s", waited) << " in all.\n\n";
+}
+
 } // namespace
 
 bool write_report(const std::string& result_json, const std::string& dir,
@@ -310,6 +340,7 @@ bool write_report(const std::string& result_json, const std::string& dir,
        << fmt("%.1f", la[1].GetDouble()) << " at the end.";
   md << "\n\n## Convergence\n\n";
   stages_table(md, doc);
+  shards_section(md, doc);
   md << "## Cloud traffic (cloud-sim's counters, whole run)\n\n";
   cloud_table(md, doc);
   if (const auto& fl = doc["log_flood"]; num(fl, "devices") > 0)

@@ -124,6 +124,33 @@ void write_sample(writer& w, const sample_point& s) {
   w.EndArray();
 }
 
+void write_barrier(writer& w, const barrier_record& b) {
+  w.StartObject();
+  w.Key("name");
+  json::string(w, b.name);
+  w.Key("what");
+  json::string(w, b.what);
+  w.Key("step");
+  w.Uint64(b.step);
+  w.Key("ok");
+  w.Bool(b.ok);
+  w.Key("arrived_s");
+  w.Double(b.arrived_s);
+  w.Key("passed_s");
+  w.Double(b.passed_s);
+  w.Key("wait_s");
+  w.Double(b.ok ? b.passed_s - b.arrived_s : -1);
+  w.Key("arrived_ms");
+  w.Int64(b.arrived_ms);
+  w.Key("passed_ms");
+  w.Int64(b.passed_ms);
+  w.Key("spread_s");
+  w.Double(b.spread_s);
+  w.Key("last_shard");
+  w.Uint64(b.last_shard);
+  w.EndObject();
+}
+
 // A log message with what differs between agents masked: hex runs of 8+
 // and numbers become '#'.
 std::string mask(const std::string& m) {
@@ -187,6 +214,8 @@ std::string to_json(const result& r) {
   json::string(w, r.scenario);
   w.Key("description");
   json::string(w, r.description);
+  w.Key("scenario_digest");
+  json::string(w, r.scenario_digest);
   w.Key("devices");
   w.Uint64(r.devices);
   w.Key("shard");
@@ -303,6 +332,11 @@ std::string to_json(const result& r) {
     json::string(w, e.what);
     w.EndArray();
   }
+  w.EndArray();
+  w.Key("barriers");
+  w.StartArray();
+  for (const auto& b : r.barriers)
+    write_barrier(w, b);
   w.EndArray();
   w.Key("errors");
   w.StartArray();

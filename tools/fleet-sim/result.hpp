@@ -59,6 +59,24 @@ struct event_record {
   std::string what;
 };
 
+// A barrier this shard passed (or failed at): --shard's runner waits at
+// one before each step, after shard 0 set the fleet's target, and at the
+// end (docs/FLEET.md).
+struct barrier_record {
+  std::string name;       // in cloud-sim: "<fleet>-s<step>-<kind>"
+  std::string what;       // "step 3 (release)", "fleet target of step 3", "end"
+  size_t step = 0;        // 1-based; the number of steps + 1 for the end
+  double arrived_s = 0;   // since this shard's start
+  double passed_s = 0;    // -1: not passed
+  int64_t arrived_ms = 0; // this machine's clock, ms since the epoch
+  int64_t passed_ms = 0;
+  // From cloud-sim's arrivals (its clock): how far apart the first and the
+  // last shard arrived, and which one was last.
+  double spread_s = 0;
+  size_t last_shard = 0;
+  bool ok = false;
+};
+
 struct log_summary {
   uint64_t warn = 0;
   uint64_t error = 0;
@@ -68,8 +86,9 @@ struct log_summary {
 struct result {
   std::string scenario;
   std::string description;
-  size_t devices = 0;     // this process runs (its shard's slice)
-  size_t shard_index = 0; // --shard i/n
+  std::string scenario_digest; // FNV-1a of the scenario file, hex
+  size_t devices = 0;          // this process runs (its shard's slice)
+  size_t shard_index = 0;      // --shard i/n
   size_t shard_count = 1;
   size_t fleet_devices = 0; // the whole fleet's (all shards)
   size_t first_device = 0;  // the fleet index of this slice's first
@@ -99,6 +118,7 @@ struct result {
   std::vector<stage_result> stages;
   std::vector<sample_point> samples;
   std::vector<event_record> events;
+  std::vector<barrier_record> barriers; // sharded runs
   std::vector<std::string> errors;
   log_summary agent_log;
   // --activity-s: messages per agent and second by actor kind, and the

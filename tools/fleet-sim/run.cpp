@@ -10,6 +10,7 @@
 #include "persistence/db.hpp"
 #include "tools/fleet-sim/report.hpp"
 #include "tools/fleet-sim/runner.hpp"
+#include "tools/fleet-sim/sim_world.hpp"
 
 #include <algorithm>
 #include <caf/actor_system_config.hpp>
@@ -183,8 +184,11 @@ bool runner::setup(std::string& err) {
     }
   }
   if (!s_.initial.empty()) {
-    cloud_.call("PUT", "/fleets/" + f + "/target",
-                target_of(fleet_, *s_.find(s_.initial)));
+    // The fleet's target is fleet-wide: shard 0 sets it, before the
+    // barrier every shard passes ahead of the first step.
+    if (leader())
+      cloud_.call("PUT", "/fleets/" + f + "/target",
+                  target_of(fleet_, *s_.find(s_.initial)));
     std::fill(served_.begin(), served_.end(), s_.initial);
   }
   if (!sharded()) // the other shards' counters are not ours to reset
@@ -198,12 +202,22 @@ bool runner::setup(std::string& err) {
       return false;
     }
   }
-  if (sharded())
+  if (sharded()) {
+    // Shards with another scenario file, --devices, --scale or --seed are
+    // refused at the first barrier instead of running apart.
+    tag_ = res_.scenario_digest + "/" + std::to_string(res_.fleet_devices) + "/"
+           + std::to_string(scale_) + "/" + std::to_string(o_.seed);
+    std::random_device rd;
+    char id[32];
+    std::snprintf(id, sizeof(id), "%08x%08x%08x", rd(), rd(),
+                  static_cast<unsigned>(::getpid()));
+    run_id_ = id;
     event("shard " + std::to_string(o_.part.index) + "/"
           + std::to_string(o_.part.count) + ": fleet devices "
           + std::to_string(res_.first_device) + ".."
           + std::to_string(res_.first_device + n_ - 1) + " of "
           + std::to_string(res_.fleet_devices));
+  }
   res_.fleet = fleet_;
   res_.load_before = load_average();
   res_.rss_before_agents = rss_now();
@@ -259,8 +273,8 @@ void runner::tick() {
   }
 }
 
-void runner::pump_until(clock_type::time_point until,
-                        bool stop_when_converged) {
+void runner::pump_until(clock_type::time_point until, bool stop_when_converged,
+                        const std::function<bool()>& stop) {
   auto period = std::chrono::milliseconds(o_.probe_ms);
   for (;;) {
     tick();
@@ -277,20 +291,32 @@ void runner::pump_until(clock_type::time_point until,
     for (const auto& os : open_)
       for (bool d : os.done)
         all = all && d;
-    if ((stop_when_converged && all) || clock_type::now() >= until)
+    if ((stop_when_converged && all) || (stop && stop())
+        || clock_type::now() >= until)
       return;
     std::this_thread::sleep_for(20ms); // a sampling period, not a sync
   }
 }
 
 void runner::steps() {
-  for (const auto& st : s_.steps) {
+  bool ok = true;
+  for (size_t k = 0; ok && k < s_.steps.size(); ++k) {
+    const auto& st = s_.steps[k];
+    auto number = std::to_string(k + 1);
+    // Sharded: no shard begins step k + 1 before every shard finished step
+    // k (a slower shard may take as long as that step can).
+    if (!sync("s" + number + "-" + name_of(st.kind),
+              "step " + number + " (" + name_of(st.kind) + ")", k + 1,
+              k > 0 ? longest(s_.steps[k - 1]) : clock_type::duration{})) {
+      ok = false;
+      break;
+    }
     switch (st.kind) {
       case step_kind::start:
         do_start(st);
         break;
       case step_kind::release:
-        do_release(st);
+        ok = do_release(st, k + 1);
         break;
       case step_kind::wait: {
         pump_until(clock_type::now() + length(st, 3600), true);
@@ -304,8 +330,10 @@ void runner::steps() {
         do_fault(st);
         break;
       case step_kind::clear:
-        cloud_.call("DELETE", "/faults");
-        event("faults cleared");
+        if (leader()) { // cloud-sim's faults are global
+          cloud_.call("DELETE", "/faults");
+          event("faults cleared");
+        }
         break;
       case step_kind::restart:
         do_restart(st);
@@ -320,6 +348,10 @@ void runner::steps() {
   }
   if (!open_.empty())
     close_all(100);
+  // The shards end together too: the last step's skew is recorded, and
+  // shard 0 keeps clearing its timed faults until the others are done.
+  if (ok && !s_.steps.empty())
+    sync("end", "end", s_.steps.size() + 1, longest(s_.steps.back()));
 }
 
 std::map<std::string, uint64_t>
@@ -407,6 +439,10 @@ int run_scenario(const run_options& opts) {
   result res;
   res.scenario = s->name;
   res.description = s->description;
+  char digest[24];
+  std::snprintf(digest, sizeof(digest), "%016llx",
+                static_cast<unsigned long long>(sim::fnv1a(text)));
+  res.scenario_digest = digest;
   res.fleet_devices = o.devices ? o.devices : s->devices;
   auto slice = shard_range(res.fleet_devices, o.part);
   if (slice.size() == 0) {

@@ -26,7 +26,14 @@ struct run_options {
   bool plots = true;
   // --shard i/n: this process runs slice i of the devices; the shards share
   // the fleet (its id from the seed) and leave it in cloud-sim at the end.
+  // They step together: before each step every shard waits at a barrier in
+  // cloud-sim until all have finished the one before, and shard 0 alone
+  // does what is fleet-wide (the fleet's target, faults).
   shard part;
+  // --barrier-timeout-s: how long a shard waits at a barrier for the others
+  // beyond the longest the step before may take (a wait's timeout, a
+  // sleep); then the run fails.
+  double barrier_timeout_s = 600;
   std::string inspect; // --inspect ADDR:PORT, "" = none
 };
 

@@ -1,8 +1,9 @@
 #pragma once
 
 // fleet-sim's scenario runner, shared by run.cpp (setting up, sampling,
-// the step loop, the end) and steps.cpp (stages and the steps that change
-// the fleet). Internal to fleet-sim.
+// the step loop, the end), steps.cpp (stages and the steps that change
+// the fleet) and sync.cpp (--shard: the barriers the shards step together
+// at). Internal to fleet-sim.
 #include "tools/fleet-sim/agents.hpp"
 #include "tools/fleet-sim/cloud.hpp"
 #include "tools/fleet-sim/inspect.hpp"
@@ -78,6 +79,11 @@ public:
   bool sharded() const {
     return o_.part.count > 1;
   }
+  // Shard 0 (or the only process) does what is fleet-wide: the fleet's
+  // target, cloud-sim's faults. The others do their devices' part only.
+  bool leader() const {
+    return o_.part.index == 0;
+  }
   bool setup(std::string& err);
   void steps();
   void finish();
@@ -117,7 +123,19 @@ private:
   void open(const std::string& name, const std::string& rel,
             std::vector<size_t> ds, size_t started = 0);
   void close_all(double min_percent);
-  void pump_until(clock_type::time_point until, bool stop_when_converged);
+  // Samples, probes and runs what is due until `until`, or until the open
+  // stages converged (`stop_when_converged`), or `stop` says so.
+  void pump_until(clock_type::time_point until, bool stop_when_converged,
+                  const std::function<bool()>& stop = nullptr);
+  // The longest step `st` may take (a wait's timeout, a sleep); 0 for the
+  // others.
+  clock_type::duration longest(const step& st) const;
+  // --shard: waits (pumping) until every shard arrived at the barrier
+  // "<fleet>-<key>" in cloud-sim, at most `allow` + --barrier-timeout-s;
+  // records it in result.barriers. false, with an error, when the others
+  // did not come or cloud-sim refused. true at once when not sharded.
+  bool sync(const std::string& key, const std::string& what, size_t step,
+            clock_type::duration allow);
   void probe();
   clock_type::time_point converged_at(size_t i, clock_type::time_point t0,
                                       clock_type::time_point probed);
@@ -127,7 +145,7 @@ private:
   void activity();
   void tick();
   void do_start(const step& st);
-  void do_release(const step& st);
+  bool do_release(const step& st, size_t number); // false: a barrier failed
   void do_restart(const step& st);
   void do_behave(const step& st);
   void do_flood(const step& st);
@@ -153,6 +171,10 @@ private:
   clock_type::time_point last_probe_{};
   double cpu0_ = 0;
   inspector inspector_; // --inspect: the running agents, the stage's goal
+  // --shard: what every shard must agree on at a barrier (the scenario
+  // file, devices, scale, seed), and this process's own id there.
+  std::string tag_;
+  std::string run_id_;
 };
 
 } // namespace bosun::fleet

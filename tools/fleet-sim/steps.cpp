@@ -205,14 +205,30 @@ void runner::do_start(const step& st) {
         + std::to_string(res_.stages.back().start_s) + " s");
 }
 
-void runner::do_release(const step& st) {
+bool runner::do_release(const step& st, size_t number) {
   const auto& rel = *s_.find(st.release);
   auto k = share(st.percent, n_);
   auto ord = order(n_, o_.seed, 1);
   std::vector<size_t> ds;
   auto body = target_of(fleet_, rel);
-  if (k == n_) {
-    cloud_.call("PUT", "/fleets/" + std::to_string(fleet_) + "/target", body);
+  // The whole fleet (decided on the fleet's count, so that every shard
+  // agrees): the fleet's target, set once, by shard 0. The others wait for
+  // it before they drop their devices' own targets, so that no device
+  // falls back to the fleet's old release in between.
+  if (share(st.percent, res_.fleet_devices) == res_.fleet_devices) {
+    if (leader()) {
+      std::string out;
+      if (int status = cloud_.call(
+            "PUT", "/fleets/" + std::to_string(fleet_) + "/target", body, &out);
+          status != 200)
+        error("fleet target " + rel.name + ": " + std::to_string(status) + " "
+              + out);
+      else if (sharded())
+        event("fleet target: " + rel.name);
+    }
+    if (!sync("s" + std::to_string(number) + "-fleet-target",
+              "fleet target of step " + std::to_string(number), number, {}))
+      return false;
     for (size_t i = 0; i < n_; ++i) {
       if (own_target_[i]) {
         cloud_.call("DELETE", "/devices/" + agents_.all()[i].uuid + "/target");
@@ -243,6 +259,7 @@ void runner::do_release(const step& st) {
     }
   }
   open(st.stage, rel.name, std::move(ds));
+  return true;
 }
 
 void runner::do_restart(const step& st) {
@@ -316,6 +333,10 @@ void runner::do_flood(const step& st) {
 }
 
 void runner::do_fault(const step& st) {
+  if (!leader()) { // cloud-sim's faults are global: shard 0 posts them
+    event("fault " + st.fault_json + " (posted by shard 0)");
+    return;
+  }
   std::string out;
   int status = cloud_.call("POST", "/faults", st.fault_json, &out);
   if (status != 200) {

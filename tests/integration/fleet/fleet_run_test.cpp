@@ -5,48 +5,16 @@
 // 15 s, and cloud_sync's poll jitter, up to 1 s, both scaled). Checks
 // that every agent converged at both stages and that cloud-sim saw the
 // requests the scenario implies. No dockerd: the engines are simulated.
+#include "tests/integration/fleet/result_json.hpp"
 #include "tests/support/process.hpp"
 
 #include <cmath>
 #include <doctest/doctest.h>
 #include <filesystem>
-#include <fstream>
 #include <rapidjson/document.h>
-#include <sstream>
 
 using namespace std::chrono_literals;
-
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-const rapidjson::Value& at(const rapidjson::Value& v, const char* key) {
-  static const rapidjson::Value null;
-  if (!v.IsObject())
-    return null;
-  auto it = v.FindMember(key);
-  return it == v.MemberEnd() ? null : it->value;
-}
-
-double number(const rapidjson::Value& v, const char* key) {
-  const auto& x = at(v, key);
-  return x.IsNumber() ? x.GetDouble() : -1;
-}
-
-// A route's answers with `status`, 0 when none.
-double statuses(const rapidjson::Value& counts, const char* route,
-                const char* status) {
-  const auto& s = at(at(counts, route), "statuses");
-  const auto& n = at(s, status);
-  return n.IsNumber() ? n.GetDouble() : 0;
-}
-
-} // namespace
+using namespace bosun::test::fleet;
 
 TEST_SUITE("fleet-sim") {
   TEST_CASE("the CI fleet run: 200 agents register and install A then "

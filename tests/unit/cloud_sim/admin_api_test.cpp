@@ -12,7 +12,8 @@ struct fixture {
   model m;
   fault_table faults;
   int changes = 0;
-  admin_api admin{m, faults, [this] { ++changes; }};
+  int64_t wall_ms = 1'000'000; // barrier arrivals are stamped with it
+  admin_api admin{m, faults, [this] { ++changes; }, [this] { return wall_ms; }};
   steady::time_point now = steady::time_point{} + std::chrono::hours(1);
 
   admin_reply call(const std::string& method, const std::string& target,
@@ -150,6 +151,70 @@ TEST_SUITE("admin_api") {
     CHECK(call("POST", "/faults", R"({"route":"all","mode":"drop"})").status
           == 200);
     CHECK(faults.get(route::state_patch)->mode == fault_mode::drop);
+  }
+
+  TEST_CASE_FIXTURE(fixture, "shards arrive at a barrier and poll it until "
+                             "the last one arrived") {
+    auto a = json("POST", "/barriers/700005-0-start",
+                  R"({"shard":1,"count":2,"tag":"ci/1","run":"r1"})");
+    CHECK_FALSE(a["open"].GetBool());
+    CHECK(a["opened_ms"].IsNull());
+    REQUIRE(a["missing"].Size() == 1);
+    CHECK(a["missing"][0].GetUint64() == 0);
+    CHECK(a["arrived"][0]["ms"].GetInt64() == 1'000'000);
+    CHECK_FALSE(json("GET", "/barriers/700005-0-start")["open"].GetBool());
+    wall_ms += 2500;
+    auto b = json("POST", "/barriers/700005-0-start",
+                  R"({"shard":0,"count":2,"tag":"ci/1","run":"r0"})");
+    CHECK(b["open"].GetBool());
+    CHECK(b["opened_ms"].GetInt64() == 1'002'500);
+    CHECK(b["missing"].Empty());
+    auto polled = json("GET", "/barriers/700005-0-start");
+    CHECK(polled["open"].GetBool());
+    CHECK(polled["arrived"].Size() == 2);
+    CHECK(std::string(polled["tag"].GetString()) == "ci/1");
+    CHECK(json("GET", "/barriers").HasMember("700005-0-start"));
+    CHECK(call("GET", "/barriers/nope").status == 404);
+    CHECK(call("POST", "/barriers/x", R"({"shard":0})").status == 400);
+    CHECK(call("POST", "/barriers/x", R"({"shard":-1,"count":2})").status
+          == 400);
+    CHECK(call("POST", "/barriers/x", R"({"shard":2,"count":2})").status
+          == 400);
+    CHECK(call("POST", "/barriers/700005-0-start",
+               R"({"shard":0,"count":3,"tag":"ci/1","run":"r0"})")
+            .status
+          == 409);
+    // A plain reset keeps barriers (a shard may wait at one); everything
+    // does not.
+    CHECK(call("POST", "/reset").status == 200);
+    CHECK(call("GET", "/barriers/700005-0-start").status == 200);
+    CHECK(call("POST", "/reset?everything=1").status == 200);
+    CHECK(call("GET", "/barriers/700005-0-start").status == 404);
+  }
+
+  TEST_CASE_FIXTURE(fixture, "counts its calls by route until a reset") {
+    REQUIRE(
+      call("POST", "/fleets", R"({"id":1,"provisioning_key":"pk"})").status
+      == 201);
+    for (int i = 0; i < 2; ++i)
+      CHECK(call("PUT", "/fleets/1/target", R"({"apps":{}})").status == 200);
+    CHECK(call("PUT", "/fleets/9/target", R"({"apps":{}})").status == 404);
+    CHECK(call("POST", "/faults", R"({"route":"v7","mode":"drop"})").status
+          == 200);
+    CHECK(call("DELETE", "/faults/v7").status == 200);
+    CHECK(call("GET", "/nowhere").status == 404);
+    auto c = json("GET", "/admin-calls");
+    CHECK(c["POST /fleets"].GetUint64() == 1);
+    CHECK(c["PUT /fleets/*/target"].GetUint64() == 3);
+    CHECK(c["POST /faults"].GetUint64() == 1);
+    CHECK(c["DELETE /faults/*"].GetUint64() == 1);
+    CHECK_FALSE(c.HasMember("GET /nowhere"));
+    CHECK_FALSE(c.HasMember("GET /admin-calls")); // counted after answering
+    CHECK(json("GET", "/admin-calls")["GET /admin-calls"].GetUint64() == 1);
+    CHECK(call("POST", "/reset").status == 200);
+    auto after = json("GET", "/admin-calls");
+    CHECK_FALSE(after.HasMember("PUT /fleets/*/target"));
+    CHECK(after["POST /reset"].GetUint64() == 1);
   }
 
   TEST_CASE_FIXTURE(fixture, "pages through records with since and next") {

@@ -1,6 +1,6 @@
-// fleet-sim's scenario files and cloud-sim counters as fleet-sim reads
-// them: every shipped scenario parses, and mistakes are named by step and
-// field.
+// fleet-sim's scenario files and cloud-sim counters and barriers as
+// fleet-sim reads them: every shipped scenario parses, and mistakes are
+// named by step and field.
 #include "tools/fleet-sim/cloud.hpp"
 #include "tools/fleet-sim/scenario.hpp"
 
@@ -120,6 +120,24 @@ TEST_SUITE("fleet-sim scenarios") {
     CHECK((*c)[1].bytes_out == 7);
     CHECK((*c)[1].errors == 5);
     CHECK_FALSE(parse_counts(R"({"register":{}})"));
+  }
+
+  TEST_CASE("cloud-sim's barriers: who arrived when, who is missing") {
+    auto b = parse_barrier(
+      R"({"name":"7-s1-start","count":3,"tag":"t","arrived":[)"
+      R"({"shard":0,"ms":1000,"run":"a"},{"shard":2,"ms":1500,"run":"b"}],)"
+      R"("missing":[1],"open":false,"opened_ms":null})");
+    REQUIRE(b);
+    CHECK_FALSE(b->open);
+    REQUIRE(b->arrived.size() == 2);
+    CHECK(b->arrived[1] == std::pair<size_t, int64_t>{2, 1500});
+    CHECK(b->missing == std::vector<size_t>{1});
+    CHECK_FALSE(parse_barrier(R"({"open":true})"));
+    CHECK_FALSE(parse_barrier(
+      R"({"open":true,"arrived":[{"shard":-1,"ms":1}],"missing":[]})"));
+    CHECK(error_text(R"({"error":"barrier x is for 2 shards, not 3"})")
+          == "barrier x is for 2 shards, not 3");
+    CHECK(error_text("not json") == "not json");
   }
 }
 

@@ -9,6 +9,15 @@
 
 namespace bosun::test {
 
+// The test registry's port, from BOSUN_TEST_REGISTRY ("127.0.0.1:5000";
+// tools/dev's BOSUN_REGISTRY_ADDR sets it).
+inline int registry_port() {
+  auto addr = required_env("BOSUN_TEST_REGISTRY");
+  auto colon = addr.rfind(':');
+  REQUIRE_MESSAGE(colon != std::string::npos, "registry without port: ", addr);
+  return std::stoi(addr.substr(colon + 1));
+}
+
 // `repo` (e.g. "bosun/chaos-b:1") in the test registry: the image `base`
 // plus one layer made by the shell command `run`, pushed and then removed
 // from the engine, so that a service using it needs a pull. Returns its

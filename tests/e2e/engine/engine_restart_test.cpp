@@ -188,7 +188,7 @@ TEST_SUITE("engine") {
       base, "bosun/engine-restart-big:1",
       "dd if=/dev/urandom of=/big bs=1048576 count=16 2>/dev/null");
     clean_app(app_id);
-    tcp_proxy proxy(5000);
+    tcp_proxy proxy(bosun::test::registry_port());
     proxy.set_rate(2u << 20); // 16 MiB at 2 MiB/s: a pull of ~8 s
     auto image = "127.0.0.1:" + std::to_string(proxy.port())
                  + pushed.substr(pushed.find('/'));

@@ -64,7 +64,7 @@ void cut_and_restore(uint64_t cut_after) {
     "dd if=/dev/urandom of=/big bs=1048576 count=16 2>/dev/null");
   auto repo = pushed.substr(pushed.find('/')); // through the proxy below
   clean_app();
-  bosun::test::tcp_proxy proxy(5000);
+  bosun::test::tcp_proxy proxy(bosun::test::registry_port());
   auto big = "127.0.0.1:" + std::to_string(proxy.port()) + repo;
   docker("rmi -f " + big);
   running_bosun b;

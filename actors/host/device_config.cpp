@@ -253,7 +253,7 @@ struct apply_plan {
   bool force = false;
   // The table keys (steps 1-2).
   hc::key_changes keys;
-  bool keys_breadcrumb = false; // a key change needs a reboot
+  bool keys_breadcrumb = false;           // a key change needs a reboot
   std::optional<size_t> config_json_step; // persistentLogging
   // The boot backends (step 4, §6.3).
   std::vector<std::string> read_warnings;
@@ -525,25 +525,22 @@ void run(device_config_ptr self, apply_job& queued) {
   using promise = caf::typed_response_promise<device_config_result>;
   read_files<promise>(self, queued.rp, [self, j = std::move(queued)]() mutable {
     auto p = plan_apply(self, j.config, j.force);
-    auto failed = [self, rp = j.rp](const caf::error& e) {
-      job_failed(self, rp, e);
-    };
+    auto failed
+      = [self, rp = j.rp](const caf::error& e) { job_failed(self, rp, e); };
     // The rest of the writes, once the keys are stored.
     auto write = [self, p, j, failed]() mutable {
       store_keys(self, p.keys.changes);
       if (p.job.steps.empty())
         return finish_apply(self, p, {}, j);
       self->request(self->state.io, caf::infinite, p.job)
-        .then(
-          [self, p, j](const boot_written& w) mutable {
-            finish_apply(self, p, w, j);
-          },
-          failed);
+        .then([self, p, j](
+                const boot_written& w) mutable { finish_apply(self, p, w, j); },
+              failed);
     };
     if (!p.keys_breadcrumb)
       return write();
-    self->request(self->state.io, caf::infinite,
-                  boot_write{{breadcrumb_touch{}}})
+    self
+      ->request(self->state.io, caf::infinite, boot_write{{breadcrumb_touch{}}})
       .then([write](const boot_written&) mutable { write(); }, failed);
   });
 }

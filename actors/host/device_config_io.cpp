@@ -21,7 +21,8 @@ struct device_config_io_state {
   device_config_paths paths;
 };
 
-using self_ptr = device_config_io_actor::stateful_pointer<device_config_io_state>;
+using self_ptr
+  = device_config_io_actor::stateful_pointer<device_config_io_state>;
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -69,8 +70,8 @@ bool ends_job(const boot_write_step& s) {
   return w != nullptr && w->ends_job;
 }
 
-device_config_io_actor::behavior_type device_config_io_impl(self_ptr self,
-                                                            device_config_paths paths) {
+device_config_io_actor::behavior_type
+device_config_io_impl(self_ptr self, device_config_paths paths) {
   self->state.paths = std::move(paths);
   return {
     [self](const boot_read& r) {

@@ -273,8 +273,8 @@ TEST_SUITE("device_config") {
                              "from its result") {
     caf::scoped_actor watcher{sys};
     auto o = options();
-    auto real = spawn_device_config_io(sys, {o.boot_dir, o.breadcrumb, {}},
-                                       false);
+    auto real
+      = spawn_device_config_io(sys, {o.boot_dir, o.breadcrumb, {}}, false);
     auto gate
       = sys.spawn(gate_impl, real, caf::actor_cast<caf::actor>(watcher));
     auto a = spawn_device_config(sys, {}, o,
@@ -290,10 +290,11 @@ TEST_SUITE("device_config") {
     auto first
       = client->request(a, 10s, apply_device_config{first_config, false});
     watcher->receive([](int32_t held) { CHECK(held == 1); },
-                     caf::after(10s) >> [] {
-                       FAIL("the first apply's writes never reached the "
-                            "worker");
-                     });
+                     caf::after(10s) >>
+                       [] {
+                         FAIL("the first apply's writes never reached the "
+                              "worker");
+                       });
     auto second_config = first_config;
     second_config["HOST_CONFIG_hdmi_mode"] = "1";
     auto second
@@ -311,12 +312,12 @@ TEST_SUITE("device_config") {
       [&](const device_config_result& r) {
         CHECK(r.errors.empty());
         CHECK(r.reboot_required);
-        CHECK(r.changed
-              == std::map<std::string, std::string>{
-                {"HOST_CONFIG_gpu_mem", "64"}});
-        CHECK(r.written
-              == std::vector<std::string>{"config.txt",
-                                          "splash/balena-logo.png"});
+        CHECK(
+          r.changed
+          == std::map<std::string, std::string>{{"HOST_CONFIG_gpu_mem", "64"}});
+        CHECK(
+          r.written
+          == std::vector<std::string>{"config.txt", "splash/balena-logo.png"});
       },
       [&](const caf::error& e) { FAIL(to_string(e)); });
     // Planned after the first was written: only hdmi_mode is new.
@@ -326,9 +327,9 @@ TEST_SUITE("device_config") {
         CHECK(r.changed
               == std::map<std::string, std::string>{
                 {"HOST_CONFIG_hdmi_mode", "1"}});
-        CHECK(r.written
-              == std::vector<std::string>{"config.txt",
-                                          "splash/balena-logo.png"});
+        CHECK(
+          r.written
+          == std::vector<std::string>{"config.txt", "splash/balena-logo.png"});
       },
       [&](const caf::error& e) { FAIL(to_string(e)); });
     auto text = slurp(boot + "/config.txt");

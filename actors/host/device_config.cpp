@@ -506,10 +506,8 @@ void job_failed(device_config_ptr self, std::optional<Promise> rp,
   done(self);
 }
 
-// Reads every backend's files into st.files, then `then()`. The worker's
-// jobs have no timeout: a job that timed out could still land later, and
-// its outcome would be lost (a slow disk is slow; device_config answers
-// gets meanwhile).
+// Reads every backend's files into st.files, then `then()`. No timeout
+// (device_config.hpp says why).
 template <class Promise, class F>
 void read_files(device_config_ptr self, std::optional<Promise> rp, F then) {
   self->request(self->state.io, caf::infinite, boot_read{all_files(self)})
@@ -523,7 +521,8 @@ void read_files(device_config_ptr self, std::optional<Promise> rp, F then) {
 
 void run(device_config_ptr self, apply_job& queued) {
   using promise = caf::typed_response_promise<device_config_result>;
-  read_files<promise>(self, queued.rp, [self, j = std::move(queued)]() mutable {
+  auto rp = queued.rp; // before `queued` is moved into the continuation
+  read_files<promise>(self, rp, [self, j = std::move(queued)]() mutable {
     auto p = plan_apply(self, j.config, j.force);
     auto failed
       = [self, rp = j.rp](const caf::error& e) { job_failed(self, rp, e); };

@@ -1,6 +1,6 @@
 #include "actors/host/device_config.hpp"
 
-#include "actors/host/backends/config_plan.hpp"
+#include "actors/host/device_config_plan.hpp"
 #include "actors/telemetry/counters.hpp"
 #include "api/cloud/boot_codec.hpp"
 
@@ -9,7 +9,6 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <chrono>
 #include <deque>
-#include <set>
 #include <variant>
 
 namespace bosun {
@@ -76,26 +75,10 @@ void system_line(device_config_ptr self, const std::string& message,
     self->send(st.deps.logs, system_log{message, error});
 }
 
-// -- what device_config knows of the boot files (pure) ---------------------
+// -- what device_config knows of the boot files ----------------------------
 
 hc::file_map files_of(device_config_ptr self, const hc::backend& b) {
-  hc::file_map out;
-  const auto& known = *self->state.files;
-  for (const auto& f : b.files()) {
-    auto it = known.find(f);
-    out[f] = it == known.end() ? std::nullopt : it->second;
-  }
-  return out;
-}
-
-// Every backend's files: what each read asks the worker for (matching
-// backends depend on them: extra_uEnv's on its file existing).
-std::vector<std::string> all_files(device_config_ptr self) {
-  std::set<std::string> out;
-  for (const auto& b : self->state.backends)
-    for (auto& f : b->files())
-      out.insert(std::move(f));
-  return {out.begin(), out.end()};
+  return hc::files_for(*self->state.files, b);
 }
 
 // Keeps what the worker wrote as the files' contents.
@@ -106,42 +89,10 @@ void remember(device_config_ptr self, const boot_files_write& w,
     known[rel] = w.files.at(rel);
 }
 
-hc::device_facts facts_of(device_config_ptr self) {
-  return {self->state.opts.device_type, self->state.opts.meta_release};
-}
-
-// The backends this device has (re-detected on each read, as balena does).
 std::vector<const hc::backend*> matching(device_config_ptr self) {
-  std::vector<const hc::backend*> out;
-  for (const auto& b : self->state.backends)
-    if (b->matches(facts_of(self), files_of(self, *b)))
-      out.push_back(b.get());
-  return out;
-}
-
-// Every matching backend's values, as vars (getCurrent's backend part),
-// with the console lines of the reads (logged by the caller, where the
-// read used to be).
-struct backend_values {
-  hc::env_map vars;
-  std::string error;
-  std::vector<std::string> warnings;
-};
-backend_values read_backends(device_config_ptr self,
-                             const std::vector<const hc::backend*>& list) {
-  backend_values out;
-  for (const auto* b : list) {
-    auto r = b->read(files_of(self, *b));
-    for (auto& w : r.warnings)
-      out.warnings.push_back(std::move(w));
-    if (!r.error.empty()) {
-      out.error = r.error;
-      return out;
-    }
-    for (auto& [k, v] : hc::to_env(*b, r.options))
-      out.vars[k] = v;
-  }
-  return out;
+  auto& st = self->state;
+  return hc::matching(st.backends, {st.opts.device_type, st.opts.meta_release},
+                      *st.files);
 }
 
 void log_warnings(device_config_ptr self,
@@ -156,7 +107,7 @@ hc::env_map current_values(device_config_ptr self) {
   auto& st = self->state;
   auto out = st.applied;
   out["SUPERVISOR_VPN_CONTROL"] = st.opts.unmanaged ? "false" : "true";
-  auto b = read_backends(self, matching(self));
+  auto b = hc::read_backends(matching(self), *st.files);
   log_warnings(self, b.warnings);
   for (auto& [k, v] : b.vars)
     out[k] = v;
@@ -174,7 +125,7 @@ device_config_view view_of(device_config_ptr self) {
   return v;
 }
 
-// -- decisions without I/O -------------------------------------------------
+// -- decisions without I/O (the apply's plan: device_config_plan.hpp) -------
 
 // The reboot-after-apply breadcrumb (host.md §1) was touched (a step of
 // the job): say why.
@@ -239,115 +190,6 @@ void apply_firewall(device_config_ptr self) {
 
 constexpr const char* applied_prefix = "device_config.";
 
-// One backend's part of an apply: the boot config it writes and how.
-struct backend_step {
-  std::string json; // the options, for the log lines
-  std::vector<std::string> notes;
-  std::string error; // the backend cannot write them: nothing written
-  size_t step = 0;   // its files' step in the job (without an error)
-};
-
-// One apply, decided from the boot files as read (host.md §6.1): the job
-// for the worker, and what the apply reports and logs around it.
-struct apply_plan {
-  bool force = false;
-  // The table keys (steps 1-2).
-  hc::key_changes keys;
-  bool keys_breadcrumb = false;           // a key change needs a reboot
-  std::optional<size_t> config_json_step; // persistentLogging
-  // The boot backends (step 4, §6.3).
-  std::vector<std::string> read_warnings;
-  std::string boot_error; // unreadable files or a refused change
-  std::map<std::string, std::string> boot_changed;
-  bool boot_change = false;
-  bool boot_reboot = false;
-  std::vector<backend_step> boot;
-  boot_write job;
-};
-
-void plan_keys(device_config_ptr self, const hc::env_map& target,
-               apply_plan& p) {
-  auto& st = self->state;
-  p.keys = hc::plan_key_changes(st.applied, target);
-  const auto& changes = p.keys.changes;
-  if (changes.empty())
-    return;
-  p.keys_breadcrumb = !p.keys.rebooting.empty();
-  // SUPERVISOR_PERSISTENT_LOGGING is kept in config.json
-  // (persistentLogging), read at the next start.
-  auto it = changes.find("SUPERVISOR_PERSISTENT_LOGGING");
-  if (it == changes.end() || st.opts.config_json.empty())
-    return;
-  config_json_rewrite w;
-  w.path = st.opts.config_json;
-  w.edit.set["persistentLogging"] = hc::truthy(it->second);
-  p.config_json_step = p.job.steps.size();
-  p.job.steps.emplace_back(std::move(w));
-}
-
-// When any matching backend differs from the target, every one is
-// rewritten.
-void plan_backends(device_config_ptr self, const hc::env_map& target,
-                   apply_plan& p) {
-  auto list = matching(self);
-  auto current = read_backends(self, list);
-  p.read_warnings = std::move(current.warnings);
-  if (!current.error.empty()) {
-    p.boot_error = current.error;
-    return;
-  }
-  std::vector<hc::backend_change> plans;
-  for (const auto* b : list) {
-    auto c = hc::plan_backend(*b, current.vars, target,
-                              self->state.opts.device_type);
-    if (!c.error.empty()) {
-      p.boot_error = c.error;
-      return;
-    }
-    if (c.change) {
-      p.boot_change = true;
-      p.boot_reboot = p.boot_reboot || b->reboot_required(c.current, c.target);
-      auto before = hc::to_env(*b, c.current);
-      for (auto& [k, v] : hc::to_env(*b, c.target))
-        if (before[k] != v)
-          p.boot_changed[k] = v;
-      for (auto& [k, v] : before)
-        if (!c.target.count(b->key_of(k)))
-          p.boot_changed[k] = "";
-    }
-    plans.push_back(std::move(c));
-  }
-  if (!p.boot_change)
-    return;
-  if (p.boot_reboot)
-    p.job.steps.emplace_back(breadcrumb_touch{});
-  for (size_t i = 0; i < list.size(); ++i) {
-    backend_step s;
-    s.json = cloud::encode_boot_options(plans[i].target);
-    auto w = list[i]->write(plans[i].target, files_of(self, *list[i]));
-    s.notes = std::move(w.notes);
-    s.error = std::move(w.error);
-    bool refused = !s.error.empty();
-    if (!refused) {
-      s.step = p.job.steps.size();
-      p.job.steps.emplace_back(boot_files_write{std::move(w.files), true});
-    }
-    p.boot.push_back(std::move(s));
-    if (refused)
-      break; // the backends after it are not written
-  }
-}
-
-apply_plan plan_apply(device_config_ptr self, const hc::env_map& config,
-                      bool force) {
-  apply_plan p;
-  p.force = force;
-  auto target = hc::effective_target(config, self->state.opts.unmanaged);
-  plan_keys(self, target, p);
-  plan_backends(self, target, p);
-  return p;
-}
-
 // -- finishing with what the worker did ------------------------------------
 
 // The step's outcome, when it ran.
@@ -374,7 +216,7 @@ void store_keys(device_config_ptr self, const hc::env_map& changes) {
 }
 
 // config.json's outcome (persistentLogging).
-void persist(device_config_ptr self, const apply_plan& p,
+void persist(device_config_ptr self, const hc::apply_plan& p,
              const boot_written& w) {
   if (!p.config_json_step)
     return;
@@ -384,7 +226,7 @@ void persist(device_config_ptr self, const apply_plan& p,
                 true);
 }
 
-void finish_keys(device_config_ptr self, const apply_plan& p,
+void finish_keys(device_config_ptr self, const hc::apply_plan& p,
                  const boot_written& w, device_config_result& r) {
   auto& st = self->state;
   for (const auto& line : p.keys.warnings)
@@ -411,7 +253,7 @@ void finish_keys(device_config_ptr self, const apply_plan& p,
     apply_firewall(self);
 }
 
-void finish_backends(device_config_ptr self, const apply_plan& p,
+void finish_backends(device_config_ptr self, const hc::apply_plan& p,
                      const boot_written& w, device_config_result& r) {
   log_warnings(self, p.read_warnings);
   for (const auto& [k, v] : p.boot_changed)
@@ -435,7 +277,7 @@ void finish_backends(device_config_ptr self, const apply_plan& p,
     if (!s.error.empty()) {
       why = s.error;
     } else if (const auto* o = outcome_of(w, s.step)) {
-      const auto& files = std::get<boot_files_write>(p.job.steps[s.step]);
+      const auto& files = std::get<boot_files_write>(p.steps[s.step]);
       remember(self, files, *o);
       r.written.insert(r.written.end(), o->written.begin(), o->written.end());
       why = o->error;
@@ -464,14 +306,14 @@ void done(device_config_ptr self) {
   next(self);
 }
 
-void finish_apply(device_config_ptr self, const apply_plan& p,
+void finish_apply(device_config_ptr self, const hc::apply_plan& p,
                   const boot_written& w, apply_job& j) {
   auto& st = self->state;
   device_config_result r;
   finish_keys(self, p, w, r);
   finish_backends(self, p, w, r);
   if (r.reboot_required)
-    reboot_after_apply(self, p.force);
+    reboot_after_apply(self, j.force);
   // A failed apply is tried again (balena's apply loop retries), after
   // 15 s doubling to 15 min; a new target replaces the pending retry (an
   // apply already waiting is that new target).
@@ -510,7 +352,9 @@ void job_failed(device_config_ptr self, std::optional<Promise> rp,
 // (device_config.hpp says why).
 template <class Promise, class F>
 void read_files(device_config_ptr self, std::optional<Promise> rp, F then) {
-  self->request(self->state.io, caf::infinite, boot_read{all_files(self)})
+  self
+    ->request(self->state.io, caf::infinite,
+              boot_read{hc::all_files(self->state.backends)})
     .then(
       [self, then](boot_contents& c) mutable {
         self->state.files = std::move(c.files);
@@ -523,15 +367,19 @@ void run(device_config_ptr self, apply_job& queued) {
   using promise = caf::typed_response_promise<device_config_result>;
   auto rp = queued.rp; // before `queued` is moved into the continuation
   read_files<promise>(self, rp, [self, j = std::move(queued)]() mutable {
-    auto p = plan_apply(self, j.config, j.force);
+    auto& st = self->state;
+    auto p = hc::plan_apply(
+      st.backends, {st.opts.device_type, st.opts.meta_release}, *st.files,
+      st.applied, hc::effective_target(j.config, st.opts.unmanaged),
+      st.opts.config_json);
     auto failed
       = [self, rp = j.rp](const caf::error& e) { job_failed(self, rp, e); };
     // The rest of the writes, once the keys are stored.
     auto write = [self, p, j, failed]() mutable {
       store_keys(self, p.keys.changes);
-      if (p.job.steps.empty())
+      if (p.steps.empty())
         return finish_apply(self, p, {}, j);
-      self->request(self->state.io, caf::infinite, p.job)
+      self->request(self->state.io, caf::infinite, boot_write{p.steps})
         .then([self, p, j](
                 const boot_written& w) mutable { finish_apply(self, p, w, j); },
               failed);

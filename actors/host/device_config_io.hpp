@@ -12,19 +12,15 @@
 // read, what to write, in which order; the worker does it and says what
 // happened, step by step. Writes are atomic (temp file, fsync, rename:
 // actors/cloud/config_writer.hpp), so a reader never sees half a file.
-#include "actors/host/backends/backend.hpp"
+#include "actors/host/device_config_plan.hpp"
 #include "actors/host/host_provider.hpp"
-#include "api/cloud/device_api.hpp"
 #include "messages/message.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace bosun {
@@ -46,28 +42,9 @@ struct boot_contents {
   boot_config::file_map files;
 };
 
-// The steps of a write job, done in order.
-// Touches the reboot breadcrumb (created, its mtime now); cannot fail.
-struct breadcrumb_touch {};
-// Rewrites config.json (actors/cloud/config_writer.hpp).
-struct config_json_rewrite {
-  std::string path;
-  cloud::config_json_edit edit;
-};
-// Writes files under the boot dir (parents created), each atomically, in
-// order; the first failure ends the step, and with `ends_job` the job.
-struct boot_files_write {
-  std::map<std::string, std::string> files;
-  bool ends_job = true;
-};
-using boot_write_step
-  = std::variant<breadcrumb_touch, config_json_rewrite, boot_files_write>;
+// A write job: its steps (actors/host/device_config_plan.hpp), in order.
 struct boot_write {
   std::vector<boot_write_step> steps;
-};
-struct boot_step_outcome {
-  std::vector<std::string> written; // files written, relative to the boot dir
-  std::optional<std::string> error; // why the step failed
 };
 // One outcome per step run: the steps after one that ended the job are
 // missing.

@@ -289,6 +289,9 @@ start_agent(caf::actor_system& sys, const config& cfg, agent_deps deps) {
     dc.initial[v.name] = v.value;
   dc.log = deps.log;
   dc.facts = deps.host;
+  // device_config runs on the scheduler; its worker (the boot partition's
+  // reads and writes) on a thread of its own unless blocking_detached is
+  // false (fleet-sim).
   opts.children.push_back(core_child(
     &core_actors::device_config,
     [dc, detached](caf::actor_system& s, const core_actors& c) {

@@ -54,12 +54,14 @@ struct agent_deps {
   // (fleet-sim: thousands of agents share one stderr).
   bool log_prefix = false;
   // Where the agent's blocking actors run (db, the host actor's worker
-  // host_io, device_config, the logs' history reads, journal runs): on
-  // threads of their own (a device: their waits on disk and D-Bus never hold
-  // up another actor), or, false, as ordinary actors on the scheduler's
-  // workers (fleet-sim: three threads per agent would not fit 10,000 agents
-  // in one process; its SQLite is on tmpfs and its host simulated, so their
-  // calls are short).
+  // host_io, device_config's worker device_config_io, the logs' history
+  // reads, journal runs): on threads of their own (a device: their waits on
+  // disk and D-Bus never hold up another actor), or, false, as ordinary
+  // actors on the scheduler's workers (fleet-sim: three threads per agent
+  // would not fit 10,000 agents in one process; its SQLite is on tmpfs and
+  // its host simulated, so their calls are short). The actors that own
+  // these workers (host, device_config, logs) never block and always run
+  // on the scheduler.
   bool blocking_detached = true;
   // The system D-Bus: std::nullopt, the one at cfg.dbus_address (a device);
   // a reason, none (fleet-sim: "simulated device"): the host actor reports

@@ -1,7 +1,6 @@
 #include "actors/host/device_config.hpp"
 
-#include "actors/cloud/config_writer.hpp"
-#include "actors/host/backends/config_plan.hpp"
+#include "actors/host/device_config_plan.hpp"
 #include "actors/telemetry/counters.hpp"
 #include "api/cloud/boot_codec.hpp"
 
@@ -9,10 +8,8 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <sys/stat.h>
+#include <deque>
+#include <variant>
 
 namespace bosun {
 
@@ -21,6 +18,19 @@ namespace hc = boot_config;
 namespace {
 
 using namespace std::chrono_literals;
+
+// An apply waiting for the worker: the formatted config, and whom to
+// answer (nobody for a retry or the stored target applied at start).
+struct apply_job {
+  hc::env_map config;
+  bool force = false;
+  std::optional<caf::typed_response_promise<device_config_result>> rp;
+};
+// A get whose answer needs the boot files read.
+struct view_job {
+  caf::typed_response_promise<device_config_view> rp;
+};
+using queued_job = std::variant<apply_job, view_job>;
 
 struct device_config_state {
   static inline const char* name = "device_config";
@@ -35,6 +45,13 @@ struct device_config_state {
   std::string last_error;
   uint32_t failures = 0; // failed applies in a row
   uint64_t retry_epoch = 0;
+  device_config_io_actor io; // the worker: every blocking call
+  // The boot files (every backend's) as the worker last read or wrote
+  // them; empty until the start's read.
+  std::optional<hc::file_map> files;
+  // One job at a time, the start's first; the rest wait in arrival order.
+  bool busy = true;
+  std::deque<queued_job> queue;
 };
 
 using device_config_ptr
@@ -58,72 +75,30 @@ void system_line(device_config_ptr self, const std::string& message,
     self->send(st.deps.logs, system_log{message, error});
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::nullopt;
-  return std::string(std::istreambuf_iterator<char>(in),
-                     std::istreambuf_iterator<char>());
-}
+// -- what device_config knows of the boot files ----------------------------
 
 hc::file_map files_of(device_config_ptr self, const hc::backend& b) {
-  hc::file_map out;
-  for (const auto& f : b.files())
-    out[f] = read_file(self->state.opts.boot_dir + "/" + f);
-  return out;
+  return hc::files_for(*self->state.files, b);
 }
 
-hc::device_facts facts_of(device_config_ptr self) {
-  return {self->state.opts.device_type, self->state.opts.meta_release};
+// Keeps what the worker wrote as the files' contents.
+void remember(device_config_ptr self, const boot_files_write& w,
+              const boot_step_outcome& o) {
+  auto& known = *self->state.files;
+  for (const auto& rel : o.written)
+    known[rel] = w.files.at(rel);
 }
 
-// The backends this device has (re-detected on each read, as balena does:
-// extra_uEnv's depends on its file existing).
 std::vector<const hc::backend*> matching(device_config_ptr self) {
-  std::vector<const hc::backend*> out;
-  for (const auto& b : self->state.backends)
-    if (b->matches(facts_of(self), files_of(self, *b)))
-      out.push_back(b.get());
-  return out;
+  auto& st = self->state;
+  return hc::matching(st.backends, {st.opts.device_type, st.opts.meta_release},
+                      *st.files);
 }
 
-// Writes `files` (relative to the boot dir) atomically; the first failure.
-std::optional<std::string>
-write_files(device_config_ptr self,
-            const std::map<std::string, std::string>& files,
-            std::vector<std::string>& written) {
-  for (const auto& [rel, data] : files) {
-    auto path = self->state.opts.boot_dir + "/" + rel;
-    std::error_code ec;
-    std::filesystem::create_directories(
-      std::filesystem::path(path).parent_path(), ec);
-    if (auto why = atomic_write(path, data))
-      return why;
-    written.push_back(rel);
-  }
-  return std::nullopt;
-}
-
-// Every matching backend's values, as vars (getCurrent's backend part).
-struct backend_values {
-  hc::env_map vars;
-  std::string error;
-};
-backend_values read_backends(device_config_ptr self,
-                             const std::vector<const hc::backend*>& list) {
-  backend_values out;
-  for (const auto* b : list) {
-    auto r = b->read(files_of(self, *b));
-    for (const auto& w : r.warnings)
-      log_of(self).debug("config", "{}", w);
-    if (!r.error.empty()) {
-      out.error = r.error;
-      return out;
-    }
-    for (auto& [k, v] : hc::to_env(*b, r.options))
-      out.vars[k] = v;
-  }
-  return out;
+void log_warnings(device_config_ptr self,
+                  const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings)
+    log_of(self).debug("config", "{}", w);
 }
 
 // getCurrent: the table keys as applied, the VPN (openvpn runs on managed
@@ -132,21 +107,29 @@ hc::env_map current_values(device_config_ptr self) {
   auto& st = self->state;
   auto out = st.applied;
   out["SUPERVISOR_VPN_CONTROL"] = st.opts.unmanaged ? "false" : "true";
-  auto b = read_backends(self, matching(self));
+  auto b = hc::read_backends(matching(self), *st.files);
+  log_warnings(self, b.warnings);
   for (auto& [k, v] : b.vars)
     out[k] = v;
   return out;
 }
 
-// The reboot-after-apply breadcrumb (host.md §1): touched, mtime now.
-void set_breadcrumb(device_config_ptr self, const hc::env_map& causes) {
-  const auto& path = self->state.opts.breadcrumb;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(),
-                                      ec);
-  std::ofstream(path, std::ios::app).close();
-  std::filesystem::last_write_time(
-    path, std::filesystem::file_time_type::clock::now(), ec);
+device_config_view view_of(device_config_ptr self) {
+  auto& st = self->state;
+  device_config_view v;
+  v.current = current_values(self);
+  v.target = hc::effective_target(st.stored ? *st.stored : v.current,
+                                  st.opts.unmanaged);
+  v.discoverable = st.discoverable;
+  v.firewall_mode = st.firewall_mode;
+  return v;
+}
+
+// -- decisions without I/O (the apply's plan: device_config_plan.hpp) -------
+
+// The reboot-after-apply breadcrumb (host.md §1) was touched (a step of
+// the job): say why.
+void breadcrumb_line(device_config_ptr self, const hc::env_map& causes) {
   system_line(self, "Reboot has been scheduled to apply changes: "
                       + cloud::encode_config_object(causes));
 }
@@ -175,20 +158,6 @@ void reboot_after_apply(device_config_ptr self, bool force) {
             log_of(self).warn("config", "the reboot was refused: {}",
                               self->system().render(e));
           });
-}
-
-// host.md §1: a reboot is due while the breadcrumb is newer than the boot
-// (a bosun restarted before the reboot it asked for still owes it).
-bool reboot_due(device_config_ptr self) {
-  struct stat st {};
-  if (::stat(self->state.opts.breadcrumb.c_str(), &st) != 0)
-    return false;
-  auto uptime = self->state.opts.facts->uptime_seconds();
-  if (!uptime)
-    return false;
-  auto boot = std::chrono::system_clock::now()
-              - std::chrono::seconds(static_cast<int64_t>(*uptime));
-  return std::chrono::system_clock::from_time_t(st.st_mtime) > boot;
 }
 
 // HOST_DISCOVERABILITY (host.md §6.5): the host actor starts or stops
@@ -221,128 +190,133 @@ void apply_firewall(device_config_ptr self) {
 
 constexpr const char* applied_prefix = "device_config.";
 
-// Keeps the applied table keys (db) and persistentLogging (config.json).
-void persist(device_config_ptr self, const hc::env_map& changes) {
-  auto& st = self->state;
-  if (st.deps.db) {
-    std::map<std::string, std::string> kv;
-    for (const auto& [k, v] : changes)
-      kv[applied_prefix + k] = v;
-    self->request(st.deps.db, 10s, caf::put_atom_v, config_kv_atom_v, kv)
-      .then([] {},
-            [self](const caf::error& e) {
-              log_of(self).warn("config", "cannot store the applied config: {}",
-                                self->system().render(e));
-            });
-  }
-  auto it = changes.find("SUPERVISOR_PERSISTENT_LOGGING");
-  if (it == changes.end() || st.opts.config_json.empty())
-    return;
-  cloud::config_json_edit edit;
-  edit.set["persistentLogging"] = hc::truthy(it->second);
-  if (auto why = rewrite_config_json(st.opts.config_json, edit))
-    system_line(self, "Error applying configuration change: " + *why, true);
+// -- finishing with what the worker did ------------------------------------
+
+// The step's outcome, when it ran.
+const boot_step_outcome* outcome_of(const boot_written& w, size_t step) {
+  return step < w.steps.size() ? &w.steps[step] : nullptr;
 }
 
-// The table keys (host.md §6.1 steps 1-2).
-void apply_keys(device_config_ptr self, const hc::env_map& target,
-                device_config_result& r) {
+// Keeps the applied table keys (db): after their breadcrumb is touched
+// (a restart in between applies them again, and reboots), before the
+// other writes (a restart after them does not).
+void store_keys(device_config_ptr self, const hc::env_map& changes) {
   auto& st = self->state;
-  auto kc = hc::plan_key_changes(st.applied, target);
-  for (const auto& w : kc.warnings)
-    system_line(self, w);
-  if (kc.changes.empty())
+  if (!st.deps.db || changes.empty())
     return;
-  if (!kc.rebooting.empty()) {
-    set_breadcrumb(self, kc.rebooting);
+  std::map<std::string, std::string> kv;
+  for (const auto& [k, v] : changes)
+    kv[applied_prefix + k] = v;
+  self->request(st.deps.db, 10s, caf::put_atom_v, config_kv_atom_v, kv)
+    .then([] {},
+          [self](const caf::error& e) {
+            log_of(self).warn("config", "cannot store the applied config: {}",
+                              self->system().render(e));
+          });
+}
+
+// config.json's outcome (persistentLogging).
+void persist(device_config_ptr self, const hc::apply_plan& p,
+             const boot_written& w) {
+  if (!p.config_json_step)
+    return;
+  const auto* o = outcome_of(w, *p.config_json_step);
+  if (o && o->error)
+    system_line(self, "Error applying configuration change: " + *o->error,
+                true);
+}
+
+void finish_keys(device_config_ptr self, const hc::apply_plan& p,
+                 const boot_written& w, device_config_result& r) {
+  auto& st = self->state;
+  for (const auto& line : p.keys.warnings)
+    system_line(self, line);
+  const auto& changes = p.keys.changes;
+  if (changes.empty())
+    return;
+  if (!p.keys.rebooting.empty()) {
+    breadcrumb_line(self, p.keys.rebooting);
     r.reboot_required = true;
   }
-  auto json = cloud::encode_config_object(kc.changes);
+  auto json = cloud::encode_config_object(changes);
   system_line(self, "Applying configuration change " + json);
-  for (const auto& [k, v] : kc.changes) {
+  for (const auto& [k, v] : changes) {
     st.applied[k] = v;
     r.changed[k] = v;
   }
-  persist(self, kc.changes);
+  persist(self, p, w);
   system_line(self, "Applied configuration change " + json);
-  if (kc.changes.count("HOST_DISCOVERABILITY"))
+  if (changes.count("HOST_DISCOVERABILITY"))
     apply_discoverability(self);
-  if (kc.changes.count("HOST_FIREWALL_MODE")
-      || kc.changes.count("SUPERVISOR_LOCAL_MODE"))
+  if (changes.count("HOST_FIREWALL_MODE")
+      || changes.count("SUPERVISOR_LOCAL_MODE"))
     apply_firewall(self);
 }
 
-// The boot backends (host.md §6.1 step 4, §6.3): when any differs from the
-// target, every matching backend is rewritten.
-void apply_backends(device_config_ptr self, const hc::env_map& target,
-                    device_config_result& r) {
-  auto list = matching(self);
-  auto current = read_backends(self, list);
-  if (!current.error.empty()) {
-    system_line(self, current.error, true);
-    r.errors.push_back(current.error);
+void finish_backends(device_config_ptr self, const hc::apply_plan& p,
+                     const boot_written& w, device_config_result& r) {
+  log_warnings(self, p.read_warnings);
+  for (const auto& [k, v] : p.boot_changed)
+    r.changed[k] = v;
+  if (!p.boot_error.empty()) {
+    system_line(self, p.boot_error, true);
+    r.errors.push_back(p.boot_error);
     return;
   }
-  std::vector<hc::backend_change> plans;
-  bool change = false;
-  bool reboot = false;
-  for (const auto* b : list) {
-    auto p = hc::plan_backend(*b, current.vars, target,
-                              self->state.opts.device_type);
-    if (!p.error.empty()) {
-      system_line(self, p.error, true);
-      r.errors.push_back(p.error);
-      return;
-    }
-    if (p.change) {
-      change = true;
-      reboot = reboot || b->reboot_required(p.current, p.target);
-      auto before = hc::to_env(*b, p.current);
-      for (auto& [k, v] : hc::to_env(*b, p.target))
-        if (before[k] != v)
-          r.changed[k] = v;
-      for (auto& [k, v] : before)
-        if (!p.target.count(b->key_of(k)))
-          r.changed[k] = "";
-    }
-    plans.push_back(std::move(p));
-  }
-  if (!change)
+  if (!p.boot_change)
     return;
-  if (reboot) {
-    set_breadcrumb(self, {});
+  if (p.boot_reboot) {
+    breadcrumb_line(self, {});
     r.reboot_required = true;
   }
-  for (size_t i = 0; i < list.size(); ++i) {
-    const auto& conf = plans[i].target;
-    auto json = cloud::encode_boot_options(conf);
-    system_line(self, "Applying boot config: " + json);
-    auto w = list[i]->write(conf, files_of(self, *list[i]));
-    for (const auto& n : w.notes)
+  for (const auto& s : p.boot) {
+    system_line(self, "Applying boot config: " + s.json);
+    for (const auto& n : s.notes)
       log_of(self).info("config", "{}", n);
-    auto why = w.error.empty() ? write_files(self, w.files, r.written)
-                               : std::optional<std::string>(w.error);
+    std::optional<std::string> why;
+    if (!s.error.empty()) {
+      why = s.error;
+    } else if (const auto* o = outcome_of(w, s.step)) {
+      const auto& files = std::get<boot_files_write>(p.steps[s.step]);
+      remember(self, files, *o);
+      r.written.insert(r.written.end(), o->written.begin(), o->written.end());
+      why = o->error;
+    }
     if (why) {
       system_line(self, "Error setting boot config: " + *why, true);
       r.errors.push_back(*why);
       return;
     }
-    system_line(self, "Applied boot config: " + json);
+    system_line(self, "Applied boot config: " + s.json);
   }
 }
 
-device_config_result apply(device_config_ptr self, const hc::env_map& raw,
-                           bool force) {
+bool apply_queued(device_config_ptr self) {
+  for (const auto& j : self->state.queue)
+    if (std::holds_alternative<apply_job>(j))
+      return true;
+  return false;
+}
+
+void next(device_config_ptr self);
+
+// The job that ran is over: the next one starts.
+void done(device_config_ptr self) {
+  self->state.busy = false;
+  next(self);
+}
+
+void finish_apply(device_config_ptr self, const hc::apply_plan& p,
+                  const boot_written& w, apply_job& j) {
   auto& st = self->state;
   device_config_result r;
-  st.stored = hc::format_config(raw, st.backends);
-  auto target = hc::effective_target(*st.stored, st.opts.unmanaged);
-  apply_keys(self, target, r);
-  apply_backends(self, target, r);
+  finish_keys(self, p, w, r);
+  finish_backends(self, p, w, r);
   if (r.reboot_required)
-    reboot_after_apply(self, force);
+    reboot_after_apply(self, j.force);
   // A failed apply is tried again (balena's apply loop retries), after
-  // 15 s doubling to 15 min; a new target replaces the pending retry.
+  // 15 s doubling to 15 min; a new target replaces the pending retry (an
+  // apply already waiting is that new target).
   auto epoch = ++st.retry_epoch;
   if (r.errors.empty()) {
     st.failures = 0;
@@ -351,41 +325,109 @@ device_config_result apply(device_config_ptr self, const hc::env_map& raw,
     for (uint32_t i = 0; i < st.failures && delay < 15min; ++i)
       delay *= 2;
     ++st.failures;
-    self->delayed_send(self, std::min<std::chrono::milliseconds>(delay, 15min),
-                       device_config_retry{epoch});
+    if (!apply_queued(self))
+      self->delayed_send(self,
+                         std::min<std::chrono::milliseconds>(delay, 15min),
+                         device_config_retry{epoch});
   }
-  return r;
+  if (j.rp)
+    j.rp->deliver(std::move(r));
+  done(self);
 }
 
-device_config_view view_of(device_config_ptr self) {
-  auto& st = self->state;
-  device_config_view v;
-  v.current = current_values(self);
-  v.target = hc::effective_target(st.stored ? *st.stored : v.current,
-                                  st.opts.unmanaged);
-  v.discoverable = st.discoverable;
-  v.firewall_mode = st.firewall_mode;
-  return v;
+// -- the jobs ---------------------------------------------------------------
+
+// The worker failed a job (it went down: device_config follows it, linked).
+template <class Promise>
+void job_failed(device_config_ptr self, std::optional<Promise> rp,
+                const caf::error& e) {
+  log_of(self).error("config", "the device config worker failed: {}",
+                     self->system().render(e));
+  if (rp)
+    rp->deliver(e);
+  done(self);
 }
 
-void start(device_config_ptr self) {
+// Reads every backend's files into st.files, then `then()`. No timeout
+// (device_config.hpp says why).
+template <class Promise, class F>
+void read_files(device_config_ptr self, std::optional<Promise> rp, F then) {
+  self
+    ->request(self->state.io, caf::infinite,
+              boot_read{hc::all_files(self->state.backends)})
+    .then(
+      [self, then](boot_contents& c) mutable {
+        self->state.files = std::move(c.files);
+        then();
+      },
+      [self, rp](const caf::error& e) { job_failed(self, rp, e); });
+}
+
+void run(device_config_ptr self, apply_job& queued) {
+  using promise = caf::typed_response_promise<device_config_result>;
+  auto rp = queued.rp; // before `queued` is moved into the continuation
+  read_files<promise>(self, rp, [self, j = std::move(queued)]() mutable {
+    auto& st = self->state;
+    auto p = hc::plan_apply(
+      st.backends, {st.opts.device_type, st.opts.meta_release}, *st.files,
+      st.applied, hc::effective_target(j.config, st.opts.unmanaged),
+      st.opts.config_json);
+    auto failed
+      = [self, rp = j.rp](const caf::error& e) { job_failed(self, rp, e); };
+    // The rest of the writes, once the keys are stored.
+    auto write = [self, p, j, failed]() mutable {
+      store_keys(self, p.keys.changes);
+      if (p.steps.empty())
+        return finish_apply(self, p, {}, j);
+      self->request(self->state.io, caf::infinite, boot_write{p.steps})
+        .then([self, p, j](
+                const boot_written& w) mutable { finish_apply(self, p, w, j); },
+              failed);
+    };
+    if (!p.keys_breadcrumb)
+      return write();
+    self
+      ->request(self->state.io, caf::infinite, boot_write{{breadcrumb_touch{}}})
+      .then([write](const boot_written&) mutable { write(); }, failed);
+  });
+}
+
+void run(device_config_ptr self, view_job& j) {
+  using promise = caf::typed_response_promise<device_config_view>;
+  read_files<promise>(self, j.rp, [self, rp = j.rp]() mutable {
+    rp.deliver(view_of(self));
+    done(self);
+  });
+}
+
+void next(device_config_ptr self) {
   auto& st = self->state;
-  for (const auto* b : matching(self)) {
-    std::vector<std::string> written;
-    if (auto why
-        = write_files(self, b->initialise(files_of(self, *b)), written))
-      log_of(self).warn("config", "Could not initialise the {} backend: {}",
-                        b->name(), *why);
-  }
-  apply_discoverability(self);
-  apply_firewall(self);
-  if (reboot_due(self))
-    reboot_after_apply(self, false);
-  if (!st.deps.db)
+  if (st.busy || st.queue.empty())
     return;
-  // The table keys as last applied, then the stored target's config,
-  // applied again (balena's apply loop runs at start); a target that came
-  // first wins.
+  auto job = std::move(st.queue.front());
+  st.queue.pop_front();
+  st.busy = true;
+  std::visit([self](auto& j) { run(self, j); }, job);
+}
+
+// A new target (or the stored one again): stored at once, so a get sees
+// it; applied when the jobs before it are done. It replaces a pending
+// retry.
+void enqueue_apply(
+  device_config_ptr self, const hc::env_map& raw, bool force,
+  std::optional<caf::typed_response_promise<device_config_result>> rp) {
+  auto& st = self->state;
+  st.stored = hc::format_config(raw, st.backends);
+  ++st.retry_epoch;
+  st.queue.emplace_back(apply_job{*st.stored, force, std::move(rp)});
+  next(self);
+}
+
+// The table keys as last applied, then the stored target's config,
+// applied again (balena's apply loop runs at start); a target that came
+// first wins.
+void load_stored(device_config_ptr self) {
+  auto& st = self->state;
   self->request(st.deps.db, 10s, caf::get_atom_v, config_kv_atom_v)
     .then(
       [self](const std::map<std::string, std::string>& kv) {
@@ -403,7 +445,7 @@ void start(device_config_ptr self) {
           .then(
             [self](const std::optional<target_state>& t) {
               if (t && !self->state.stored)
-                apply(self, t->config, false);
+                enqueue_apply(self, t->config, false, std::nullopt);
             },
             [self](const caf::error& e) {
               log_of(self).warn("config", "cannot read the stored target: {}",
@@ -416,16 +458,67 @@ void start(device_config_ptr self) {
       });
 }
 
+// The first job: the files read, each matching backend's first-start
+// files written (the splash default), a reboot still owed asked for; then
+// the stored state loaded.
+void start(device_config_ptr self) {
+  using no_promise = caf::typed_response_promise<device_config_view>;
+  read_files<no_promise>(self, std::nullopt, [self] {
+    boot_write job;
+    std::vector<std::pair<const hc::backend*, size_t>> steps;
+    for (const auto* b : matching(self)) {
+      auto files = b->initialise(files_of(self, *b));
+      if (files.empty())
+        continue;
+      steps.emplace_back(b, job.steps.size());
+      job.steps.emplace_back(boot_files_write{std::move(files), false});
+    }
+    auto io = self->state.io;
+    auto finish = [self, io, steps, job](const boot_written& w) {
+      for (const auto& [b, i] : steps) {
+        const auto* o = outcome_of(w, i);
+        if (!o)
+          continue;
+        remember(self, std::get<boot_files_write>(job.steps[i]), *o);
+        if (o->error)
+          log_of(self).warn("config", "Could not initialise the {} backend: {}",
+                            b->name(), *o->error);
+      }
+      apply_discoverability(self);
+      apply_firewall(self);
+      self->request(io, caf::infinite, reboot_due_check{})
+        .then(
+          [self](bool due) {
+            if (due)
+              reboot_after_apply(self, false);
+            if (self->state.deps.db)
+              load_stored(self);
+            done(self);
+          },
+          [self](const caf::error& e) {
+            job_failed<no_promise>(self, std::nullopt, e);
+          });
+    };
+    if (job.steps.empty())
+      return finish({});
+    self->request(io, caf::infinite, job)
+      .then(finish, [self](const caf::error& e) {
+        job_failed<no_promise>(self, std::nullopt, e);
+      });
+  });
+}
+
 device_config_actor::behavior_type
 device_config_impl(device_config_ptr self, device_config_deps deps,
-                   device_config_options opts) {
+                   device_config_options opts, device_config_io_actor io) {
   auto& st = self->state;
   st.deps = std::move(deps);
   st.opts = std::move(opts);
   if (!st.opts.log)
     st.opts.log = std::make_shared<const logger>();
-  if (!st.opts.facts)
-    st.opts.facts = real_host_provider();
+  st.io = std::move(io);
+  // The worker lives and dies with this actor.
+  self->link_to(st.io);
   st.backends = hc::make_backends();
   for (const auto& k : hc::config_keys())
     st.applied[k.var] = k.default_value;
@@ -438,13 +531,26 @@ device_config_impl(device_config_ptr self, device_config_deps deps,
   return telemetry::instrument(
     self, {"device_config", [self] { return self->state.last_error; }, {}},
     [self](const apply_device_config& a) {
-      return apply(self, a.config, a.force);
+      auto rp = self->make_response_promise<device_config_result>();
+      enqueue_apply(self, a.config, a.force, rp);
+      return rp;
     },
-    [self](caf::get_atom, device_config_atom) { return view_of(self); },
+    [self](caf::get_atom, device_config_atom) {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<device_config_view>();
+      // While a job runs: from the files as last read or written.
+      if (st.busy && st.files) {
+        rp.deliver(view_of(self));
+      } else {
+        st.queue.emplace_back(view_job{rp});
+        next(self);
+      }
+      return rp;
+    },
     [self](const device_config_retry& t) {
       auto& st = self->state;
       if (t.epoch == st.retry_epoch && st.stored)
-        apply(self, *st.stored, false);
+        enqueue_apply(self, *st.stored, false, std::nullopt);
     });
 }
 
@@ -454,10 +560,18 @@ device_config_actor spawn_device_config(caf::actor_system& sys,
                                         device_config_deps deps,
                                         device_config_options opts,
                                         bool detached) {
-  if (!detached)
-    return sys.spawn(device_config_impl, std::move(deps), std::move(opts));
-  return sys.spawn<caf::detached>(device_config_impl, std::move(deps),
-                                  std::move(opts));
+  auto io = spawn_device_config_io(
+    sys, {opts.boot_dir, opts.breadcrumb, opts.facts}, detached);
+  return spawn_device_config(sys, std::move(deps), std::move(opts),
+                             std::move(io));
+}
+
+device_config_actor spawn_device_config(caf::actor_system& sys,
+                                        device_config_deps deps,
+                                        device_config_options opts,
+                                        device_config_io_actor io) {
+  return sys.spawn(device_config_impl, std::move(deps), std::move(opts),
+                   std::move(io));
 }
 
 } // namespace bosun

@@ -19,9 +19,30 @@
 // are validated, logged and kept as current values.
 // Never: talks D-Bus (discoverability and the reboot go through the host
 // actor: reboot_after_apply() and apply_discoverability() are the single
-// points to wire), touches JSON (api/cloud/boot_codec).
-// Spawned detached: file reads, writes and fsyncs on the boot partition
-// block.
+// points to wire), touches JSON (api/cloud/boot_codec), blocks.
+//
+// Threads: device_config is an ordinary actor on the scheduler; its
+// blocking file I/O (reads of the boot files, atomic writes, the
+// breadcrumb, config.json) is done by its worker, device_config_io
+// (actors/host/device_config_io.hpp), detached on a device. An apply is
+// split into jobs for the worker and the decisions between them: the boot
+// files are read (job), the plan is made from them (pure: the table keys
+// that change, what each backend writes, whether a reboot is needed), the
+// writes are done (a job; when a table key needs a reboot, its breadcrumb
+// is a job of its own, before the keys are stored in the db, as it always
+// came first), and the apply finishes with what they did (state, log
+// lines in the order they always had, the reply, the reboot via the host
+// actor, the retry). The worker's jobs have no timeout: one that timed out
+// could still be done later, and what it did would be lost.
+// Order: one job at a time. Applies, and gets that need the files read,
+// wait in a queue in arrival order, so an apply after an apply plans from
+// the first one's result. The stored target is taken when an apply
+// arrives, so a get after an apply sees its target at once. A get that
+// arrives while a job runs is answered at once, its current values from
+// the boot files as the worker last read or wrote them (it does not wait
+// for the disk); otherwise the files are read again for it, as balena
+// does on each read.
+#include "actors/host/device_config_io.hpp"
 #include "actors/host/host_provider.hpp"
 #include "actors/logger.hpp"
 #include "messages/db.hpp"
@@ -67,11 +88,20 @@ struct device_config_deps {
   host_actor host;
 };
 
-// `detached`: on a thread of its own (a device); false: on the scheduler
-// (fleet-sim: its file I/O then blocks a worker while it runs).
+// device_config itself runs on the scheduler. `detached`: its worker on a
+// thread of its own (a device); false: the worker on the scheduler too
+// (fleet-sim, agent_deps::blocking_detached: its file I/O, on tmpfs, then
+// takes a CAF worker while it runs; device_config's handlers never do).
 device_config_actor spawn_device_config(caf::actor_system& sys,
                                         device_config_deps deps,
                                         device_config_options opts,
                                         bool detached = true);
+
+// With a given worker (tests: one that holds jobs). It lives and dies with
+// device_config (linked), as the worker spawn_device_config makes does.
+device_config_actor spawn_device_config(caf::actor_system& sys,
+                                        device_config_deps deps,
+                                        device_config_options opts,
+                                        device_config_io_actor io);
 
 } // namespace bosun

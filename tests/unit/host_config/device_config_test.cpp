@@ -7,6 +7,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <chrono>
 #include <doctest/doctest.h>
@@ -22,6 +23,58 @@ namespace {
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A worker that holds write jobs while shut (the disk as slow as the test
+// wants) and tells `watcher` how many it holds; reads, and every job once
+// it is opened again (ok_atom), go to the real worker. put_atom shuts it.
+caf::behavior gate_impl(caf::event_based_actor* self,
+                        device_config_io_actor real, caf::actor watcher) {
+  struct held_job {
+    caf::response_promise rp;
+    boot_write job;
+  };
+  auto shut = std::make_shared<bool>(false);
+  auto held = std::make_shared<std::vector<held_job>>();
+  self->link_to(real);
+  auto forward = [self, real](caf::response_promise rp, const boot_write& w) {
+    self->request(real, caf::infinite, w)
+      .then([rp](boot_written& out) mutable { rp.deliver(std::move(out)); },
+            [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  };
+  return {
+    [self, real](const boot_read& r) {
+      auto rp = self->make_response_promise();
+      self->request(real, caf::infinite, r)
+        .then([rp](boot_contents& c) mutable { rp.deliver(std::move(c)); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    [self, real](reboot_due_check c) {
+      auto rp = self->make_response_promise();
+      self->request(real, caf::infinite, c)
+        .then([rp](bool due) mutable { rp.deliver(due); },
+              [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
+    [self, shut, held, watcher, forward](const boot_write& w) {
+      auto rp = self->make_response_promise();
+      if (!*shut) {
+        forward(rp, w);
+      } else {
+        held->push_back({rp, w});
+        self->send(watcher, static_cast<int32_t>(held->size()));
+      }
+      return rp;
+    },
+    [shut](caf::put_atom) { *shut = true; },
+    [shut, held, forward](caf::ok_atom) {
+      *shut = false;
+      for (auto& h : *held)
+        forward(h.rp, h.job);
+      held->clear();
+    },
+  };
 }
 
 struct fixture {
@@ -58,6 +111,15 @@ struct fixture {
     o.config_json = dir.path() + "/config.json";
     spawned.push_back(spawn_device_config(sys, deps, o));
     return spawned.back();
+  }
+
+  device_config_options options() {
+    device_config_options o;
+    o.boot_dir = boot;
+    o.breadcrumb = dir.path() + "/state/reboot-after-apply";
+    o.device_type = "raspberrypi4-64";
+    o.config_json = dir.path() + "/config.json";
+    return o;
   }
 
   device_config_result apply(const device_config_actor& a,
@@ -204,5 +266,93 @@ TEST_SUITE("device_config") {
     CHECK(r.changed.empty());
     CHECK_FALSE(r.reboot_required);
     CHECK_FALSE(std::filesystem::exists(breadcrumb));
+  }
+
+  TEST_CASE_FIXTURE(fixture, "answers a get while the worker is writing, and "
+                             "an apply that came during the write plans "
+                             "from its result") {
+    caf::scoped_actor watcher{sys};
+    auto o = options();
+    auto real
+      = spawn_device_config_io(sys, {o.boot_dir, o.breadcrumb, {}}, false);
+    auto gate
+      = sys.spawn(gate_impl, real, caf::actor_cast<caf::actor>(watcher));
+    auto a = spawn_device_config(sys, {}, o,
+                                 caf::actor_cast<device_config_io_actor>(gate));
+    spawned.push_back(a);
+    auto config = view(a).target; // after the start's writes
+    auto before = slurp(boot + "/config.txt");
+    caf::anon_send(gate, caf::put_atom_v);
+
+    caf::scoped_actor client{sys};
+    auto first_config = config;
+    first_config["HOST_CONFIG_gpu_mem"] = "64";
+    auto first
+      = client->request(a, 10s, apply_device_config{first_config, false});
+    watcher->receive([](int32_t held) { CHECK(held == 1); },
+                     caf::after(10s) >>
+                       [] {
+                         FAIL("the first apply's writes never reached the "
+                              "worker");
+                       });
+    auto second_config = first_config;
+    second_config["HOST_CONFIG_hdmi_mode"] = "1";
+    auto second
+      = client->request(a, 10s, apply_device_config{second_config, false});
+
+    // The first apply's files are being written: the get does not wait.
+    auto v = view(a);
+    CHECK(v.current.at("HOST_CONFIG_gpu_mem") == "16");
+    CHECK(v.current.count("HOST_CONFIG_hdmi_mode") == 0);
+    CHECK(v.target.at("HOST_CONFIG_hdmi_mode") == "1"); // the latest target
+    CHECK(slurp(boot + "/config.txt") == before);
+
+    caf::anon_send(gate, caf::ok_atom_v);
+    first.receive(
+      [&](const device_config_result& r) {
+        CHECK(r.errors.empty());
+        CHECK(r.reboot_required);
+        CHECK(
+          r.changed
+          == std::map<std::string, std::string>{{"HOST_CONFIG_gpu_mem", "64"}});
+        CHECK(
+          r.written
+          == std::vector<std::string>{"config.txt", "splash/balena-logo.png"});
+      },
+      [&](const caf::error& e) { FAIL(to_string(e)); });
+    // Planned after the first was written: only hdmi_mode is new.
+    second.receive(
+      [&](const device_config_result& r) {
+        CHECK(r.errors.empty());
+        CHECK(r.changed
+              == std::map<std::string, std::string>{
+                {"HOST_CONFIG_hdmi_mode", "1"}});
+        CHECK(
+          r.written
+          == std::vector<std::string>{"config.txt", "splash/balena-logo.png"});
+      },
+      [&](const caf::error& e) { FAIL(to_string(e)); });
+    auto text = slurp(boot + "/config.txt");
+    CHECK(text.find("gpu_mem=64\nhdmi_mode=1\n") != std::string::npos);
+    auto after = view(a);
+    CHECK(after.current.at("HOST_CONFIG_gpu_mem") == "64");
+    CHECK(after.current.at("HOST_CONFIG_hdmi_mode") == "1");
+  }
+
+  TEST_CASE_FIXTURE(fixture, "a boot file that cannot be written is an "
+                             "error, and the old file stays whole") {
+    auto a = spawn();
+    auto config = view(a).target;
+    auto before = slurp(boot + "/config.txt");
+    // The temp file's path is a directory: the atomic write fails.
+    std::filesystem::create_directories(boot + "/config.txt.tmp");
+    config["HOST_CONFIG_gpu_mem"] = "64";
+    auto r = apply(a, config);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].find("config.txt.tmp") != std::string::npos);
+    CHECK(r.written.empty());
+    CHECK(r.changed.at("HOST_CONFIG_gpu_mem") == "64");
+    CHECK(slurp(boot + "/config.txt") == before);
+    CHECK(view(a).current.at("HOST_CONFIG_gpu_mem") == "16");
   }
 }

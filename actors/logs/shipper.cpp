@@ -245,6 +245,18 @@ void fail(self_ptr self, std::string why) {
   self->delayed_send(self, delay, reconnect_due{st.gen});
 }
 
+// No stream: lines taken meanwhile open the next one at once; else idle,
+// pulling (idle with lines pending it would pull no more).
+void next_stream(self_ptr self) {
+  auto& st = self->state;
+  if (!st.pending.empty()) {
+    connect(self);
+    return;
+  }
+  st.ph = phase::idle;
+  pull(self);
+}
+
 } // namespace
 
 impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
@@ -308,8 +320,8 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
         return;
       if (st.ph == phase::finishing && !ev.error) {
         st.conn.reset();
-        st.ph = phase::idle;
-        pull(self);
+        // Lines may have come while it ended (a pull was out).
+        next_stream(self);
         return;
       }
       if (st.ph == phase::connecting || st.ph == phase::open
@@ -345,12 +357,7 @@ impl_actor::behavior_type shipper_impl(self_ptr self, logs_actor logs,
       auto& st = self->state;
       if (ev.gen != st.gen || st.ph != phase::backoff)
         return;
-      if (st.pending.empty()) {
-        st.ph = phase::idle;
-        pull(self);
-      } else {
-        connect(self);
-      }
+      next_stream(self);
     },
     [self](caf::get_atom) {
       auto& st = self->state;

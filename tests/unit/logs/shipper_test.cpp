@@ -245,6 +245,33 @@ TEST_SUITE("logs.shipper") {
     CHECK(cloud.conns.size() == 2);
   }
 
+  // Found by fleet-sim's log flood (docs/FLEET.md): a batch that came while
+  // the stream was ending waited in `pending`, the shipper went idle and
+  // pulled no more (it pulls only with nothing pending), and no stream was
+  // opened for it: the device's logs stopped until bosun restarted.
+  TEST_CASE_FIXTURE(shipper_fixture,
+                    "lines that come while the stream ends go out on a new "
+                    "stream once it has ended") {
+    send(batch({"a"}));
+    auto& c = open();
+    advance(100ms);
+    ack_all();
+    advance(60s);
+    REQUIRE(c.finished);
+    send(batch({"b"})); // the answer to a pull that was out
+    CHECK(cloud.conns.size() == 1);
+    c.ev.closed(std::nullopt);
+    sched.run();
+    REQUIRE(cloud.conns.size() == 2);
+    acked_ = 0;
+    auto& next = open();
+    advance(100ms);
+    ack_all();
+    CHECK(next.text().find(R"("message":"b")") != std::string::npos);
+    CHECK(stats().state == "open");
+    CHECK(stats().failures == 0);
+  }
+
   TEST_CASE_FIXTURE(shipper_fixture,
                     "any answer while streaming is a failure") {
     send(batch({"a"}));

@@ -224,6 +224,16 @@ std::optional<telemetry_snapshot> agents::telemetry_of(device& d) {
   return out;
 }
 
+std::optional<sim::sim_stats> agents::engine_stats_of(device& d) {
+  std::optional<sim::sim_stats> out;
+  auto e = engine_of(d);
+  if (!e)
+    return out;
+  self_->request(e, 10s, sim::sim_stats_req{})
+    .receive([&](sim::sim_stats& s) { out = s; }, [](caf::error&) {});
+  return out;
+}
+
 size_t agents::stop(const std::vector<device*>& ds, caf::timespan deadline) {
   size_t waiting = 0;
   for (auto* d : ds) {

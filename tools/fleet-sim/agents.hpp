@@ -83,6 +83,9 @@ public:
   // The agent's telemetry snapshot (its tree's mailboxes, handled counts);
   // nullopt when it does not run or did not answer in time.
   std::optional<telemetry_snapshot> telemetry_of(device& d);
+  // What its simulated engine did so far (containers, pulls, log lines
+  // written); nullopt when it does not run or did not answer in time.
+  std::optional<sim::sim_stats> engine_stats_of(device& d);
 
 private:
   // The running agent's core actors (root's get_atom, core_atom).

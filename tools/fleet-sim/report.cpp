@@ -346,10 +346,19 @@ bool write_report(const std::string& result_json, const std::string& dir,
   if (const auto& fl = doc["log_flood"]; num(fl, "devices") > 0)
     md << "Log flood: " << num(fl, "devices")
        << " devices' engines were asked for "
-       << fmt("%.0f", num(fl, "lines_written")) << " lines; cloud-sim recorded "
+       << fmt("%.0f", num(fl, "lines_written")) << " lines and wrote "
+       << fmt("%.0f", num(fl, "lines_in_engines"))
+       << " into running containers (the containers' own lines included; "
+          "lines asked for while a service's container was being replaced "
+          "went nowhere, as on a device); the agents received "
+       << fmt("%.0f", num(fl, "lines_agents_received")) << ", logged "
+       << fmt("%.0f", num(fl, "system_lines")) << " system lines and sent "
+       << fmt("%.0f", num(fl, "lines_sent")) << "; cloud-sim recorded "
        << fmt("%.0f", num(fl, "lines_received"))
-       << " lines from those devices (their own lines and the agents' "
-          "included).\n\n";
+       << " lines from those devices, counted "
+       << fmt("%.1f", num(fl, "drain_s"))
+       << " s after the scenario's end (when every line the agents got had "
+          "reached cloud-sim, or after 60 s).\n\n";
   const auto& rss = doc["rss"];
   double wall_h = num(doc, "wall_s") / 3600;
   md << "## Cost\n\n"

@@ -316,8 +316,18 @@ std::string to_json(const result& r) {
   w.Uint64(r.flood_devices.size());
   w.Key("lines_written");
   w.Uint64(r.flood_lines_written);
+  w.Key("lines_in_engines");
+  w.Uint64(r.flood_lines_in_engines);
+  w.Key("lines_agents_received");
+  w.Uint64(r.flood_lines_agents_got);
+  w.Key("system_lines");
+  w.Uint64(r.flood_system_lines);
+  w.Key("lines_sent");
+  w.Uint64(r.flood_lines_sent);
   w.Key("lines_received");
   w.Uint64(r.flood_lines_received);
+  w.Key("drain_s");
+  w.Double(r.flood_drain_s);
   w.EndObject();
   w.Key("stages");
   w.StartArray();

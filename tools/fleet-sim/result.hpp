@@ -113,8 +113,20 @@ struct result {
   size_t restarts = 0;
   std::vector<std::string> behaving; // devices told to misbehave
   std::vector<std::string> flood_devices;
-  uint64_t flood_lines_written = 0;  // asked of their simulated engines
+  uint64_t flood_lines_written = 0; // asked of their simulated engines
+  // Where the lines went, summed over the flooding devices at the end: what
+  // their engines wrote into running containers (the ask, less what came
+  // while a service's container was being replaced, plus the containers'
+  // own lines), what their agents received of it, the system lines they
+  // logged, what they sent to the cloud, and what cloud-sim recorded.
+  uint64_t flood_lines_in_engines = 0;
+  uint64_t flood_lines_agents_got = 0;
+  uint64_t flood_system_lines = 0;
+  uint64_t flood_lines_sent = 0;
   uint64_t flood_lines_received = 0; // recorded by cloud-sim, theirs
+  // From the scenario's end until the agents had sent every line they got
+  // and cloud-sim had them all (60 s at most: then the counts as they were).
+  double flood_drain_s = 0;
   std::vector<stage_result> stages;
   std::vector<sample_point> samples;
   std::vector<event_record> events;

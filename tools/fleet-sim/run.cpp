@@ -405,14 +405,21 @@ void runner::finish() {
     res_.cloud_sim_cpu_s = u->first;
     res_.cloud_sim_rss = u->second;
   }
-  // The lines cloud-sim recorded from the flooding devices.
-  for (const auto& u : res_.flood_devices) {
-    std::string body;
-    if (cloud_.call("GET", "/devices/" + u, "", &body) != 200)
-      continue;
-    auto at = body.find("\"log_lines\":");
-    if (at != std::string::npos)
-      res_.flood_lines_received += std::stoull(body.substr(at + 12));
+  // Where the flooding devices' lines went, once their agents have sent
+  // all they got (or a minute passed): the log path's lag behind the flood.
+  if (!res_.flood_devices.empty()) {
+    auto t0 = since_start();
+    auto next = clock_type::now();
+    pump_until(clock_type::now() + 60s, false, [&] {
+      if (clock_type::now() < next)
+        return false;
+      next = clock_type::now() + 1s;
+      count_flood();
+      return res_.flood_lines_sent
+               == res_.flood_lines_agents_got + res_.flood_system_lines
+             && res_.flood_lines_received == res_.flood_lines_sent;
+    });
+    res_.flood_drain_s = since_start() - t0;
   }
   size_t running = 0;
   for (auto& d : agents_.all())
@@ -424,6 +431,31 @@ void runner::finish() {
   if (auto late = agents_.stop(all, 60s); late > 0)
     error(std::to_string(late) + " agent actors did not stop at the end");
   inspector_.stop();
+}
+
+void runner::count_flood() {
+  res_.flood_lines_in_engines = res_.flood_lines_agents_got = 0;
+  res_.flood_system_lines = res_.flood_lines_sent = 0;
+  res_.flood_lines_received = 0;
+  for (const auto& u : res_.flood_devices) {
+    for (auto& d : agents_.all()) {
+      if (d.uuid != u)
+        continue;
+      if (auto s = agents_.engine_stats_of(d))
+        res_.flood_lines_in_engines += s->log_lines;
+      if (auto t = agents_.telemetry_of(d); t && t->logs) {
+        res_.flood_lines_agents_got += t->logs->lines;
+        res_.flood_system_lines += t->logs->system_lines;
+        res_.flood_lines_sent += t->logs->cloud.lines;
+      }
+    }
+    std::string body;
+    if (cloud_.call("GET", "/devices/" + u, "", &body) != 200)
+      continue;
+    auto at = body.find("\"log_lines\":");
+    if (at != std::string::npos)
+      res_.flood_lines_received += std::stoull(body.substr(at + 12));
+  }
 }
 
 int run_scenario(const run_options& opts) {

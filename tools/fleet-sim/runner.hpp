@@ -144,6 +144,8 @@ private:
   std::map<std::string, uint64_t> handled(const std::vector<size_t>& pick);
   void activity();
   void tick();
+  // The flooding devices' lines: in their engines, agents and cloud-sim.
+  void count_flood();
   void do_start(const step& st);
   bool do_release(const step& st, size_t number); // false: a barrier failed
   void do_restart(const step& st);

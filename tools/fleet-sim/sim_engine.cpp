@@ -161,15 +161,33 @@ caf::typed_response_promise<T> run(self_ptr self, ms delay, Op op) {
 
 // ----------------------------------------------------------- log streams --
 
+// A removed container's log, once no stream reads it, is dropped.
+void forget_if_unread(self_ptr self, const std::string& cid) {
+  auto& st = self->state;
+  if (st.w->removed(cid) == nullptr)
+    return;
+  for (const auto& [_, s] : st.streams)
+    if (s.container_id == cid)
+      return;
+  st.w->forget_removed(cid);
+}
+
+void forget_unread(self_ptr self) {
+  for (const auto& cid : self->state.w->removed_ids())
+    forget_if_unread(self, cid);
+}
+
 void end_stream(self_ptr self, uint64_t id, caf::error reason = {}) {
   auto& st = self->state;
   auto i = st.streams.find(id);
   if (i == st.streams.end())
     return;
+  auto cid = i->second.container_id;
   self->send(i->second.listener,
              log_stream_ended{id, i->second.asked_id, std::move(reason)});
   st.streams.erase(i);
   st.counters.log_streams = st.streams.size();
+  forget_if_unread(self, cid);
 }
 
 // Sends what the stream may read now; ends it once it has read everything
@@ -180,18 +198,23 @@ void pump(self_ptr self, uint64_t id) {
   if (i == st.streams.end())
     return;
   auto& s = i->second;
+  // A removed container's follower reads the rest of its log, then ends.
   const auto* c = st.w->find(s.container_id);
-  if (c == nullptr)
+  const auto* gone = c == nullptr ? st.w->removed(s.container_id) : nullptr;
+  if (c == nullptr && gone == nullptr)
     return end_stream(self, id);
+  const auto& log = c != nullptr ? c->log : gone->log;
+  auto log_seq = c != nullptr ? c->log_seq : gone->log_seq;
+  bool running = c != nullptr && c->running();
   log_lines batch;
   batch.stream_id = id;
   batch.container_id = s.asked_id;
   const auto& o = s.options;
-  if (!c->log.empty() && s.next_seq < c->log.front().seq)
-    s.next_seq = c->log.front().seq;
-  while (!c->log.empty() && s.next_seq <= c->log_seq
+  if (!log.empty() && s.next_seq < log.front().seq)
+    s.next_seq = log.front().seq;
+  while (!log.empty() && s.next_seq <= log_seq
          && (s.window == 0 || s.unacked < s.window)) {
-    const auto& l = c->log[s.next_seq - c->log.front().seq];
+    const auto& l = log[s.next_seq - log.front().seq];
     ++s.next_seq;
     bool wanted
       = l.source == log_source::out ? o.include_stdout : o.include_stderr;
@@ -210,7 +233,7 @@ void pump(self_ptr self, uint64_t id) {
   }
   if (!batch.lines.empty())
     self->send(s.listener, std::move(batch));
-  if (s.next_seq > c->log_seq && (!o.follow || !c->running()))
+  if (s.next_seq > log_seq && (!o.follow || !running))
     end_stream(self, id);
 }
 
@@ -350,13 +373,15 @@ void publish(self_ptr self) {
       settle_waits(self, ev.actor_id, true);
     }
   }
-  // Streams of containers that are gone end now.
+  // Streams of containers that are gone read the rest of their log (as
+  // their acks allow) and end; a removed log nobody reads is forgotten.
   std::vector<uint64_t> gone;
   for (const auto& [id, s] : st.streams)
     if (st.w->find(s.container_id) == nullptr)
       gone.push_back(id);
   for (auto id : gone)
-    end_stream(self, id);
+    pump(self, id);
+  forget_unread(self);
 }
 
 // -------------------------------------------------------------- pulls --

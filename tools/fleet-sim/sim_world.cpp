@@ -454,8 +454,25 @@ caf::error world::remove(const std::string& ref, bool force, bool) {
     end_run(*c, 137);
   }
   emit(*c, "destroy");
+  removed_[c->id] = {std::move(c->log), c->log_seq};
   containers_.erase(c->id);
   return {};
+}
+
+const world::removed_log* world::removed(const std::string& id) const {
+  auto i = removed_.find(id);
+  return i == removed_.end() ? nullptr : &i->second;
+}
+
+std::vector<std::string> world::removed_ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, _] : removed_)
+    out.push_back(id);
+  return out;
+}
+
+void world::forget_removed(const std::string& id) {
+  removed_.erase(id);
 }
 
 caf::error world::rename(const std::string& ref, const std::string& name) {

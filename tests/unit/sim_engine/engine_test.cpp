@@ -260,6 +260,35 @@ TEST_SUITE("sim engine: streams") {
           == "web: line " + std::to_string(first + 1));
   }
 
+  // As dockerd does (checked: a follower that had read none of 20,000
+  // lines read them all after `docker rm -f`). Found by fleet-sim's log
+  // flood: the tail of each replaced container never reached the agent.
+  TEST_CASE_FIXTURE(deterministic, "a follower behind its window reads the "
+                                   "rest of a removed container's log") {
+    auto id = running("web");
+    container_logs_req r;
+    r.id = id;
+    r.options.follow = true;
+    r.listener = logs;
+    r.window = 100; // a few lines' worth
+    auto stream = ask<uint64_t>(r);
+    REQUIRE(stream);
+    self->send(engine, sim_write_logs{"web", 50, false});
+    run();
+    REQUIRE(!ask_void(container_remove_req{id, true, false}));
+    CHECK(s->ended.empty()); // 51 lines written, not all read yet
+    for (size_t acked = 0; s->ended.empty() && acked < s->batches.size();
+         ++acked) {
+      self->send(engine, log_ack{*stream, s->batches[acked].bytes});
+      run();
+    }
+    auto texts = s->texts();
+    REQUIRE(texts.size() == 51);
+    CHECK(texts.back() == "web: line 51");
+    REQUIRE(s->ended.size() == 1);
+    CHECK(!s->ended[0].reason);
+  }
+
   TEST_CASE_FIXTURE(deterministic, "cancelling a stream ends it with "
                                    "cancelled; an unknown container is 404") {
     auto id = running("web");

@@ -217,11 +217,8 @@ TEST_SUITE("sim engine: streams") {
   TEST_CASE_FIXTURE(deterministic, "a log stream follows lines until the "
                                    "container stops") {
     auto id = running("web");
-    container_logs_req r;
-    r.id = id;
-    r.options.follow = true;
+    auto r = follow(id);
     r.options.timestamps = true;
-    r.listener = logs;
     auto stream = ask<uint64_t>(r);
     REQUIRE(stream);
     CHECK(s->texts() == std::vector<std::string>{"web: started"});
@@ -242,12 +239,7 @@ TEST_SUITE("sim engine: streams") {
     auto id = running("web");
     self->send(engine, sim_write_logs{"web", 99, false});
     run();
-    container_logs_req r;
-    r.id = id;
-    r.options.follow = true;
-    r.listener = logs;
-    r.window = 100; // a few lines' worth
-    auto stream = ask<uint64_t>(r);
+    auto stream = ask<uint64_t>(follow(id, 100)); // a few lines' worth
     REQUIRE(stream);
     REQUIRE(s->batches.size() == 1);
     auto first = s->batches[0].lines.size();
@@ -266,12 +258,7 @@ TEST_SUITE("sim engine: streams") {
   TEST_CASE_FIXTURE(deterministic, "a follower behind its window reads the "
                                    "rest of a removed container's log") {
     auto id = running("web");
-    container_logs_req r;
-    r.id = id;
-    r.options.follow = true;
-    r.listener = logs;
-    r.window = 100; // a few lines' worth
-    auto stream = ask<uint64_t>(r);
+    auto stream = ask<uint64_t>(follow(id, 100)); // a few lines' worth
     REQUIRE(stream);
     self->send(engine, sim_write_logs{"web", 50, false});
     run();
@@ -292,17 +279,13 @@ TEST_SUITE("sim engine: streams") {
   TEST_CASE_FIXTURE(deterministic, "cancelling a stream ends it with "
                                    "cancelled; an unknown container is 404") {
     auto id = running("web");
-    container_logs_req r;
-    r.id = id;
-    r.options.follow = true;
-    r.listener = logs;
-    auto stream = ask<uint64_t>(r);
+    auto stream = ask<uint64_t>(follow(id));
     self->send(engine, container_logs_cancel{*stream});
     run();
     REQUIRE(s->ended.size() == 1);
     CHECK(s->ended[0].reason == engine_errc::cancelled);
-    r.id = "nope";
-    CHECK(what(ask<uint64_t>(r).error()).first == engine_errc::not_found);
+    CHECK(what(ask<uint64_t>(follow("nope")).error()).first
+          == engine_errc::not_found);
   }
 
   TEST_CASE_FIXTURE(deterministic, "down: subscribers hear it, requests fail "

@@ -137,6 +137,16 @@ struct deterministic {
     run();
   }
 
+  // Follows `id`'s log into the log sink (`window`: flow control, 0 none).
+  container_logs_req follow(const std::string& id, uint64_t window = 0) {
+    container_logs_req r;
+    r.id = id;
+    r.options.follow = true;
+    r.listener = logs;
+    r.window = window;
+    return r;
+  }
+
   // Sends `msg` and runs; the reply, or "no reply" while it is pending.
   template <class T, class Msg>
   std::optional<caf::expected<T>> send_and_poll(Msg msg) {
